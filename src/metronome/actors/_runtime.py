@@ -1,0 +1,202 @@
+"""Pykka actors that share a small pool of threads instead of owning one each.
+
+`pykka.ThreadingActor` costs one OS thread per actor: 10,000 of them take seconds to start and
+hundreds of MB (shared/docs/architecture.md). A `PooledActor` keeps pykka's contract (refs, proxies,
+futures, `on_start`/`on_stop`/`on_failure`, one message at a time, in order) but runs its messages on
+an `ActorPool` worker only while it has mail, so an idle actor costs one small object.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import pykka
+from pykka import ActorDeadError, ActorRegistry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pykka._envelope import Envelope
+
+logger = logging.getLogger(__name__)
+
+_SLICE = 64
+"""Messages an actor handles before it yields its worker, so one busy actor cannot starve others."""
+
+
+class CallbackFuture(pykka.ThreadingFuture[Any]):
+    """A threading future that also calls callbacks when it completes.
+
+    Callbacks run on the thread that completes the future; they must only hand the future over
+    (e.g. `loop.call_soon_threadsafe`), never block.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._callbacks: list[Callable[[CallbackFuture], None]] | None = []
+
+    def add_done_callback(self, callback: Callable[[CallbackFuture], None]) -> None:
+        with self._condition:
+            if self._callbacks is not None:
+                self._callbacks.append(callback)
+                return
+        callback(self)
+
+    def set(self, value: Any | None = None) -> None:
+        super().set(value)
+        self._run_callbacks()
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        super().set_exception(exc_info if exc_info is not None else sys.exc_info())
+        self._run_callbacks()
+
+    def _run_callbacks(self) -> None:
+        with self._condition:
+            callbacks, self._callbacks = self._callbacks or [], None
+        for callback in callbacks:
+            try:
+                callback(self)
+            except Exception:
+                logger.exception("Future callback %r failed", callback)
+
+
+class _Mailbox:
+    """An actor inbox that asks the pool for a worker when mail arrives for an idle actor."""
+
+    def __init__(self) -> None:
+        self._messages: deque[Envelope[Any]] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._wake: Callable[[], None] | None = None
+
+    def bind(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wake = wake
+            self._scheduled = True
+        wake()
+
+    def put(self, envelope: Envelope[Any], /) -> None:
+        with self._lock:
+            self._messages.append(envelope)
+            if self._scheduled or self._wake is None:
+                return
+            self._scheduled = True
+            wake = self._wake
+        wake()
+
+    def get(self) -> Envelope[Any]:
+        return self._messages.popleft()
+
+    def empty(self) -> bool:
+        return not self._messages
+
+    def release(self) -> bool:
+        """Give up the worker; returns True if mail arrived meanwhile and the actor must run again."""
+        with self._lock:
+            if self._messages:
+                return True
+            self._scheduled = False
+            return False
+
+
+class ActorPool:
+    """A fixed set of worker threads that run pooled actors' message slices."""
+
+    def __init__(self, threads: int, name: str = "actor") -> None:
+        self._ready: queue.SimpleQueue[PooledActor | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+        logger.info("Started actor pool with %d threads", threads)
+
+    def submit(self, actor: PooledActor) -> None:
+        self._ready.put(actor)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the workers once the mail queued so far is handled."""
+        for _ in self._threads:
+            self._ready.put(None)
+        for thread in self._threads:
+            thread.join(timeout_s)
+        logger.info("Stopped actor pool")
+
+    def _work(self) -> None:
+        while (actor := self._ready.get()) is not None:
+            try:
+                actor._run_slice()  # noqa: SLF001
+            except BaseException:
+                logger.exception("Actor %s crashed its worker slice", actor)
+
+
+class PooledActor(pykka.Actor):
+    """A pykka actor whose messages run on an `ActorPool` worker.
+
+    Subclasses MUST call `super().__init__(pool)`. Like every pykka actor, it handles one message
+    at a time, in arrival order; blocking calls inside a handler (a store write) hold one worker.
+    """
+
+    def __init__(self, pool: ActorPool) -> None:
+        super().__init__()
+        self._pool = pool
+        self._started = False
+
+    @staticmethod
+    def _create_actor_inbox() -> _Mailbox:
+        return _Mailbox()
+
+    @staticmethod
+    def _create_future() -> CallbackFuture:
+        return CallbackFuture()
+
+    def _start_actor_loop(self) -> None:
+        # The ref in pykka's registry holds the mailbox and the mailbox's wake-up closure holds
+        # the actor: that chain keeps an idle actor alive, as its thread does for ThreadingActor.
+        mailbox: _Mailbox = self.actor_inbox  # type: ignore[assignment]
+        mailbox.bind(lambda: self._pool.submit(self))
+
+    def _run_slice(self) -> None:
+        mailbox: _Mailbox = self.actor_inbox  # type: ignore[assignment]
+        if not self._started:
+            self._started = True
+            self._actor_loop_setup()
+        for _ in range(_SLICE):
+            if self.actor_stopped.is_set() or mailbox.empty():
+                break
+            self._handle_envelope(mailbox.get())
+        if self.actor_stopped.is_set():
+            self._actor_loop_teardown()
+            return
+        if mailbox.release():
+            self._pool.submit(self)
+
+    def _handle_envelope(self, envelope: Envelope[Any]) -> None:
+        # The body of pykka's `_actor_loop_running`, for one message.
+        try:
+            response = self._handle_receive(envelope.message)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set(response)
+        except Exception:
+            if envelope.reply_to is not None:
+                logger.debug("Exception returned from %s to caller", self, exc_info=True)
+                envelope.reply_to.set_exception()
+            else:
+                self._handle_failure(*sys.exc_info())
+                try:
+                    self.on_failure(*sys.exc_info())
+                except Exception:
+                    self._handle_failure(*sys.exc_info())
+        except BaseException:
+            logger.debug("%r in %s: stopping all actors", sys.exc_info()[1], self)
+            self._stop()
+            ActorRegistry.stop_all()
+
+
+__all__ = ["ActorDeadError", "ActorPool", "CallbackFuture", "PooledActor"]

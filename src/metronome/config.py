@@ -1,0 +1,229 @@
+"""Settings: declared once with type, bounds, default and env var; read from flags and env.
+
+Each setting is a flag of `metronome serve` and an environment variable (`METRONOME_*`, plus
+Metronome's own names as aliases). A flag beats the environment, which beats the default. All
+problems are reported together, each naming the flag, the variable and the bad value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from metronome.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one server process (frozen; passed explicitly)."""
+
+    http_port: int = 9000
+    http_address: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable
+    data_dir: Path = Path("data")
+    hostname: str = field(default_factory=socket.gethostname)
+    attributes: dict[str, str] = field(default_factory=dict)
+    history_count: int = 1000
+    actor_threads: int = 16
+    ask_timeout_s: float = 10.0
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def advertised_address(self) -> str:
+        """`host:port` as `/leader` and other instances see this one."""
+        return f"{self.hostname}:{self.http_port}"
+
+    def public(self) -> dict[str, str]:
+        """Every setting as text for `/info`, secrets masked."""
+        shown = {}
+        for option in OPTIONS:
+            value = getattr(self, option.name)
+            shown[option.name] = "********" if option.secret else _show(value)
+        return shown
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its flag, env vars (first is canonical), parser and help."""
+
+    name: str
+    envs: tuple[str, ...]
+    parse: Callable[[str], Any]
+    help: str
+    secret: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        msg = "must be between 1 and 65535"
+        raise ValueError(msg)
+    return port
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        msg = "must be at least 1"
+        raise ValueError(msg)
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        msg = "must be greater than 0"
+        raise ValueError(msg)
+    return value
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        msg = "must not be empty"
+        raise ValueError(msg)
+    return text.strip()
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """`rack:rack-2,zone:a` -> {"rack": "rack-2", "zone": "a"} (Mesos agent attribute syntax)."""
+    pairs = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip():
+            msg = f"expected name:value pairs separated by commas, got {item!r}"
+            raise ValueError(msg)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        msg = "must be one of DEBUG, INFO, WARNING, ERROR"
+        raise ValueError(msg)
+    return level
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "http_port",
+        ("METRONOME_HTTP_PORT", "METRONOME_PLAY_SERVER_HTTP_PORT"),
+        _port,
+        "TCP port of the REST API (default 9000)",
+    ),
+    Option(
+        "http_address",
+        ("METRONOME_HTTP_ADDRESS",),
+        _non_empty,
+        "address the REST API binds to (default 0.0.0.0)",
+    ),
+    Option(
+        "data_dir",
+        ("METRONOME_DATA_DIR",),
+        lambda text: Path(_non_empty(text)),
+        "directory of the embedded store and task sandboxes (default ./data)",
+    ),
+    Option(
+        "hostname",
+        ("METRONOME_HOSTNAME", "METRONOME_LEADER_ELECTION_HOSTNAME"),
+        _non_empty,
+        "host name this instance advertises, in /leader and to other instances (default: this"
+        " machine's host name)",
+    ),
+    Option(
+        "attributes",
+        ("METRONOME_ATTRIBUTES",),
+        _attributes,
+        "attributes of this host for placement constraints, e.g. rack:rack-2,zone:a",
+    ),
+    Option(
+        "history_count",
+        ("METRONOME_HISTORY_COUNT",),
+        _positive_int,
+        "finished runs kept per job in each history list (default 1000)",
+    ),
+    Option(
+        "actor_threads",
+        ("METRONOME_ACTOR_THREADS",),
+        _positive_int,
+        "threads shared by all actors (default 16)",
+    ),
+    Option(
+        "ask_timeout_s",
+        ("METRONOME_ASK_TIMEOUT",),
+        _positive_float,
+        "seconds a request waits for the job service before a 503 (default 10)",
+    ),
+    Option(
+        "max_body_bytes",
+        ("METRONOME_MAX_BODY_BYTES",),
+        _positive_int,
+        "largest request body accepted, in bytes (default 1048576)",
+    ),
+    Option(
+        "log_level",
+        ("METRONOME_LOG_LEVEL",),
+        _log_level,
+        "DEBUG, INFO, WARNING or ERROR (default INFO)",
+    ),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare every option as a flag; values stay text until `load` parses them."""
+    for option in OPTIONS:
+        envs = ", ".join(f"${env}" for env in option.envs)
+        parser.add_argument(option.flag, dest=option.name, help=f"{option.help} [{envs}]")
+
+
+def load(flags: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Settings:
+    """The settings from flags, then env vars, then defaults.
+
+    Raises:
+        ConfigError: listing every invalid value at once.
+    """
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for option in OPTIONS:
+        source, text = _raw(option, flags, environ)
+        if text is None:
+            continue
+        try:
+            values[option.name] = option.parse(text)
+        except ValueError as exc:
+            errors.append(f"{source}: {text!r} is not valid: {exc}")
+    if errors:
+        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(errors))
+    return Settings(**values)
+
+
+def _raw(
+    option: Option, flags: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[str, str | None]:
+    flag_value = getattr(flags, option.name, None)
+    if flag_value is not None:
+        return option.flag, flag_value
+    for env in option.envs:
+        if env in environ:
+            return f"{option.flag} (${env})", environ[env]
+    return option.flag, None
+
+
+def _show(value: object) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in value.items())
+    return str(value)
+
+
+__all__ = ["OPTIONS", "Option", "Settings", "add_arguments", "load"]

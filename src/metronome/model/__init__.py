@@ -1,0 +1,56 @@
+"""Plain domain types and their rules; no I/O, no imports from other layers."""
+
+from metronome.model._ids import (
+    JOB_ID_PATTERN,
+    SCHEDULE_ID_PATTERN,
+    JobId,
+    RunId,
+    ScheduleId,
+    is_job_id,
+    is_schedule_id,
+)
+from metronome.model._job import (
+    Artifact,
+    ConcurrencyPolicy,
+    Constraint,
+    ConstraintOperator,
+    Docker,
+    DockerParameter,
+    JobSpec,
+    Restart,
+    RestartPolicy,
+    RunSpec,
+    ScheduleSpec,
+    Volume,
+    VolumeMode,
+)
+from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
+
+__all__ = [
+    "JOB_ID_PATTERN",
+    "SCHEDULE_ID_PATTERN",
+    "Artifact",
+    "ConcurrencyPolicy",
+    "Constraint",
+    "ConstraintOperator",
+    "Docker",
+    "DockerParameter",
+    "JobHistory",
+    "JobId",
+    "JobRun",
+    "JobSpec",
+    "Restart",
+    "RestartPolicy",
+    "RunId",
+    "RunInfo",
+    "RunSpec",
+    "RunStatus",
+    "ScheduleId",
+    "ScheduleSpec",
+    "Task",
+    "TaskStatus",
+    "Volume",
+    "VolumeMode",
+    "is_job_id",
+    "is_schedule_id",
+]

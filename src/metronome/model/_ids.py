@@ -1,0 +1,31 @@
+"""Identifiers and the patterns they must match."""
+
+from __future__ import annotations
+
+import re
+from typing import NewType
+
+JobId = NewType("JobId", str)
+RunId = NewType("RunId", str)
+ScheduleId = NewType("ScheduleId", str)
+
+# The seed's job-id pattern, `^([a-z0-9]([a-z0-9-]*[a-z0-9]+)*)([.]...)*$`, nests quantifiers
+# and backtracks exponentially on a long near-miss. This one accepts the same language (dotted
+# segments of lowercase letters, digits and inner hyphens) in linear time.
+_SEGMENT = r"[a-z0-9]+(?:-+[a-z0-9]+)*"
+JOB_ID_PATTERN = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
+# Schedules created on /v1/jobs/{id}/schedules: at least two characters, no dots (seed).
+SCHEDULE_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9\-]*[a-z0-9]")
+
+MAX_ID_LENGTH = 255
+"""Ids become store keys and ZooKeeper node names; a bound keeps them usable."""
+
+
+def is_job_id(value: str) -> bool:
+    """Whether `value` is a valid job id."""
+    return len(value) <= MAX_ID_LENGTH and JOB_ID_PATTERN.fullmatch(value) is not None
+
+
+def is_schedule_id(value: str) -> bool:
+    """Whether `value` is a valid id for a schedule created on its own endpoint."""
+    return len(value) <= MAX_ID_LENGTH and SCHEDULE_ID_PATTERN.fullmatch(value) is not None

@@ -1,0 +1,133 @@
+"""The job spec: what to run, where, and when."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metronome.model._ids import JobId, ScheduleId
+
+
+class ConstraintOperator(StrEnum):
+    """Placement operators; `EQ` is read as `IS`, as current Metronome does."""
+
+    IS = "IS"
+    LIKE = "LIKE"
+    UNLIKE = "UNLIKE"
+
+
+class VolumeMode(StrEnum):
+    RO = "RO"
+    RW = "RW"
+
+
+class RestartPolicy(StrEnum):
+    NEVER = "NEVER"
+    ON_FAILURE = "ON_FAILURE"
+
+
+class ConcurrencyPolicy(StrEnum):
+    """What a scheduled trigger does while a run of the job is active."""
+
+    ALLOW = "ALLOW"
+    FORBID = "FORBID"
+    REPLACE = "REPLACE"
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    attribute: str
+    operator: ConstraintOperator
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    uri: str
+    extract: bool = True
+    executable: bool = False
+    cache: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DockerParameter:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Docker:
+    image: str
+    force_pull_image: bool = False
+    privileged: bool = False
+    parameters: tuple[DockerParameter, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    container_path: str
+    host_path: str
+    mode: VolumeMode
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    policy: RestartPolicy = RestartPolicy.NEVER
+    active_deadline_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """What one run of a job executes. Resources are in Metronome's units (MB for mem, disk)."""
+
+    cpus: float
+    mem: float
+    disk: float
+    cmd: str | None = None
+    args: tuple[str, ...] | None = None
+    user: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    constraints: tuple[Constraint, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    max_launch_delay_s: int = 3600
+    docker: Docker | None = None
+    volumes: tuple[Volume, ...] = ()
+    restart: Restart = field(default_factory=Restart)
+    task_kill_grace_period_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """A cron schedule of a job, evaluated in its IANA time zone."""
+
+    id: ScheduleId
+    cron: str
+    timezone: str = "UTC"
+    starting_deadline_s: int = 900
+    concurrency_policy: ConcurrencyPolicy = ConcurrencyPolicy.ALLOW
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """A job: its identity, metadata, run spec and schedules.
+
+    Instances are immutable: they are shared between the actor that owns the job, the read view
+    the API serves from, and the store codec.
+    """
+
+    id: JobId
+    run: RunSpec
+    description: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    schedules: tuple[ScheduleSpec, ...] = ()
+
+    def schedule(self, schedule_id: str) -> ScheduleSpec | None:
+        """The schedule with that id, if the job has one."""
+        return next((s for s in self.schedules if s.id == schedule_id), None)
+
+    def with_schedules(self, schedules: tuple[ScheduleSpec, ...]) -> JobSpec:
+        return dataclasses.replace(self, schedules=schedules)

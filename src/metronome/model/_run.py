@@ -1,0 +1,97 @@
+"""Job runs, their tasks, and the per-job history of finished runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from metronome.model._ids import JobId, RunId, ScheduleId
+    from metronome.model._job import RunSpec
+
+
+class RunStatus(StrEnum):
+    """STARTING -> ACTIVE -> SUCCESS | FAILED (metronome-behavior.md §3.2)."""
+
+    STARTING = "STARTING"
+    ACTIVE = "ACTIVE"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RunStatus.SUCCESS, RunStatus.FAILED)
+
+
+class TaskStatus(StrEnum):
+    """Mesos task states, as the API reports them."""
+
+    TASK_STAGING = "TASK_STAGING"
+    TASK_STARTING = "TASK_STARTING"
+    TASK_RUNNING = "TASK_RUNNING"
+    TASK_FINISHED = "TASK_FINISHED"
+    TASK_FAILED = "TASK_FAILED"
+    TASK_KILLED = "TASK_KILLED"
+    TASK_LOST = "TASK_LOST"
+    TASK_ERROR = "TASK_ERROR"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (TaskStatus.TASK_STAGING, TaskStatus.TASK_STARTING, TaskStatus.TASK_RUNNING)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    status: TaskStatus
+    started_at: datetime
+    completed_at: datetime | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    """One run of a job. `run_spec` is the job's run spec at trigger time (a snapshot).
+
+    A scheduled run carries its schedule and instant: (job id, schedule id, instant) identifies it,
+    so a replay after a restart finds the run instead of starting a second one.
+    """
+
+    id: RunId
+    job_id: JobId
+    status: RunStatus
+    created_at: datetime
+    run_spec: RunSpec
+    completed_at: datetime | None = None
+    tasks: tuple[Task, ...] = ()
+    schedule_id: ScheduleId | None = None
+    scheduled_at: datetime | None = None
+    starting_deadline_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """A finished run as the history keeps it."""
+
+    id: RunId
+    created_at: datetime
+    finished_at: datetime
+    tasks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JobHistory:
+    """Counters and newest-first lists of finished runs; counters are never truncated."""
+
+    job_id: JobId
+    success_count: int = 0
+    failure_count: int = 0
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    successful_runs: tuple[RunInfo, ...] = ()
+    failed_runs: tuple[RunInfo, ...] = ()
+    skipped_count: int = 0
+    missed_count: int = 0
