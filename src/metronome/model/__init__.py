@@ -2,12 +2,15 @@
 
 from metronome.model._ids import (
     JOB_ID_PATTERN,
+    MAX_ID_LENGTH,
     SCHEDULE_ID_PATTERN,
     JobId,
     RunId,
     ScheduleId,
     is_job_id,
     is_schedule_id,
+    new_run_id,
+    new_task_id,
 )
 from metronome.model._job import (
     Artifact,
@@ -28,6 +31,7 @@ from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, T
 
 __all__ = [
     "JOB_ID_PATTERN",
+    "MAX_ID_LENGTH",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
     "ConcurrencyPolicy",
@@ -53,4 +57,6 @@ __all__ = [
     "VolumeMode",
     "is_job_id",
     "is_schedule_id",
+    "new_run_id",
+    "new_task_id",
 ]

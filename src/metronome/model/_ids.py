@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import re
+import string
+import uuid
+from datetime import UTC, datetime
 from typing import NewType
 
 JobId = NewType("JobId", str)
@@ -29,3 +33,20 @@ def is_job_id(value: str) -> bool:
 def is_schedule_id(value: str) -> bool:
     """Whether `value` is a valid id for a schedule created on its own endpoint."""
     return len(value) <= MAX_ID_LENGTH and SCHEDULE_ID_PATTERN.fullmatch(value) is not None
+
+
+_RUN_SUFFIX_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_run_id(now: datetime, rng: random.Random | None = None) -> RunId:
+    """`yyyyMMddHHmmss` of `now` (UTC) and five random alphanumerics, as Metronome makes them."""
+    suffix = "".join((rng or _RNG).choices(_RUN_SUFFIX_ALPHABET, k=5))
+    return RunId(now.astimezone(UTC).strftime("%Y%m%d%H%M%S") + suffix)
+
+
+def new_task_id(job_id: JobId, run_id: RunId) -> str:
+    """A task id that names its job and run (Marathon's form: dots become underscores)."""
+    return f"{job_id.replace('.', '_')}_{run_id}.{uuid.uuid4()}"
+
+
+_RNG = random.SystemRandom()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -95,3 +96,31 @@ class JobHistory:
     failed_runs: tuple[RunInfo, ...] = ()
     skipped_count: int = 0
     missed_count: int = 0
+    schedule_marks: dict[ScheduleId, datetime] = field(default_factory=dict)
+    """Per schedule, the last instant that was handled (run, skipped or missed): after a restart,
+    the instants after it are the ones missed meanwhile."""
+
+    def with_finished(self, run: JobRun, keep: int) -> JobHistory:
+        """The history with a finished run recorded; recording the same run twice changes nothing.
+
+        Args:
+            run: a run in a final status, with `completed_at` set.
+            keep: how many runs each list keeps (newest first); counters are never truncated.
+        """
+        if any(info.id == run.id for info in (*self.successful_runs, *self.failed_runs)):
+            return self
+        assert run.completed_at is not None
+        info = RunInfo(run.id, run.created_at, run.completed_at, tuple(t.id for t in run.tasks))
+        if run.status is RunStatus.SUCCESS:
+            return dataclasses.replace(
+                self,
+                success_count=self.success_count + 1,
+                last_success_at=run.completed_at,
+                successful_runs=(info, *self.successful_runs)[:keep],
+            )
+        return dataclasses.replace(
+            self,
+            failure_count=self.failure_count + 1,
+            last_failure_at=run.completed_at,
+            failed_runs=(info, *self.failed_runs)[:keep],
+        )

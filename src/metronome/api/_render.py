@@ -1,0 +1,173 @@
+"""Model objects -> JSON-ready dicts, in the key order and shapes Metronome clients rely on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from metronome.scheduling import parse_cron, parse_timezone
+
+if TYPE_CHECKING:
+    from metronome.model import (
+        Constraint,
+        Docker,
+        JobHistory,
+        JobRun,
+        JobSpec,
+        RunInfo,
+        RunSpec,
+        ScheduleSpec,
+        Task,
+    )
+
+_EXACT_FLOAT_INTS = 2**53
+
+
+def format_timestamp(instant: datetime) -> str:
+    """Metronome's timestamp form, in UTC: `2016-07-15T13:02:59.735+0000` (behavior §1.1)."""
+    t = instant.astimezone(UTC)
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{t.microsecond // 1000:03d}+0000"
+    )
+
+
+def _number(value: float) -> float | int:
+    # Metronome (play-json) writes 32.0 as 32; clients compare these values textually.
+    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT_FLOAT_INTS:
+        return int(value)
+    return value
+
+
+def _timestamp_or_none(instant: datetime | None) -> str | None:
+    return None if instant is None else format_timestamp(instant)
+
+
+def render_job(spec: JobSpec, *, with_schedules: bool, now: datetime) -> dict[str, Any]:
+    """A job; `schedules` (with `nextRunAt` computed from `now`) only when asked for."""
+    out: dict[str, Any] = {"id": spec.id}
+    if spec.description is not None:
+        out["description"] = spec.description
+    out["labels"] = dict(spec.labels)
+    out["run"] = _run_spec(spec.run)
+    if with_schedules:
+        out["schedules"] = [render_schedule(s, now) for s in spec.schedules]
+    return out
+
+
+def _run_spec(run: RunSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "cpus": _number(run.cpus),
+        "mem": _number(run.mem),
+        "disk": _number(run.disk),
+    }
+    if run.cmd is not None:
+        out["cmd"] = run.cmd
+    if run.args is not None:
+        out["args"] = list(run.args)
+    if run.user is not None:
+        out["user"] = run.user
+    out["env"] = dict(run.env)
+    out["placement"] = {"constraints": [_constraint(c) for c in run.constraints]}
+    out["artifacts"] = [
+        {"uri": a.uri, "extract": a.extract, "executable": a.executable, "cache": a.cache}
+        for a in run.artifacts
+    ]
+    out["maxLaunchDelay"] = run.max_launch_delay_s
+    if run.docker is not None:
+        out["docker"] = _docker(run.docker)
+    out["volumes"] = [
+        {"containerPath": v.container_path, "hostPath": v.host_path, "mode": v.mode.value}
+        for v in run.volumes
+    ]
+    restart: dict[str, Any] = {"policy": run.restart.policy.value}
+    if run.restart.active_deadline_s is not None:
+        restart["activeDeadlineSeconds"] = run.restart.active_deadline_s
+    out["restart"] = restart
+    if run.task_kill_grace_period_s is not None:
+        out["taskKillGracePeriodSeconds"] = _number(run.task_kill_grace_period_s)
+    return out
+
+
+def _constraint(constraint: Constraint) -> dict[str, str]:
+    out = {"attribute": constraint.attribute, "operator": constraint.operator.value}
+    if constraint.value is not None:
+        out["value"] = constraint.value
+    return out
+
+
+def _docker(docker: Docker) -> dict[str, Any]:
+    out: dict[str, Any] = {"image": docker.image}
+    if docker.force_pull_image:
+        out["forcePullImage"] = True
+    if docker.privileged:
+        out["privileged"] = True
+    if docker.parameters:
+        out["parameters"] = [{"key": p.key, "value": p.value} for p in docker.parameters]
+    return out
+
+
+def render_schedule(schedule: ScheduleSpec, now: datetime) -> dict[str, Any]:
+    """A schedule; `nextRunAt` is its next fire time after `now`, omitted when disabled."""
+    out: dict[str, Any] = {
+        "id": schedule.id,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "startingDeadlineSeconds": schedule.starting_deadline_s,
+        "concurrencyPolicy": schedule.concurrency_policy.value,
+        "enabled": schedule.enabled,
+    }
+    if schedule.enabled:
+        next_run = parse_cron(schedule.cron).next_after(now, parse_timezone(schedule.timezone))
+        out["nextRunAt"] = format_timestamp(next_run)
+    return out
+
+
+def render_run(run: JobRun) -> dict[str, Any]:
+    """An active or just-finished run; `completedAt` is an explicit null until it ends."""
+    return {
+        "id": run.id,
+        "jobId": run.job_id,
+        "status": run.status.value,
+        "createdAt": format_timestamp(run.created_at),
+        "completedAt": _timestamp_or_none(run.completed_at),
+        "tasks": [_task(t) for t in run.tasks],
+    }
+
+
+def _task(task: Task) -> dict[str, Any]:
+    out = {
+        "id": task.id,
+        "status": task.status.value,
+        "startedAt": format_timestamp(task.started_at),
+    }
+    if task.completed_at is not None:
+        out["completedAt"] = format_timestamp(task.completed_at)
+    return out
+
+
+def render_history_summary(history: JobHistory) -> dict[str, Any]:
+    """The `historySummary` embed: counters and last success/failure (null when never)."""
+    return {
+        "successCount": history.success_count,
+        "failureCount": history.failure_count,
+        "lastSuccessAt": _timestamp_or_none(history.last_success_at),
+        "lastFailureAt": _timestamp_or_none(history.last_failure_at),
+    }
+
+
+def render_history(history: JobHistory) -> dict[str, Any]:
+    """The `history` embed: the summary plus the finished runs kept, newest first."""
+    out = render_history_summary(history)
+    out["successfulFinishedRuns"] = [_finished_run(r) for r in history.successful_runs]
+    out["failedFinishedRuns"] = [_finished_run(r) for r in history.failed_runs]
+    return out
+
+
+def _finished_run(run: RunInfo) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "createdAt": format_timestamp(run.created_at),
+        "finishedAt": format_timestamp(run.finished_at),
+        "tasks": list(run.tasks),
+    }

@@ -1,0 +1,94 @@
+"""Request bodies -> model objects, and validation failures in Metronome's 422 `details` form."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import ValidationError
+
+from metronome.api._schemas_fields import wrong_type
+from metronome.api._schemas_job import JobSchema, V0JobSchema
+from metronome.api._schemas_schedule import ScheduleSchema
+
+if TYPE_CHECKING:
+    from marshmallow import Schema
+
+    from metronome.model import JobSpec, ScheduleSpec
+
+logger = logging.getLogger(__name__)
+
+# Built once: marshmallow compiles field maps per instance, and parse_job runs on every POST.
+_JOB = JobSchema()
+_V0_JOB = V0JobSchema()
+_SCHEDULE = ScheduleSchema()
+
+ROOT_PATH = "/"
+
+
+class ValidationFailed(Exception):
+    """A request body is not a valid job or schedule; `details` lists every problem."""
+
+    def __init__(self, details: list[dict[str, Any]]) -> None:
+        super().__init__("Object is not valid")
+        self.details = details
+
+
+def parse_job(body: object, *, v0: bool = False) -> JobSpec:
+    """Read a job body (`json.loads` output), inline `schedules` included.
+
+    Args:
+        body: the decoded JSON body.
+        v0: read it with the /v0/scheduled-jobs schema (no `taskKillGracePeriodSeconds`).
+
+    Raises:
+        ValidationFailed: naming every wrong field at once.
+    """
+    return _load(_V0_JOB if v0 else _JOB, body)
+
+
+def parse_schedule(body: object) -> ScheduleSpec:
+    """Read a standalone schedule body (/v1/jobs/{id}/schedules); unknown keys are ignored.
+
+    Raises:
+        ValidationFailed: naming every wrong field at once.
+    """
+    return _load(_SCHEDULE, body)
+
+
+def _load(schema: Schema, body: object) -> Any:
+    if not isinstance(body, dict):
+        raise ValidationFailed([{"path": ROOT_PATH, "errors": [wrong_type("object", body)]}])
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        details = flatten(exc.messages)
+        logger.debug("Invalid %s body: %s", type(schema).__name__, details)
+        raise ValidationFailed(details) from None
+
+
+def flatten(messages: Any) -> list[dict[str, Any]]:
+    """Marshmallow's nested error dict -> [{"path", "errors"}], paths in JsPath form.
+
+    Object keys become `/key`, array indexes `(i)` (`/run/artifacts(0)/uri`); marshmallow's
+    `_schema` key holds errors about the enclosing object itself.
+    """
+    by_path: dict[str, list[str]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key == "_schema":
+                    walk(child, path)
+                elif isinstance(key, int):
+                    walk(child, f"{path}({key})")
+                else:
+                    walk(child, f"{path}/{key}")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+        else:
+            by_path.setdefault(path or ROOT_PATH, []).append(str(node))
+
+    walk(messages, "")
+    return [{"path": path, "errors": errors} for path, errors in by_path.items()]

@@ -1,0 +1,256 @@
+"""Marshmallow building blocks: fields that accept exactly one JSON type, a strict schema base.
+
+Marshmallow's stock fields coerce ("1.5" is a float, 1 is a boolean) and word errors their
+own way; the API must reject wrong JSON types the way Metronome's JSON-schema check does
+(metronome-behavior.md §1.3) and stay safe on hostile bodies, so every field here checks the
+exact Python type `json.loads` produced and keeps messages short whatever the input size.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marshmallow import Schema, ValidationError, fields
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from enum import Enum
+
+MAX_INTEGER = 2**31 - 1
+"""Upper bound of integer fields: they are durations in seconds, and larger values overflow
+timedelta arithmetic and the store's integer fields long before they mean anything."""
+
+MAX_ITEM_ERRORS = 100
+"""An array or map reports at most this many bad items, so a huge hostile one fails fast."""
+
+_SHOWN_CHARS = 80
+
+_JSON_TYPES: dict[type, str] = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    type(None): "null",
+}
+
+MISSING = "Property missing."
+
+
+def json_type(value: object) -> str:
+    """The JSON type name of a value `json.loads` produced."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def wrong_type(expected: str, value: object) -> str:
+    return f"Wrong type. Expected {expected}, was {json_type(value)}."
+
+
+def shown(value: str) -> str:
+    """`value` cut to a length that keeps an error body small."""
+    return value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "..."
+
+
+def number_text(value: float) -> str:
+    """A JSON number as a client wrote it: 32 rather than 32.0; huge integers cut short."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    return shown(str(value))
+
+
+def _add_error(errors: dict[Any, Any], key: object, messages: object) -> bool:
+    """Record one item's errors; True once enough are recorded and the caller should stop."""
+    errors[key] = messages
+    if len(errors) < MAX_ITEM_ERRORS:
+        return False
+    # "_schema" holds messages about the enclosing value itself (see _schemas.flatten).
+    errors["_schema"] = [f"Only the first {MAX_ITEM_ERRORS} invalid items are reported."]
+    return True
+
+
+class JsonField(fields.Field):
+    """Base: required/null messages in the project's wording."""
+
+    json_type: ClassVar[str] = "value"
+    default_error_messages: ClassVar[dict[str, str]] = {"required": MISSING}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error_messages["null"] = f"Wrong type. Expected {self.json_type}, was null."
+
+    def _expect(self, value: object, cls: type | tuple[type, ...]) -> None:
+        # bool is an int subclass; JSON booleans are never numbers.
+        if not isinstance(value, cls) or (isinstance(value, bool) and cls is not bool):
+            raise ValidationError(wrong_type(self.json_type, value))
+
+
+class String(JsonField):
+    json_type = "string"
+
+    def __init__(self, *, min_length: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.min_length = min_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        self._expect(value, str)
+        if len(value) < self.min_length:
+            msg = f"'{shown(value)}' is shorter than minimum length of {self.min_length}."
+            raise ValidationError(msg)
+        return value
+
+
+class Boolean(JsonField):
+    json_type = "boolean"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        self._expect(value, bool)
+        return value
+
+
+class _Bounded(JsonField):
+    """A number with inclusive bounds, named in the error messages."""
+
+    def __init__(
+        self, *, minimum: float | None = None, maximum: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def _check_bounds(self, raw: float, value: float) -> None:
+        if self.minimum is not None and value < self.minimum:
+            msg = f"{number_text(raw)} is smaller than required minimum value of {self.minimum}."
+            raise ValidationError(msg)
+        if self.maximum is not None and value > self.maximum:
+            msg = f"{number_text(raw)} is greater than allowed maximum value of {self.maximum}."
+            raise ValidationError(msg)
+
+
+class Number(_Bounded):
+    """Any finite JSON number, as a float."""
+
+    json_type = "number"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        self._expect(value, (int, float))
+        try:
+            number = float(value)
+        except OverflowError:  # a 400-digit integer
+            number = math.inf
+        if not math.isfinite(number):  # json.loads reads 1e400 as inf and accepts NaN
+            raise ValidationError(f"Number {number_text(value)} is out of range.")
+        self._check_bounds(value, number)
+        return number
+
+
+class Integer(_Bounded):
+    """A JSON integer; a whole float such as 2.0 is read as 2."""
+
+    json_type = "integer"
+
+    def __init__(self, *, maximum: int = MAX_INTEGER, **kwargs: Any) -> None:
+        super().__init__(maximum=maximum, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            number = int(value)
+        else:
+            self._expect(value, int)
+            number = value
+        self._check_bounds(value, number)
+        return number
+
+
+class Choice(JsonField):
+    """A string out of a fixed set, read into an enum member (aliases allowed)."""
+
+    json_type = "string"
+
+    def __init__(self, choices: Mapping[str, Enum], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.choices = choices
+        self.expected = ", ".join(choices)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Enum:
+        self._expect(value, str)
+        try:
+            return self.choices[value]
+        except KeyError:
+            msg = f"'{shown(value)}' is not one of {self.expected}."
+            raise ValidationError(msg) from None
+
+
+def enum_choices(enum: type[Enum]) -> dict[str, Enum]:
+    """The JSON spelling of each member of a string enum, for `Choice`."""
+    return {member.value: member for member in enum}
+
+
+class StringMap(JsonField):
+    """An object of string values; errors are keyed by the offending property."""
+
+    json_type = "object"
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> dict[str, str]:
+        self._expect(value, dict)
+        errors: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(item, str) and _add_error(errors, key, [wrong_type("string", item)]):
+                break
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
+class Array(JsonField):
+    """A JSON array read item by item into a tuple; errors are keyed by item index."""
+
+    json_type = "array"
+
+    def __init__(self, item: fields.Field, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.item = item
+
+    def _bind_to_schema(self, field_name: str, parent: Any) -> None:
+        super()._bind_to_schema(field_name, parent)
+        self.item._bind_to_schema(field_name, self)
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> tuple[Any, ...]:
+        self._expect(value, list)
+        load = self.item.deserialize
+        result = []
+        errors: dict[int | str, Any] = {}
+        for index, each in enumerate(value):
+            try:
+                result.append(load(each))
+            except ValidationError as exc:
+                if _add_error(errors, index, exc.messages):
+                    break
+        if errors:
+            raise ValidationError(errors)
+        return tuple(result)
+
+
+class Object(fields.Nested):
+    """A nested schema that first checks it was given a JSON object."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "required": MISSING,
+        "null": "Wrong type. Expected object, was null.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError(wrong_type("object", value))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictSchema(Schema):
+    """Base of every body schema: unknown keys are errors, worded like the rest."""
+
+    error_messages: ClassVar[dict[str, str]] = {"unknown": "Additional properties are not allowed."}
