@@ -1,0 +1,77 @@
+"""Persistence: the Store interface, its local SQLite implementation, and typed repositories.
+
+Records are protobuf messages (proto/metronome.proto; regenerate the module with
+scripts/gen-proto). Layout and paging are described in `_repository`.
+"""
+
+from metronome.storage._codec import (
+    HistoryPages,
+    decode_history,
+    decode_history_pages,
+    decode_job,
+    decode_page,
+    decode_run,
+    encode_history,
+    encode_job,
+    encode_page,
+    encode_run,
+)
+from metronome.storage._repository import (
+    JOB_HISTORIES,
+    JOB_RUNS,
+    JOB_SPECS,
+    JobHistoryRepository,
+    JobRunRepository,
+    JobSpecRepository,
+    ensure_layout,
+)
+from metronome.storage._sqlite import SqliteStore
+from metronome.storage._store import (
+    ANY_VERSION,
+    BadVersionError,
+    Check,
+    Create,
+    DataDirError,
+    Delete,
+    NodeExistsError,
+    NoNodeError,
+    NotEmptyError,
+    Op,
+    SetData,
+    StorageError,
+    Store,
+)
+
+__all__ = [
+    "ANY_VERSION",
+    "JOB_HISTORIES",
+    "JOB_RUNS",
+    "JOB_SPECS",
+    "BadVersionError",
+    "Check",
+    "Create",
+    "DataDirError",
+    "Delete",
+    "HistoryPages",
+    "JobHistoryRepository",
+    "JobRunRepository",
+    "JobSpecRepository",
+    "NoNodeError",
+    "NodeExistsError",
+    "NotEmptyError",
+    "Op",
+    "SetData",
+    "SqliteStore",
+    "StorageError",
+    "Store",
+    "decode_history",
+    "decode_history_pages",
+    "decode_job",
+    "decode_page",
+    "decode_run",
+    "encode_history",
+    "encode_job",
+    "encode_page",
+    "encode_run",
+    "ensure_layout",
+]

@@ -1,0 +1,414 @@
+"""Model <-> protobuf records (proto/metronome.proto), one encode/decode pair per record kind.
+
+Times are stored as epoch milliseconds: a sub-millisecond part is dropped, and a decoded time is
+in UTC. Everything else round-trips exactly, including None versus empty values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from google.protobuf.message import DecodeError
+
+from metronome.model import (
+    Artifact,
+    ConcurrencyPolicy,
+    Constraint,
+    ConstraintOperator,
+    Docker,
+    DockerParameter,
+    JobHistory,
+    JobId,
+    JobRun,
+    JobSpec,
+    Restart,
+    RestartPolicy,
+    RunId,
+    RunInfo,
+    RunSpec,
+    RunStatus,
+    ScheduleId,
+    ScheduleSpec,
+    Task,
+    TaskStatus,
+    Volume,
+    VolumeMode,
+)
+from metronome.storage import metronome_pb2 as pb
+from metronome.storage._store import StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from enum import StrEnum
+
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+    from google.protobuf.message import Message
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+_M = TypeVar("_M", bound="Message")
+_T = TypeVar("_T")
+_E = TypeVar("_E", bound="StrEnum")
+
+
+class _EnumMap(Generic[_E]):
+    """Model enum <-> proto enum number, by member name; a dict lookup each way (fast to load).
+
+    A model member that the proto lacks fails here, at import: add it to metronome.proto.
+    """
+
+    def __init__(self, model: type[_E], proto: EnumTypeWrapper) -> None:
+        self.to_pb = {member: proto.Value(member.value) for member in model}
+        self.from_pb = {number: member for member, number in self.to_pb.items()}
+
+
+_OPERATORS = _EnumMap(ConstraintOperator, pb.Constraint.Operator)
+_VOLUME_MODES = _EnumMap(VolumeMode, pb.Volume.Mode)
+_RESTART_POLICIES = _EnumMap(RestartPolicy, pb.Restart.Policy)
+_CONCURRENCY_POLICIES = _EnumMap(ConcurrencyPolicy, pb.ScheduleSpec.ConcurrencyPolicy)
+_RUN_STATUSES = _EnumMap(RunStatus, pb.JobRun.Status)
+_TASK_STATUSES = _EnumMap(TaskStatus, pb.Task.Status)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPages:
+    """Names of the page nodes of a history's two lists, oldest page first."""
+
+    successful: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+
+def encode_job(spec: JobSpec) -> bytes:
+    return pb.JobSpec(
+        id=spec.id,
+        description=spec.description,
+        labels=_pairs(spec.labels),
+        schedules=[_schedule_to_pb(s) for s in spec.schedules],
+        run=_run_spec_to_pb(spec.run),
+    ).SerializeToString()
+
+
+def decode_job(data: bytes, path: str) -> JobSpec:
+    """Raises StorageError naming `path` when `data` is not a valid JobSpec record."""
+    return _decode(data, path, pb.JobSpec, _job_from_pb)
+
+
+def encode_run(run: JobRun) -> bytes:
+    return pb.JobRun(
+        id=run.id,
+        job_id=run.job_id,
+        status=_RUN_STATUSES.to_pb[run.status],
+        created_at_ms=_ms(run.created_at),
+        run_spec=_run_spec_to_pb(run.run_spec),
+        completed_at_ms=_optional_ms(run.completed_at),
+        tasks=[_task_to_pb(t) for t in run.tasks],
+        schedule_id=run.schedule_id,
+        scheduled_at_ms=_optional_ms(run.scheduled_at),
+        starting_deadline_s=run.starting_deadline_s,
+    ).SerializeToString()
+
+
+def decode_run(data: bytes, path: str) -> JobRun:
+    """Raises StorageError naming `path` when `data` is not a valid JobRun record."""
+    return _decode(data, path, pb.JobRun, _run_from_pb)
+
+
+def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
+    """The history's own record: its counters and page names; the runs go in `encode_page`."""
+    return pb.JobHistory(
+        job_id=history.job_id,
+        success_count=history.success_count,
+        failure_count=history.failure_count,
+        last_success_at_ms=_optional_ms(history.last_success_at),
+        last_failure_at_ms=_optional_ms(history.last_failure_at),
+        skipped_count=history.skipped_count,
+        missed_count=history.missed_count,
+        successful_pages=pages.successful,
+        failed_pages=pages.failed,
+        schedule_marks=[
+            pb.ScheduleMark(schedule_id=schedule_id, at_ms=_ms(moment))
+            for schedule_id, moment in history.schedule_marks.items()
+        ],
+    ).SerializeToString()
+
+
+def decode_history(
+    data: bytes,
+    path: str,
+    successful_runs: tuple[RunInfo, ...] = (),
+    failed_runs: tuple[RunInfo, ...] = (),
+) -> JobHistory:
+    """The history from its own record, with the given run lists (newest first).
+
+    Raises StorageError naming `path` when `data` is not a valid JobHistory record.
+    """
+    return _decode(
+        data, path, pb.JobHistory, lambda m: _history_from_pb(m, successful_runs, failed_runs)
+    )
+
+
+def decode_history_pages(data: bytes, path: str) -> HistoryPages:
+    """The page names in a history's own record.
+
+    Raises StorageError naming `path` when `data` is not a valid JobHistory record.
+    """
+    return _decode(
+        data,
+        path,
+        pb.JobHistory,
+        lambda m: HistoryPages(tuple(m.successful_pages), tuple(m.failed_pages)),
+    )
+
+
+def encode_page(runs: Iterable[RunInfo]) -> bytes:
+    return pb.RunInfoPage(
+        runs=[
+            pb.RunInfo(
+                id=r.id,
+                created_at_ms=_ms(r.created_at),
+                finished_at_ms=_ms(r.finished_at),
+                tasks=r.tasks,
+            )
+            for r in runs
+        ]
+    ).SerializeToString()
+
+
+def decode_page(data: bytes, path: str) -> tuple[RunInfo, ...]:
+    """Raises StorageError naming `path` when `data` is not a valid RunInfoPage record."""
+    return _decode(data, path, pb.RunInfoPage, _page_from_pb)
+
+
+def _decode(data: bytes, path: str, message_type: type[_M], convert: Callable[[_M], _T]) -> _T:
+    message = message_type()
+    try:
+        message.ParseFromString(data)
+        return convert(message)
+    except (DecodeError, ValueError, OverflowError, KeyError) as exc:
+        reason = f"unknown enum value {exc}" if isinstance(exc, KeyError) else str(exc)
+        msg = f"{path}: not a valid {message_type.DESCRIPTOR.name} record: {reason}"
+        raise StorageError(msg) from exc
+
+
+def _ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        msg = f"naive datetime {moment} cannot be stored; use an aware one"
+        raise ValueError(msg)
+    return (moment - _EPOCH) // _MS
+
+
+def _optional_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else _ms(moment)
+
+
+def _time(ms: int) -> datetime:
+    return _EPOCH + ms * _MS
+
+
+def _pairs(mapping: Mapping[str, str]) -> list[pb.KeyValue]:
+    return [pb.KeyValue(key=k, value=v) for k, v in mapping.items()]
+
+
+def _schedule_to_pb(schedule: ScheduleSpec) -> pb.ScheduleSpec:
+    return pb.ScheduleSpec(
+        id=schedule.id,
+        cron=schedule.cron,
+        timezone=schedule.timezone,
+        starting_deadline_s=schedule.starting_deadline_s,
+        concurrency_policy=_CONCURRENCY_POLICIES.to_pb[schedule.concurrency_policy],
+        enabled=schedule.enabled,
+    )
+
+
+def _run_spec_to_pb(spec: RunSpec) -> pb.RunSpec:
+    return pb.RunSpec(
+        cpus=spec.cpus,
+        mem=spec.mem,
+        disk=spec.disk,
+        cmd=spec.cmd,
+        args=None if spec.args is None else pb.StringList(values=spec.args),
+        user=spec.user,
+        env=_pairs(spec.env),
+        constraints=[
+            pb.Constraint(
+                attribute=c.attribute,
+                operator=_OPERATORS.to_pb[c.operator],
+                value=c.value,
+            )
+            for c in spec.constraints
+        ],
+        artifacts=[
+            pb.Artifact(uri=a.uri, extract=a.extract, executable=a.executable, cache=a.cache)
+            for a in spec.artifacts
+        ],
+        max_launch_delay_s=spec.max_launch_delay_s,
+        docker=None if spec.docker is None else _docker_to_pb(spec.docker),
+        volumes=[
+            pb.Volume(
+                container_path=v.container_path,
+                host_path=v.host_path,
+                mode=_VOLUME_MODES.to_pb[v.mode],
+            )
+            for v in spec.volumes
+        ],
+        restart=pb.Restart(
+            policy=_RESTART_POLICIES.to_pb[spec.restart.policy],
+            active_deadline_s=spec.restart.active_deadline_s,
+        ),
+        task_kill_grace_period_s=spec.task_kill_grace_period_s,
+    )
+
+
+def _docker_to_pb(docker: Docker) -> pb.Docker:
+    return pb.Docker(
+        image=docker.image,
+        force_pull_image=docker.force_pull_image,
+        privileged=docker.privileged,
+        parameters=[pb.KeyValue(key=p.key, value=p.value) for p in docker.parameters],
+    )
+
+
+def _task_to_pb(task: Task) -> pb.Task:
+    return pb.Task(
+        id=task.id,
+        status=_TASK_STATUSES.to_pb[task.status],
+        started_at_ms=_ms(task.started_at),
+        completed_at_ms=_optional_ms(task.completed_at),
+        message=task.message,
+    )
+
+
+def _job_from_pb(m: pb.JobSpec) -> JobSpec:
+    if not m.HasField("run"):
+        msg = "missing run"
+        raise ValueError(msg)
+    return JobSpec(
+        id=JobId(m.id),
+        run=_run_spec_from_pb(m.run),
+        description=m.description if m.HasField("description") else None,
+        labels={kv.key: kv.value for kv in m.labels},
+        schedules=tuple(_schedule_from_pb(s) for s in m.schedules),
+    )
+
+
+def _schedule_from_pb(m: pb.ScheduleSpec) -> ScheduleSpec:
+    return ScheduleSpec(
+        id=ScheduleId(m.id),
+        cron=m.cron,
+        timezone=m.timezone,
+        starting_deadline_s=m.starting_deadline_s,
+        concurrency_policy=_CONCURRENCY_POLICIES.from_pb[m.concurrency_policy],
+        enabled=m.enabled,
+    )
+
+
+def _run_spec_from_pb(m: pb.RunSpec) -> RunSpec:
+    return RunSpec(
+        cpus=m.cpus,
+        mem=m.mem,
+        disk=m.disk,
+        cmd=m.cmd if m.HasField("cmd") else None,
+        args=tuple(m.args.values) if m.HasField("args") else None,
+        user=m.user if m.HasField("user") else None,
+        env={kv.key: kv.value for kv in m.env},
+        constraints=tuple(
+            Constraint(
+                attribute=c.attribute,
+                operator=_OPERATORS.from_pb[c.operator],
+                value=c.value if c.HasField("value") else None,
+            )
+            for c in m.constraints
+        ),
+        artifacts=tuple(
+            Artifact(uri=a.uri, extract=a.extract, executable=a.executable, cache=a.cache)
+            for a in m.artifacts
+        ),
+        max_launch_delay_s=m.max_launch_delay_s,
+        docker=_docker_from_pb(m.docker) if m.HasField("docker") else None,
+        volumes=tuple(
+            Volume(
+                container_path=v.container_path,
+                host_path=v.host_path,
+                mode=_VOLUME_MODES.from_pb[v.mode],
+            )
+            for v in m.volumes
+        ),
+        restart=Restart(
+            policy=_RESTART_POLICIES.from_pb[m.restart.policy],
+            active_deadline_s=(
+                m.restart.active_deadline_s if m.restart.HasField("active_deadline_s") else None
+            ),
+        ),
+        task_kill_grace_period_s=(
+            m.task_kill_grace_period_s if m.HasField("task_kill_grace_period_s") else None
+        ),
+    )
+
+
+def _docker_from_pb(m: pb.Docker) -> Docker:
+    return Docker(
+        image=m.image,
+        force_pull_image=m.force_pull_image,
+        privileged=m.privileged,
+        parameters=tuple(DockerParameter(key=p.key, value=p.value) for p in m.parameters),
+    )
+
+
+def _task_from_pb(m: pb.Task) -> Task:
+    return Task(
+        id=m.id,
+        status=_TASK_STATUSES.from_pb[m.status],
+        started_at=_time(m.started_at_ms),
+        completed_at=_time(m.completed_at_ms) if m.HasField("completed_at_ms") else None,
+        message=m.message if m.HasField("message") else None,
+    )
+
+
+def _run_from_pb(m: pb.JobRun) -> JobRun:
+    if not m.HasField("run_spec"):
+        msg = "missing run_spec"
+        raise ValueError(msg)
+    return JobRun(
+        id=RunId(m.id),
+        job_id=JobId(m.job_id),
+        status=_RUN_STATUSES.from_pb[m.status],
+        created_at=_time(m.created_at_ms),
+        run_spec=_run_spec_from_pb(m.run_spec),
+        completed_at=_time(m.completed_at_ms) if m.HasField("completed_at_ms") else None,
+        tasks=tuple(_task_from_pb(t) for t in m.tasks),
+        schedule_id=ScheduleId(m.schedule_id) if m.HasField("schedule_id") else None,
+        scheduled_at=_time(m.scheduled_at_ms) if m.HasField("scheduled_at_ms") else None,
+        starting_deadline_s=m.starting_deadline_s if m.HasField("starting_deadline_s") else None,
+    )
+
+
+def _history_from_pb(
+    m: pb.JobHistory, successful_runs: tuple[RunInfo, ...], failed_runs: tuple[RunInfo, ...]
+) -> JobHistory:
+    return JobHistory(
+        job_id=JobId(m.job_id),
+        success_count=m.success_count,
+        failure_count=m.failure_count,
+        last_success_at=_time(m.last_success_at_ms) if m.HasField("last_success_at_ms") else None,
+        last_failure_at=_time(m.last_failure_at_ms) if m.HasField("last_failure_at_ms") else None,
+        successful_runs=successful_runs,
+        failed_runs=failed_runs,
+        skipped_count=m.skipped_count,
+        missed_count=m.missed_count,
+        schedule_marks={ScheduleId(s.schedule_id): _time(s.at_ms) for s in m.schedule_marks},
+    )
+
+
+def _page_from_pb(m: pb.RunInfoPage) -> tuple[RunInfo, ...]:
+    return tuple(
+        RunInfo(
+            id=RunId(r.id),
+            created_at=_time(r.created_at_ms),
+            finished_at=_time(r.finished_at_ms),
+            tasks=tuple(r.tasks),
+        )
+        for r in m.runs
+    )

@@ -1,0 +1,339 @@
+"""Typed repositories over a `Store`: the layout of the records, one class per record kind.
+
+    /state/job-specs/<jobId>              JobSpec
+    /state/job-runs/<jobId>               empty parent of the job's active runs
+    /state/job-runs/<jobId>/<runId>       JobRun
+    /state/job-histories/<jobId>          JobHistory counters and the names of its pages
+    /state/job-histories/<jobId>/<page>   up to PAGE_SIZE finished runs of one list, oldest first
+
+A history keeps up to 1,000 runs per list, more than fits a ZooKeeper node (~1 MB), so its lists
+are split into page nodes; `save` rewrites only the pages that changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from metronome.model import JobId
+from metronome.storage._codec import (
+    HistoryPages,
+    decode_history,
+    decode_history_pages,
+    decode_job,
+    decode_page,
+    decode_run,
+    encode_history,
+    encode_job,
+    encode_page,
+    encode_run,
+)
+from metronome.storage._store import (
+    ANY_VERSION,
+    Create,
+    Delete,
+    NodeExistsError,
+    NoNodeError,
+    Op,
+    SetData,
+    StorageError,
+    join_path,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from metronome.model import JobHistory, JobRun, JobSpec, RunId, RunInfo
+    from metronome.storage._store import Store
+
+logger = logging.getLogger(__name__)
+
+JOB_SPECS = "/state/job-specs"
+JOB_RUNS = "/state/job-runs"
+JOB_HISTORIES = "/state/job-histories"
+PAGE_SIZE = 100
+"""Most runs in one history page node."""
+PAGE_BYTES = 64 * 1024
+"""Rough bound on a page's size, for runs with many tasks; a single larger run gets its own page."""
+_PAGE_PREFIX = "page-"
+
+
+def ensure_layout(store: Store) -> None:
+    """Create the base nodes that are missing; safe to call concurrently and repeatedly."""
+    for path in (JOB_SPECS, JOB_RUNS, JOB_HISTORIES):
+        if store.get(path) is None:
+            with contextlib.suppress(NodeExistsError):
+                store.create(path, makepath=True)
+
+
+class JobSpecRepository:
+    """Job specs. Creating a job creates its runs parent; deleting it removes everything of it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        ensure_layout(store)
+
+    def load_all(self) -> list[JobSpec]:
+        return [
+            decode_job(data, join_path(JOB_SPECS, name))
+            for name, (data, _) in self._store.children_data(JOB_SPECS).items()
+        ]
+
+    def create(self, spec: JobSpec) -> None:
+        """Raises NodeExistsError when the job exists."""
+        self._store.commit(
+            [
+                Create(join_path(JOB_RUNS, spec.id)),
+                Create(join_path(JOB_SPECS, spec.id), encode_job(spec)),
+            ]
+        )
+
+    def update(self, spec: JobSpec) -> None:
+        """Raises NoNodeError when the job does not exist."""
+        self._store.set(join_path(JOB_SPECS, spec.id), encode_job(spec))
+
+    def delete(self, job_id: JobId) -> None:
+        """Delete the spec, its active runs and its history in one commit.
+
+        Raises NoNodeError when the job does not exist.
+        """
+        runs = join_path(JOB_RUNS, job_id)
+        history = join_path(JOB_HISTORIES, job_id)
+        ops: list[Op] = [Delete(join_path(JOB_SPECS, job_id))]
+        ops += _subtree_deletes(self._store, runs)
+        ops += _subtree_deletes(self._store, history)
+        self._store.commit(ops)
+
+
+class JobRunRepository:
+    """Active job runs, under their job's runs parent."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        ensure_layout(store)
+
+    def load_all(self) -> list[JobRun]:
+        runs = []
+        for job_id in self._store.children(JOB_RUNS):
+            job_path = join_path(JOB_RUNS, job_id)
+            with contextlib.suppress(NoNodeError):  # the job was deleted since the listing
+                runs += [
+                    decode_run(data, join_path(job_path, name))
+                    for name, (data, _) in self._store.children_data(job_path).items()
+                ]
+        return runs
+
+    def create(self, run: JobRun) -> None:
+        """Raises NodeExistsError when the run exists, NoNodeError when its job does not."""
+        self._store.create(_run_path(run.job_id, run.id), encode_run(run))
+
+    def update(self, run: JobRun) -> None:
+        """Raises NoNodeError when the run does not exist."""
+        self._store.set(_run_path(run.job_id, run.id), encode_run(run))
+
+    def delete(self, job_id: JobId, run_id: RunId) -> None:
+        """Raises NoNodeError when the run does not exist."""
+        self._store.delete(_run_path(job_id, run_id))
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    name: str
+    runs: tuple[RunInfo, ...]
+    """Oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What a history's nodes hold, as far as this repository wrote or read them."""
+
+    version: int
+    successful: tuple[_Page, ...]
+    failed: tuple[_Page, ...]
+    next_page: int
+
+
+_ABSENT = _Stored(version=-1, successful=(), failed=(), next_page=1)
+"""A history with no node yet (created at version 0)."""
+
+
+class JobHistoryRepository:
+    """Job histories, their lists split into page nodes.
+
+    It remembers what it wrote so that `save` rewrites only changed pages. The history node's
+    version fences that memory: if another writer changed the node, `save` raises
+    BadVersionError and forgets the job, so a retry starts from the store. A history deleted
+    meanwhile (`JobSpecRepository.delete` removes it with its job) is created anew.
+
+    Calls for one job MUST be serialized (its actor does); different jobs MAY run concurrently.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._stored: dict[JobId, _Stored] = {}
+        ensure_layout(store)
+
+    def load_all(self) -> list[JobHistory]:
+        histories = []
+        for name, (data, version) in self._store.children_data(JOB_HISTORIES).items():
+            history, stored = self._read(join_path(JOB_HISTORIES, name), data, version)
+            self._stored[JobId(name)] = stored
+            histories.append(history)
+        return histories
+
+    def load(self, job_id: JobId) -> JobHistory | None:
+        """One job's history (None if it has none), for loading histories as they are needed."""
+        path = join_path(JOB_HISTORIES, job_id)
+        got = self._store.get(path)
+        if got is None:
+            return None
+        history, self._stored[job_id] = self._read(path, *got)
+        return history
+
+    def save(self, history: JobHistory) -> None:
+        """Raises BadVersionError when another writer changed the history since this one."""
+        path = join_path(JOB_HISTORIES, history.job_id)
+        stored = self._stored.pop(history.job_id, None) or self._read_stored(path)
+        try:
+            self._stored[history.job_id] = self._write(path, history, stored)
+        except NoNodeError:
+            if stored is _ABSENT:
+                raise
+            logger.info("History of job %s was deleted meanwhile; writing it anew", history.job_id)
+            self._stored[history.job_id] = self._write(path, history, self._read_stored(path))
+
+    def delete(self, job_id: JobId) -> None:
+        """Delete the history and its pages in one commit; nothing to do when there is none."""
+        self._stored.pop(job_id, None)
+        with contextlib.suppress(NoNodeError):
+            self._store.commit(_subtree_deletes(self._store, join_path(JOB_HISTORIES, job_id)))
+
+    def _read_stored(self, path: str) -> _Stored:
+        got = self._store.get(path)
+        return _ABSENT if got is None else self._read(path, *got)[1]
+
+    def _write(self, path: str, history: JobHistory, stored: _Stored) -> _Stored:
+        """Commit `history` over what `stored` says the store holds; return what it then holds."""
+        successful, next_page = _layout(
+            stored.successful, history.successful_runs[::-1], stored.next_page
+        )
+        failed, next_page = _layout(stored.failed, history.failed_runs[::-1], next_page)
+        pages = HistoryPages(tuple(p.name for p in successful), tuple(p.name for p in failed))
+        header = encode_history(history, pages)
+        ops: list[Op] = [
+            Create(path, header) if stored is _ABSENT else SetData(path, header, stored.version)
+        ]
+        old = {page.name: page for page in stored.successful + stored.failed}
+        ops += _page_ops(path, old, successful + failed)
+        self._store.commit(ops)
+        return _Stored(stored.version + 1, successful, failed, next_page)
+
+    def _read(self, path: str, data: bytes, version: int) -> tuple[JobHistory, _Stored]:
+        names = decode_history_pages(data, path)
+        stored = self._store.children_data(path)
+        successful = tuple(_read_page(path, name, stored) for name in names.successful)
+        failed = tuple(_read_page(path, name, stored) for name in names.failed)
+        numbers = [_page_number(path, p.name) for p in successful + failed]
+        history = decode_history(data, path, _newest_first(successful), _newest_first(failed))
+        return history, _Stored(version, successful, failed, max(numbers, default=0) + 1)
+
+
+def _read_page(history_path: str, name: str, stored: dict[str, tuple[bytes, int]]) -> _Page:
+    path = join_path(history_path, name)
+    if name not in stored:
+        msg = f"{path}: history page is missing"
+        raise StorageError(msg)
+    return _Page(name, decode_page(stored[name][0], path))
+
+
+def _run_path(job_id: JobId, run_id: RunId) -> str:
+    return join_path(join_path(JOB_RUNS, job_id), run_id)
+
+
+def _subtree_deletes(store: Store, path: str) -> list[Op]:
+    """Deletes for `path` and its children (leaves first); none when `path` does not exist."""
+    try:
+        names = store.children(path)
+    except NoNodeError:
+        return []
+    return [*(Delete(join_path(path, name)) for name in names), Delete(path)]
+
+
+def _page_number(history_path: str, name: str) -> int:
+    try:
+        return int(name.removeprefix(_PAGE_PREFIX))
+    except ValueError as exc:
+        msg = f"{history_path}: not a history page name: {name!r}"
+        raise StorageError(msg) from exc
+
+
+def _newest_first(pages: Sequence[_Page]) -> tuple[RunInfo, ...]:
+    return tuple(run for page in reversed(pages) for run in reversed(page.runs))
+
+
+def _layout(
+    old: Sequence[_Page], runs: Sequence[RunInfo], next_page: int
+) -> tuple[tuple[_Page, ...], int]:
+    """Pages for `runs` (oldest first) that keep as many of the `old` pages as they can.
+
+    A list grows at its newest end and is truncated at its oldest, so the old pages in between
+    stay as they are: only the oldest (truncated) and newest (filled) pages change.
+    """
+    runs = tuple(runs)
+    kept: list[_Page] = []
+    pos = 0
+    for page in old:
+        part = page.runs
+        if not kept:
+            # The oldest surviving page may have lost its oldest runs; older pages are gone.
+            if not runs or runs[0] not in part:
+                continue
+            part = part[part.index(runs[0]) :]
+        if runs[pos : pos + len(part)] != part:
+            break
+        kept.append(_Page(page.name, part))
+        pos += len(part)
+    if kept:
+        last = kept.pop()
+        rest = _fill(last.runs, runs[pos:])
+        kept.append(_Page(last.name, last.runs + runs[pos : pos + rest]))
+        pos += rest
+    while pos < len(runs):
+        count = max(_fill((), runs[pos:]), 1)
+        kept.append(_Page(f"{_PAGE_PREFIX}{next_page}", runs[pos : pos + count]))
+        next_page += 1
+        pos += count
+    return tuple(kept), next_page
+
+
+def _fill(page: tuple[RunInfo, ...], runs: Sequence[RunInfo]) -> int:
+    """How many of `runs` still fit into `page` (by count and by rough size)."""
+    size = sum(_rough_size(r) for r in page)
+    count = 0
+    for run in runs[: PAGE_SIZE - len(page)]:
+        size += _rough_size(run)
+        if size > PAGE_BYTES:
+            break
+        count += 1
+    return count
+
+
+def _rough_size(run: RunInfo) -> int:
+    return 32 + len(run.id) + sum(len(task) + 2 for task in run.tasks)
+
+
+def _page_ops(history_path: str, old: dict[str, _Page], pages: Sequence[_Page]) -> list[Op]:
+    """Creates and sets for new and changed pages, deletes for pages no longer used."""
+    ops: list[Op] = []
+    unused = dict(old)
+    for page in pages:
+        previous = unused.pop(page.name, None)
+        path = join_path(history_path, page.name)
+        if previous is None:
+            ops.append(Create(path, encode_page(page.runs)))
+        elif previous.runs != page.runs:
+            ops.append(SetData(path, encode_page(page.runs), ANY_VERSION))
+    ops += (Delete(join_path(history_path, name)) for name in unused)
+    return ops
