@@ -9,8 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from metronome import __version__, config
-from metronome.errors import ConfigError
-from metronome.storage import DataDirError
+from metronome.errors import ConfigError, MetronomeError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,10 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(settings))
-    except DataDirError as exc:
-        logging.getLogger("metronome").error("Cannot start: %s", exc)
-        return 1
-    except OSError as exc:
+    except (MetronomeError, OSError) as exc:
         logging.getLogger("metronome").error("Cannot start: %s", exc)
         return 1
     return 0

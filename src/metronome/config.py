@@ -29,6 +29,9 @@ class Settings:
     data_dir: Path = Path("data")
     hostname: str = field(default_factory=socket.gethostname)
     attributes: dict[str, str] = field(default_factory=dict)
+    cpus: float = field(default_factory=lambda: float(os.cpu_count() or 1))
+    mem: float = field(default_factory=lambda: _total_memory_mb())
+    disk: float = 100_000.0
     history_count: int = 1000
     actor_threads: int = 16
     ask_timeout_s: float = 10.0
@@ -107,6 +110,10 @@ def _attributes(text: str) -> dict[str, str]:
     return pairs
 
 
+def _total_memory_mb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1024 * 1024)
+
+
 def _log_level(text: str) -> str:
     level = text.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -146,6 +153,24 @@ OPTIONS: tuple[Option, ...] = (
         ("METRONOME_ATTRIBUTES",),
         _attributes,
         "attributes of this host for placement constraints, e.g. rack:rack-2,zone:a",
+    ),
+    Option(
+        "cpus",
+        ("METRONOME_CPUS",),
+        _positive_float,
+        "CPUs the local launcher may give tasks at once (default: this host's count)",
+    ),
+    Option(
+        "mem",
+        ("METRONOME_MEM",),
+        _positive_float,
+        "memory in MB the local launcher may give tasks at once (default: this host's total)",
+    ),
+    Option(
+        "disk",
+        ("METRONOME_DISK",),
+        _positive_float,
+        "disk in MB the local launcher may give tasks at once (default 100000)",
     ),
     Option(
         "history_count",

@@ -54,3 +54,7 @@ class Unavailable(ServiceError):
     """The service cannot answer now (store down, actor overloaded); retrying later may work."""
 
     status = 503
+
+
+class StartupError(MetronomeError):
+    """The server cannot start; the message (and the log above it) says why."""

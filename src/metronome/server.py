@@ -1,6 +1,7 @@
 """Wiring: the one place that knows the start and stop order of the process's parts.
 
-store -> actor pool -> supervisor (loads every job) -> HTTP. Stop runs in reverse, in `finally`.
+store -> actor pool -> timers -> launcher -> supervisor (loads every job) -> HTTP.
+Stop runs in reverse, from the exit stack.
 """
 
 from __future__ import annotations
@@ -17,13 +18,30 @@ import pykka
 import pykka.debug
 from aiohttp import web
 
-from metronome.actors import ActorPool, JobSupervisor, JobSupervisorProxy, JobView, reply
+from metronome.actors import (
+    ActorContext,
+    ActorPool,
+    JobSupervisor,
+    JobView,
+    TaskRouter,
+    TimerService,
+    reply,
+)
 from metronome.api import Services, create_app
+from metronome.errors import StartupError
+from metronome.launch import HostResources, LocalLauncher
 from metronome.metrics import MetricsRegistry
-from metronome.storage import JobSpecRepository, SqliteStore
+from metronome.storage import (
+    JobHistoryRepository,
+    JobRunRepository,
+    JobSpecRepository,
+    SqliteStore,
+)
 
 if TYPE_CHECKING:
+    from metronome.actors import JobSupervisorProxy
     from metronome.config import Settings
+    from metronome.model import JobId, RunId
 
 logger = logging.getLogger(__name__)
 
@@ -57,32 +75,64 @@ async def start_services(settings: Settings, stack: AsyncExitStack) -> Services:
     stack.callback(store.close)
     pool = ActorPool(settings.actor_threads)
     stack.callback(pool.stop)
+    timers = TimerService(utc_now)
+    stack.callback(timers.stop)
+    router = TaskRouter()
+    launcher = start_launcher(settings)
+    await launcher.start(router.deliver)
+    stack.push_async_callback(launcher.stop)
     view = JobView()
-    supervisor = await start_supervisor(pool, JobSpecRepository(store), view)
-    stack.push_async_callback(stop_actors)
     metrics = MetricsRegistry()
+    context = ActorContext(
+        pool=pool,
+        specs=JobSpecRepository(store),
+        runs=JobRunRepository(store),
+        histories=JobHistoryRepository(store),
+        view=view,
+        launcher=launcher,
+        router=router,
+        timers=timers,
+        metrics=metrics,
+        clock=utc_now,
+        history_count=settings.history_count,
+    )
+    supervisor = await start_supervisor(context)
+    stack.push_async_callback(stop_actors)
     metrics.gauge("jobs.count", lambda: len(view))
-    logger.info("Loaded state in %.2f s", time.monotonic() - started)
+    metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.all()))
+    logger.info("Started in %.2f s", time.monotonic() - started)
+
+    def queued_runs() -> list[tuple[JobId, RunId]]:
+        return [key for task_id in launcher.queued() if (key := router.run_of(task_id))]
+
     return Services(
         settings=settings,
         view=view,
         supervisor=supervisor,
         metrics=metrics,
         clock=utc_now,
-        queued_runs=list,
+        queued_runs=queued_runs,
     )
 
 
-async def start_supervisor(
-    pool: ActorPool, repository: JobSpecRepository, view: JobView
-) -> JobSupervisorProxy:
+def start_launcher(settings: Settings) -> LocalLauncher:
+    return LocalLauncher(
+        settings.data_dir / "sandboxes",
+        hostname=settings.hostname,
+        attributes=settings.attributes,
+        capacity=HostResources(cpus=settings.cpus, mem=settings.mem, disk=settings.disk),
+    )
+
+
+async def start_supervisor(context: ActorContext) -> JobSupervisorProxy:
     """Start the supervisor and wait until it has loaded every job."""
-    ref = JobSupervisor.start(pool, repository=repository, view=view)
+    ref = JobSupervisor.start(context)
     supervisor = cast("JobSupervisorProxy", ref.proxy())
-    count = await reply(supervisor.job_count(), STARTUP_TIMEOUT_S)
-    if not ref.is_alive():
-        msg = "The job supervisor failed to load the stored jobs (see the log above)"
-        raise RuntimeError(msg)
+    try:
+        count = await reply(supervisor.job_count(), STARTUP_TIMEOUT_S)
+    except pykka.ActorDeadError as exc:
+        msg = "Loading the stored jobs failed (the error is logged above)"
+        raise StartupError(msg) from exc
     logger.info("Job supervisor ready with %d jobs", count)
     return supervisor
 

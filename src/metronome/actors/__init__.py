@@ -1,12 +1,16 @@
 """The actor system: the only place that mutates jobs, schedules and runs."""
 
 from metronome.actors._bridge import reply
+from metronome.actors._context import ActorContext
 from metronome.actors._job import JobActor, JobActorProxy, JobEntry
+from metronome.actors._router import TaskRouter
 from metronome.actors._runtime import ActorPool, CallbackFuture, PooledActor
 from metronome.actors._supervisor import JobSupervisor, JobSupervisorProxy
+from metronome.actors._timers import TimerService
 from metronome.actors._view import JobView
 
 __all__ = [
+    "ActorContext",
     "ActorPool",
     "CallbackFuture",
     "JobActor",
@@ -16,5 +20,7 @@ __all__ = [
     "JobSupervisorProxy",
     "JobView",
     "PooledActor",
+    "TaskRouter",
+    "TimerService",
     "reply",
 ]

@@ -1,57 +1,118 @@
-"""One actor per job: the only place a job spec and its schedules change."""
+"""One actor per job: owns its spec, schedules, active runs and history.
+
+Every change is persisted first, then published to the read view, then answered. Run actors are
+its children: they tell it about their runs; it never asks them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
+from metronome.actors._run import RunActor, RunChanged, RunFinished
 from metronome.actors._runtime import PooledActor
-from metronome.errors import Conflict, ScheduleNotFound
+from metronome.actors._schedules import Fire, ScheduleClock
+from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
+from metronome.model import (
+    ConcurrencyPolicy,
+    JobHistory,
+    JobRun,
+    RunStatus,
+    TaskStatus,
+    new_run_id,
+)
 
 if TYPE_CHECKING:
-    from pykka import ActorRef
+    from datetime import datetime
 
-    from metronome.actors._runtime import ActorPool
+    from metronome.actors._context import ActorContext
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.actors._view import JobView
-    from metronome.model import JobHistory, JobRun, JobSpec, ScheduleSpec
-    from metronome.storage import JobSpecRepository
+    from metronome.model import JobSpec, RunId, ScheduleSpec
 
 logger = logging.getLogger(__name__)
 
 
 class JobActor(PooledActor):
-    """Owns one job spec. Every change is persisted first, then published, then answered."""
+    """Owns one job. `runs` and `history` are what the store holds for it when loaded."""
 
     def __init__(
         self,
-        pool: ActorPool,
+        context: ActorContext,
         spec: JobSpec,
         *,
-        repository: JobSpecRepository,
-        view: JobView,
         supervisor: JobSupervisorProxy,
+        runs: tuple[JobRun, ...] = (),
+        history: JobHistory | None = None,
+        loaded: bool = False,
     ) -> None:
-        super().__init__(pool)
+        super().__init__(context.pool)
+        self._context = context
         self._spec = spec
-        self._repository = repository
-        self._view = view
         self._supervisor = supervisor
+        self._runs: dict[RunId, JobRun] = {run.id: run for run in runs}
+        self._history = history or JobHistory(job_id=spec.id)
+        self._schedules = ScheduleClock(context, self.actor_ref)
+        self._entry: JobEntry | None = None
+        self._loaded = loaded
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        if self._loaded:
+            self._load()
+
+    def _load(self) -> None:
+        """Take over a job loaded from the store: adopt its runs, catch up missed instants."""
+        for run in self._runs.values():
+            self._spawn_run(run)
+        marks = self._schedules.restore(self._history, tuple(self._runs.values()))
+        catch_up = self._schedules.catch_up(self._spec, marks)
+        history = dataclasses.replace(
+            self._history,
+            schedule_marks=catch_up.marks,
+            missed_count=self._history.missed_count + catch_up.missed,
+        )
+        if catch_up.missed:
+            logger.warning("Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed)
+            self._context.metrics.counter("jobs.missed").inc(catch_up.missed)
+        if history != self._history:
+            self._save_history(history)
+        self._rearm()
+        self._publish()
+        for schedule, instant in catch_up.late:
+            self._fire(schedule, instant)
 
     def create(self) -> JobSpec:
         """Persist the new job. On failure the actor stops and the supervisor forgets it."""
         try:
-            self._repository.create(self._spec)
+            self._context.specs.create(self._spec)
         except Exception:
             self._supervisor.forget(self._spec.id)
             self.stop()
             raise
         logger.info("Created job %s", self._spec.id)
-        self._publish(self._spec)
+        self._rearm()
+        self._publish()
         return self._spec
+
+    def on_stop(self) -> None:
+        self._schedules.disarm()
+
+    def on_receive(self, message: Any) -> None:
+        if isinstance(message, RunChanged):
+            self._on_run_changed(message.run)
+        elif isinstance(message, RunFinished):
+            self._on_run_finished(message.run, aborted=message.aborted)
+        elif isinstance(message, Fire):
+            self._on_fire(message)
+        else:
+            super().on_receive(message)
+
+    # -- the job and its schedules -----------------------------------------------------------
 
     def update(self, spec: JobSpec, *, keep_schedules: bool) -> JobSpec:
         """Replace the job; `keep_schedules` keeps the stored schedules (PUT /v1/jobs/{id})."""
@@ -62,13 +123,18 @@ class JobActor(PooledActor):
         return spec
 
     def delete(self, *, stop_runs: bool = False) -> JobSpec:
-        """Delete the job with its history; with active runs only when `stop_runs` (they stop first).
+        """Delete the job with its runs and history.
 
         Raises:
             Conflict: the job has active runs and `stop_runs` is false.
         """
-        self._repository.delete(self._spec.id)
-        self._view.withdraw(self._spec.id)
+        if self._runs and not stop_runs:
+            msg = "There are active job runs. Override with stopCurrentJobRuns=true"
+            raise Conflict(msg)
+        for run_id in list(self._runs):
+            self._abort(run_id)
+        self._context.specs.delete(self._spec.id)
+        self._context.view.withdraw(self._spec.id)
         self._supervisor.forget(self._spec.id)
         logger.info("Deleted job %s", self._spec.id)
         self.stop()
@@ -97,13 +163,134 @@ class JobActor(PooledActor):
         )
         return schedule
 
-    def _save(self, spec: JobSpec) -> None:
-        self._repository.update(spec)
-        self._publish(spec)
+    # -- runs ------------------------------------------------------------------------------
 
-    def _publish(self, spec: JobSpec) -> None:
+    def trigger(self) -> JobRun:
+        """Start a run now (manual runs ignore the concurrency policy and have no deadline)."""
+        return self._start_run(self._context.clock())
+
+    def stop_run(self, run_id: str) -> JobRun:
+        """Stop an active run: its tasks are killed and it ends FAILED at once.
+
+        Raises:
+            RunNotFound: no active run with that id.
+        """
+        if run_id not in self._runs:
+            raise RunNotFound(run_id)
+        return self._abort(cast("RunId", run_id))
+
+    def _start_run(
+        self, now: datetime, schedule: ScheduleSpec | None = None, instant: datetime | None = None
+    ) -> JobRun:
+        run = JobRun(
+            id=new_run_id(now),
+            job_id=self._spec.id,
+            status=RunStatus.STARTING,
+            created_at=now,
+            run_spec=self._spec.run,
+            schedule_id=schedule.id if schedule else None,
+            scheduled_at=instant,
+            starting_deadline_s=schedule.starting_deadline_s if schedule else None,
+        )
+        self._context.runs.create(run)
+        self._runs[run.id] = run
+        self._spawn_run(run)
+        self._context.metrics.counter("jobs.started").inc()
+        logger.info("Run %s.%s started", run.job_id, run.id)
+        self._publish()
+        return run
+
+    def _spawn_run(self, run: JobRun) -> None:
+        RunActor.start(self._context, run, job=self.actor_ref)
+
+    def _abort(self, run_id: RunId) -> JobRun:
+        """End an active run FAILED now: kill its tasks, record it, forget it."""
+        context = self._context
+        for task_id in context.router.close_run((self._spec.id, run_id)):
+            context.launcher.kill(task_id)
+        run = self._runs[run_id]
+        now = context.clock()
+        tasks = tuple(
+            dataclasses.replace(t, status=TaskStatus.TASK_KILLED) if not t.status.is_final else t
+            for t in run.tasks
+        )
+        stopped = dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now, tasks=tasks)
+        self._on_run_finished(stopped, aborted=True)
+        return stopped
+
+    def _on_run_changed(self, run: JobRun) -> None:
+        if run.id in self._runs:
+            self._runs[run.id] = run
+            self._publish()
+
+    def _on_run_finished(self, run: JobRun, *, aborted: bool) -> None:
+        if run.id not in self._runs:
+            return  # already finished (stopped while its task ended)
+        history = self._history.with_finished(run, self._context.history_count)
+        if run.schedule_id is not None and run.scheduled_at is not None:
+            history = self._schedules.marked(history, run.schedule_id, run.scheduled_at)
+        self._save_history(history)
+        self._context.runs.delete(run.job_id, run.id)
+        del self._runs[run.id]
+        metrics = self._context.metrics
+        if run.status is RunStatus.SUCCESS:
+            metrics.counter("jobs.succeeded").inc()
+        else:
+            metrics.counter("jobs.failed").inc()
+            if aborted:
+                metrics.counter("jobs.aborted").inc()
+        self._publish()
+
+    # -- schedules firing --------------------------------------------------------------------
+
+    def _on_fire(self, fire: Fire) -> None:
+        schedule = self._schedules.accept(self._spec, fire)
+        if schedule is not None:
+            self._fire(schedule, fire.instant)
+
+    def _fire(self, schedule: ScheduleSpec, instant: datetime) -> None:
+        """Apply the schedule's concurrency policy to its instant (metronome-behavior.md §3.4)."""
+        now = self._context.clock()
+        self._context.metrics.timer("jobs.trigger.lateness").update(
+            max((now - instant).total_seconds(), 0.0)
+        )
+        policy = schedule.concurrency_policy
+        if self._runs and policy is ConcurrencyPolicy.FORBID:
+            logger.info("Job %s: skipping %s (a run is active, FORBID)", self._spec.id, instant)
+            self._context.metrics.counter("jobs.skipped").inc()
+            history = dataclasses.replace(self._history, skipped_count=self._history.skipped_count + 1)
+            self._save_history(self._schedules.marked(history, schedule.id, instant))
+            self._publish()
+            return
+        if policy is ConcurrencyPolicy.REPLACE:
+            for run_id in list(self._runs):
+                self._abort(run_id)
+        self._history = self._schedules.marked(self._history, schedule.id, instant)
+        self._start_run(now, schedule, instant)
+
+    # -- persistence and publication -----------------------------------------------------------
+
+    def _save(self, spec: JobSpec) -> None:
+        self._context.specs.update(spec)
         self._spec = spec
-        self._view.publish(JobEntry(spec, self.actor_ref))
+        self._rearm()
+        self._publish()
+
+    def _rearm(self) -> None:
+        marks = self._schedules.rearm(self._spec, self._history.schedule_marks)
+        if marks != self._history.schedule_marks:
+            self._save_history(dataclasses.replace(self._history, schedule_marks=marks))
+
+    def _save_history(self, history: JobHistory) -> None:
+        self._context.histories.save(history)
+        self._history = history
+
+    def _publish(self) -> None:
+        entry = JobEntry(self._spec, self.actor_ref, tuple(self._runs.values()), self._history)
+        if self._entry is not None and self._entry.spec is self._spec:
+            entry.rendered = self._entry.rendered
+        self._entry = entry
+        self._context.view.publish(entry)
 
 
 class JobActorProxy(ActorMemberMixin, pykka.ActorProxy[JobActor]):
@@ -113,6 +300,8 @@ class JobActorProxy(ActorMemberMixin, pykka.ActorProxy[JobActor]):
     add_schedule = proxy_method(JobActor.add_schedule)
     update_schedule = proxy_method(JobActor.update_schedule)
     delete_schedule = proxy_method(JobActor.delete_schedule)
+    trigger = proxy_method(JobActor.trigger)
+    stop_run = proxy_method(JobActor.stop_run)
 
 
 class JobEntry:
@@ -127,7 +316,7 @@ class JobEntry:
     def __init__(
         self,
         spec: JobSpec,
-        ref: ActorRef[JobActor],
+        ref: pykka.ActorRef[JobActor],
         runs: tuple[JobRun, ...] = (),
         history: JobHistory | None = None,
     ) -> None:
@@ -145,6 +334,9 @@ class JobEntry:
         if self._actor is None:
             self._actor = cast("JobActorProxy", self.ref.proxy())
         return self._actor
+
+    def run(self, run_id: str) -> JobRun | None:
+        return next((run for run in self.runs if run.id == run_id), None)
 
 
 __all__ = ["JobActor", "JobActorProxy", "JobEntry"]

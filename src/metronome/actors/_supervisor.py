@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from typing import TYPE_CHECKING, cast
 
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
-from metronome.actors._job import JobActor, JobActorProxy, JobEntry
+from metronome.actors._job import JobActor, JobEntry
 from metronome.actors._runtime import PooledActor
 from metronome.errors import Conflict
 
 if TYPE_CHECKING:
-    from metronome.actors._runtime import ActorPool
-    from metronome.actors._view import JobView
-    from metronome.model import JobId, JobSpec
-    from metronome.storage import JobSpecRepository
+    from metronome.actors._context import ActorContext
+    from metronome.actors._job import JobActorProxy
+    from metronome.model import JobHistory, JobId, JobRun, JobSpec
 
 logger = logging.getLogger(__name__)
 
@@ -25,18 +25,27 @@ logger = logging.getLogger(__name__)
 class JobSupervisor(PooledActor):
     """Parent of all job actors; the only place that knows which job ids exist or are in flight."""
 
-    def __init__(self, pool: ActorPool, *, repository: JobSpecRepository, view: JobView) -> None:
-        super().__init__(pool)
-        self._repository = repository
-        self._view = view
+    def __init__(self, context: ActorContext) -> None:
+        super().__init__(context.pool)
+        self._context = context
         self._jobs: dict[JobId, pykka.ActorRef[JobActor]] = {}
 
     def on_start(self) -> None:
+        """Load every job, its active runs and its history; publish them before answering."""
         started = time.monotonic()
         self._self_proxy = cast("JobSupervisorProxy", self.actor_ref.proxy())
-        for spec in self._repository.load_all():
-            ref = self._spawn(spec)
-            self._view.publish(JobEntry(spec, ref))
+        context = self._context
+        runs: dict[JobId, list[JobRun]] = defaultdict(list)
+        for run in context.runs.load_all():
+            runs[run.job_id].append(run)
+        histories: dict[JobId, JobHistory] = {h.job_id: h for h in context.histories.load_all()}
+        for spec in context.specs.load_all():
+            job_runs = tuple(runs.pop(spec.id, ()))
+            history = histories.get(spec.id)
+            ref = self._spawn(spec, runs=job_runs, history=history, loaded=True)
+            context.view.publish(JobEntry(spec, ref, job_runs, history))
+        for job_id, orphans in runs.items():
+            logger.warning("Ignoring %d stored runs of unknown job %s", len(orphans), job_id)
         logger.info("Loaded %d jobs in %.2f s", len(self._jobs), time.monotonic() - started)
 
     def on_stop(self) -> None:
@@ -44,7 +53,11 @@ class JobSupervisor(PooledActor):
             ref.stop(block=False)
 
     def create_job(self, spec: JobSpec) -> pykka.Future[JobSpec]:
-        """Start the job's actor and hand it the creation; the reply is the child's future."""
+        """Start the job's actor and hand it the creation; the reply is the child's future.
+
+        Raises:
+            Conflict: a job with that id exists or is being created.
+        """
         if spec.id in self._jobs:
             msg = "Job with this id already exists"
             raise Conflict(msg)
@@ -57,13 +70,21 @@ class JobSupervisor(PooledActor):
     def job_count(self) -> int:
         return len(self._jobs)
 
-    def _spawn(self, spec: JobSpec) -> pykka.ActorRef[JobActor]:
+    def _spawn(
+        self,
+        spec: JobSpec,
+        *,
+        runs: tuple[JobRun, ...] = (),
+        history: JobHistory | None = None,
+        loaded: bool = False,
+    ) -> pykka.ActorRef[JobActor]:
         ref = JobActor.start(
-            self._pool,
+            self._context,
             spec,
-            repository=self._repository,
-            view=self._view,
             supervisor=self._self_proxy,
+            runs=runs,
+            history=history,
+            loaded=loaded,
         )
         self._jobs[spec.id] = ref
         return ref

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _jobs, _schedules, _service
+from metronome.api import _jobs, _runs, _schedules, _service
 from metronome.api._http import error_middleware
 from metronome.api._instrument import metrics_middleware
 from metronome.api._services import SERVICES
@@ -26,6 +26,6 @@ def create_app(services: Services) -> web.Application:
         ],
     )
     app[SERVICES] = services
-    for table in (_service.routes, _jobs.routes, _schedules.routes):
+    for table in (_service.routes, _jobs.routes, _schedules.routes, _runs.routes):
         app.router.add_routes(table)
     return app

@@ -28,8 +28,9 @@ class RunStatus(StrEnum):
 
 
 class TaskStatus(StrEnum):
-    """Mesos task states, as the API reports them."""
+    """Mesos task states, as the API reports them; TASK_CREATED is a task not yet placed."""
 
+    TASK_CREATED = "TASK_CREATED"
     TASK_STAGING = "TASK_STAGING"
     TASK_STARTING = "TASK_STARTING"
     TASK_RUNNING = "TASK_RUNNING"
@@ -42,6 +43,10 @@ class TaskStatus(StrEnum):
     @property
     def is_active(self) -> bool:
         return self in (TaskStatus.TASK_STAGING, TaskStatus.TASK_STARTING, TaskStatus.TASK_RUNNING)
+
+    @property
+    def is_final(self) -> bool:
+        return not self.is_active and self is not TaskStatus.TASK_CREATED
 
 
 @dataclass(frozen=True, slots=True)

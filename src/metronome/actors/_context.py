@@ -1,0 +1,33 @@
+"""The collaborators every job and run actor shares, bundled once by the wiring code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from metronome.actors._router import TaskRouter
+    from metronome.actors._runtime import ActorPool
+    from metronome.actors._timers import TimerService
+    from metronome.actors._view import JobView
+    from metronome.launch import Launcher
+    from metronome.metrics import MetricsRegistry
+    from metronome.storage import JobHistoryRepository, JobRunRepository, JobSpecRepository
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    pool: ActorPool
+    specs: JobSpecRepository
+    runs: JobRunRepository
+    histories: JobHistoryRepository
+    view: JobView
+    launcher: Launcher
+    router: TaskRouter
+    timers: TimerService
+    metrics: MetricsRegistry
+    clock: Callable[[], datetime]
+    history_count: int

@@ -1,0 +1,203 @@
+"""One actor per active run: launches its task, follows its status, applies the restart policy
+and the launch deadline. Its parent job actor finalizes the run (history, deletion) when told."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from metronome.actors._runtime import PooledActor
+from metronome.launch import TaskUpdate
+from metronome.model import RestartPolicy, RunStatus, Task, TaskStatus, new_task_id
+from metronome.storage import NoNodeError, StorageError
+
+if TYPE_CHECKING:
+    import pykka
+
+    from metronome.actors._context import ActorContext
+    from metronome.actors._timers import TimerHandle
+    from metronome.model import JobRun
+
+logger = logging.getLogger(__name__)
+
+MAX_RELAUNCH_DELAY_S = 60.0
+"""Longest wait between two launches of a crash-looping ON_FAILURE run."""
+
+
+@dataclass(frozen=True)
+class RunChanged:
+    """Told to the job actor: the run's new persisted state."""
+
+    run: JobRun
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """Told to the job actor: the run ended (SUCCESS or FAILED); `aborted` if by a deadline."""
+
+    run: JobRun
+    aborted: bool = False
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    pass
+
+
+@dataclass(frozen=True)
+class _Relaunch:
+    pass
+
+
+class RunActor(PooledActor):
+    """Drives one run from STARTING to its end. Never asks its parent; tells it instead."""
+
+    def __init__(self, context: ActorContext, run: JobRun, *, job: pykka.ActorRef[Any]) -> None:
+        super().__init__(context.pool)
+        self._context = context
+        self._run = run
+        self._job = job
+        self._key = (run.job_id, run.id)
+        self._deadline: TimerHandle | None = None
+        self._relaunch: TimerHandle | None = None
+        self._failures = 0
+        context.router.open_run(self._key, self.actor_ref)
+
+    def on_start(self) -> None:
+        run = self._run
+        created = [t.id for t in run.tasks if t.status is TaskStatus.TASK_CREATED]
+        live = [t.id for t in run.tasks if t.status.is_active]
+        for task_id in (*created, *live):
+            self._context.router.add_task(self._key, task_id)
+        if created:  # persisted but perhaps never handed over: launching again is idempotent
+            for task_id in created:
+                self._context.launcher.launch(task_id, run.run_spec)
+        if live:
+            self._context.launcher.reconcile(live)
+        if not created and not live:
+            self._launch()
+        if run.status is RunStatus.STARTING:
+            self._arm_deadline()
+
+    def on_stop(self) -> None:
+        for handle in (self._deadline, self._relaunch):
+            if handle is not None:
+                handle.cancel()
+
+    def on_receive(self, message: Any) -> None:
+        if isinstance(message, TaskUpdate):
+            self._on_update(message)
+        elif isinstance(message, _Deadline):
+            self._on_deadline()
+        elif isinstance(message, _Relaunch):
+            self._launch()
+        else:
+            super().on_receive(message)
+
+    def _launch(self) -> None:
+        task_id = new_task_id(self._run.job_id, self._run.id)
+        if not self._context.router.add_task(self._key, task_id):
+            return  # the run was stopped meanwhile
+        task = Task(task_id, TaskStatus.TASK_CREATED, self._context.clock())
+        self._save(dataclasses.replace(self._run, tasks=(*self._run.tasks, task)))
+        self._context.launcher.launch(task_id, self._run.run_spec)
+        logger.info("Run %s.%s: launching task %s", self._run.job_id, self._run.id, task_id)
+
+    def _on_update(self, update: TaskUpdate) -> None:
+        tasks = self._run.tasks
+        index = next((i for i, t in enumerate(tasks) if t.id == update.task_id), None)
+        if index is None or tasks[index].status.is_final:
+            return  # an update for a task this run no longer tracks, or a late duplicate
+        previous = tasks[index]
+        completed = update.timestamp if update.status is TaskStatus.TASK_FINISHED else None
+        task = dataclasses.replace(
+            previous, status=update.status, completed_at=completed, message=update.message
+        )
+        run = dataclasses.replace(self._run, tasks=(*tasks[:index], task, *tasks[index + 1 :]))
+        if update.status.is_active:
+            self._on_active(run, previous)
+        elif update.status is TaskStatus.TASK_FINISHED:
+            self._finish(dataclasses.replace(run, status=RunStatus.SUCCESS, completed_at=update.timestamp))
+        else:
+            self._on_failure(run, update)
+
+    def _on_active(self, run: JobRun, previous: Task) -> None:
+        if run.status is RunStatus.STARTING:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._save(dataclasses.replace(run, status=RunStatus.ACTIVE))
+        elif previous.status is TaskStatus.TASK_CREATED:
+            self._save(run)  # a relaunched task of an ACTIVE run is running
+        else:
+            self._run = run  # STAGING -> RUNNING: not worth a write; reconcile recovers it
+            self._tell_job(RunChanged(run))
+
+    def _on_failure(self, run: JobRun, update: TaskUpdate) -> None:
+        now = self._context.clock()
+        restart = run.run_spec.restart
+        deadline_s = restart.active_deadline_s
+        if restart.policy is RestartPolicy.ON_FAILURE and (
+            deadline_s is None or now < run.created_at + timedelta(seconds=deadline_s)
+        ):
+            self._failures += 1
+            delay_s = min(2.0 ** (self._failures - 1), MAX_RELAUNCH_DELAY_S)
+            logger.info(
+                "Run %s.%s: task %s ended %s (%s); relaunching in %.0f s",
+                run.job_id, run.id, update.task_id, update.status, update.message, delay_s,
+            )  # fmt: skip
+            self._save(run)
+            self._relaunch = self._context.timers.call_at(
+                now + timedelta(seconds=delay_s), lambda: self.actor_ref.tell(_Relaunch())
+            )
+            return
+        self._finish(dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now))
+
+    def _on_deadline(self) -> None:
+        if self._run.status is not RunStatus.STARTING:
+            return
+        logger.warning(
+            "Run %s.%s: no task running within its launch deadline; aborting",
+            self._run.job_id, self._run.id,
+        )  # fmt: skip
+        for task_id in self._context.router.close_run(self._key):
+            self._context.launcher.kill(task_id)
+        now = self._context.clock()
+        self._finish(dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now), aborted=True)
+
+    def _arm_deadline(self) -> None:
+        """Abort if no task runs in time: maxLaunchDelay, or a schedule's startingDeadlineSeconds."""
+        run = self._run
+        limits = [run.run_spec.max_launch_delay_s]
+        if run.starting_deadline_s is not None:
+            limits.append(run.starting_deadline_s)
+        due = run.created_at + timedelta(seconds=min(limits))
+        self._deadline = self._context.timers.call_at(due, lambda: self.actor_ref.tell(_Deadline()))
+
+    def _finish(self, run: JobRun, *, aborted: bool = False) -> None:
+        self._run = run
+        self._context.router.close_run(self._key)
+        logger.info(
+            "Run %s.%s finished %s after %.1f s",
+            run.job_id, run.id, run.status,
+            ((run.completed_at or run.created_at) - run.created_at).total_seconds(),
+        )  # fmt: skip
+        self._tell_job(RunFinished(run, aborted=aborted))
+        self.stop()
+
+    def _save(self, run: JobRun) -> None:
+        """Persist the run, then tell the job. A run deleted meanwhile (stopped) ends this actor."""
+        try:
+            self._context.runs.update(run)
+        except NoNodeError:
+            self.stop()
+            return
+        except StorageError:
+            logger.exception("Run %s.%s: cannot persist its state", run.job_id, run.id)
+        self._run = run
+        self._tell_job(RunChanged(run))
+
+    def _tell_job(self, message: RunChanged | RunFinished) -> None:
+        self._job.tell(message)

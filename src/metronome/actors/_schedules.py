@@ -1,0 +1,156 @@
+"""A job's schedules in time: which instant each fires next, and what a fired instant means.
+
+Plain helper of the job actor (runs on its thread). Each enabled schedule has one timer on the
+shared `TimerService`; a fired timer tells the job actor a `Fire`. Every change re-arms all of the
+job's timers under a new generation, so a timer armed before the change is recognised and dropped.
+
+Marks: per schedule, the last instant handled (run, skipped or missed), kept in the job's history
+record. After a restart the instants after the mark are the ones missed meanwhile: the latest runs
+late if it is still inside `startingDeadlineSeconds`, the others are counted as missed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from metronome.scheduling import parse_cron, parse_timezone
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import pykka
+
+    from metronome.actors._context import ActorContext
+    from metronome.actors._timers import TimerHandle
+    from metronome.model import JobHistory, JobRun, JobSpec, ScheduleId, ScheduleSpec
+    from metronome.scheduling import Cron
+
+Marks = dict["ScheduleId", "datetime"]
+
+
+@dataclass(frozen=True)
+class Fire:
+    """A schedule's instant has come (told by a timer to the job actor)."""
+
+    schedule_id: ScheduleId
+    instant: datetime
+    generation: int
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What a restart owes: instants to run late, a count of missed ones, the advanced marks."""
+
+    late: list[tuple[ScheduleSpec, datetime]]
+    missed: int
+    marks: Marks
+
+
+class ScheduleClock:
+    def __init__(self, context: ActorContext, job: pykka.ActorRef[Any]) -> None:
+        self._context = context
+        self._job = job
+        self._handles: dict[ScheduleId, TimerHandle] = {}
+        self._armed: dict[ScheduleId, ScheduleSpec] = {}
+        self._generation = 0
+
+    def restore(self, history: JobHistory, runs: tuple[JobRun, ...]) -> Marks:
+        """Marks as stored, advanced to the instants of scheduled runs that were persisted after
+        the history was last saved: those instants were handled."""
+        marks = dict(history.schedule_marks)
+        for run in runs:
+            if run.schedule_id is not None and run.scheduled_at is not None:
+                marks = _advanced(marks, run.schedule_id, run.scheduled_at)
+        return marks
+
+    def catch_up(self, spec: JobSpec, marks: Marks) -> CatchUp:
+        now = self._context.clock()
+        late, missed, marks = [], 0, dict(marks)
+        for schedule in spec.schedules:
+            mark = marks.get(schedule.id)
+            if not schedule.enabled or mark is None:
+                continue
+            count, last = 0, None
+            for last in _cron(schedule).fire_times(mark, now, _zone(schedule)):
+                count += 1
+            if last is None:
+                continue
+            marks[schedule.id] = last
+            if (now - last).total_seconds() <= schedule.starting_deadline_s:
+                late.append((schedule, last))
+                count -= 1
+            missed += count
+        return CatchUp(late, missed, marks)
+
+    def rearm(self, spec: JobSpec, marks: Marks) -> Marks:
+        """Arm every enabled schedule; returns the marks of the armed schedules.
+
+        A schedule that is new, re-enabled, or whose cron or zone changed starts from now: the
+        instants before it existed in that form were never due.
+        """
+        first = self._generation == 0
+        self.disarm()
+        now = self._context.clock()
+        armed: dict[ScheduleId, ScheduleSpec] = {}
+        new_marks: Marks = {}
+        self._generation += 1
+        for schedule in spec.schedules:
+            if not schedule.enabled:
+                continue
+            mark = marks.get(schedule.id)
+            previous = self._armed.get(schedule.id)
+            if mark is None or (not first and not _same_timing(previous, schedule)):
+                mark = now
+            new_marks[schedule.id] = mark
+            armed[schedule.id] = schedule
+            self._arm(schedule, _cron(schedule).next_after(max(mark, now), _zone(schedule)))
+        self._armed = armed
+        return new_marks
+
+    def accept(self, spec: JobSpec, fire: Fire) -> ScheduleSpec | None:
+        """The schedule a fired timer stands for, with its next instant armed; None if stale."""
+        if fire.generation != self._generation:
+            return None
+        schedule = spec.schedule(fire.schedule_id)
+        if schedule is None or not schedule.enabled:
+            return None
+        self._arm(schedule, _cron(schedule).next_after(fire.instant, _zone(schedule)))
+        return schedule
+
+    def marked(self, history: JobHistory, schedule_id: ScheduleId, instant: datetime) -> JobHistory:
+        return dataclasses.replace(
+            history, schedule_marks=_advanced(history.schedule_marks, schedule_id, instant)
+        )
+
+    def disarm(self) -> None:
+        for handle in self._handles.values():
+            handle.cancel()
+        self._handles = {}
+
+    def _arm(self, schedule: ScheduleSpec, instant: datetime) -> None:
+        fire = Fire(schedule.id, instant, self._generation)
+        handle = self._context.timers.call_at(instant, lambda: self._job.tell(fire))
+        self._handles[schedule.id] = handle
+
+
+def _advanced(marks: Marks, schedule_id: ScheduleId, instant: datetime) -> Marks:
+    current = marks.get(schedule_id)
+    return {**marks, schedule_id: instant if current is None else max(current, instant)}
+
+
+def _same_timing(previous: ScheduleSpec | None, schedule: ScheduleSpec) -> bool:
+    return previous is not None and (previous.cron, previous.timezone) == (
+        schedule.cron,
+        schedule.timezone,
+    )
+
+
+def _cron(schedule: ScheduleSpec) -> Cron:
+    return parse_cron(schedule.cron)
+
+
+def _zone(schedule: ScheduleSpec) -> ZoneInfo:
+    return parse_timezone(schedule.timezone)
