@@ -39,6 +39,8 @@ from metronome.storage import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from metronome.actors import JobSupervisorProxy
     from metronome.config import Settings
     from metronome.model import JobId, RunId
@@ -68,14 +70,19 @@ async def serve(settings: Settings) -> None:
         logger.info("Stopping")
 
 
-async def start_services(settings: Settings, stack: AsyncExitStack) -> Services:
-    """Start everything below HTTP; `stack` stops it in reverse order."""
+async def start_services(
+    settings: Settings, stack: AsyncExitStack, clock: Callable[[], datetime] = utc_now
+) -> Services:
+    """Start everything below HTTP; `stack` stops it in reverse order.
+
+    `clock` is the wall clock of every schedule, deadline and timestamp (tests inject one).
+    """
     started = time.monotonic()
     store = SqliteStore(settings.data_dir)
     stack.callback(store.close)
     pool = ActorPool(settings.actor_threads)
     stack.callback(pool.stop)
-    timers = TimerService(utc_now)
+    timers = TimerService(clock)
     stack.callback(timers.stop)
     router = TaskRouter()
     launcher = start_launcher(settings)
@@ -93,7 +100,7 @@ async def start_services(settings: Settings, stack: AsyncExitStack) -> Services:
         router=router,
         timers=timers,
         metrics=metrics,
-        clock=utc_now,
+        clock=clock,
         history_count=settings.history_count,
     )
     supervisor = await start_supervisor(context)
@@ -110,7 +117,7 @@ async def start_services(settings: Settings, stack: AsyncExitStack) -> Services:
         view=view,
         supervisor=supervisor,
         metrics=metrics,
-        clock=utc_now,
+        clock=clock,
         queued_runs=queued_runs,
     )
 

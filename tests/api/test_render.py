@@ -232,6 +232,8 @@ def test_render_history() -> None:
         last_success_at=T2,
         successful_runs=(RunInfo(RunId("r2"), T1, T2, ("t2",)),),
         failed_runs=(RunInfo(RunId("r1"), T1, T1),),
+        skipped_count=2,
+        missed_count=5,
     )
 
     assert json.dumps(render_history(history)) == json.dumps({
@@ -239,6 +241,8 @@ def test_render_history() -> None:
         "failureCount": 1,
         "lastSuccessAt": "2016-07-15T13:05:00.000+0000",
         "lastFailureAt": None,
+        "skippedCount": 2,
+        "missedCount": 5,
         "successfulFinishedRuns": [
             {
                 "id": "r2",
@@ -264,6 +268,8 @@ def test_render_history_summary_of_empty_history() -> None:
         "failureCount": 0,
         "lastSuccessAt": None,
         "lastFailureAt": None,
+        "skippedCount": 0,
+        "missedCount": 0,
     })
 
 

@@ -118,8 +118,11 @@ def test_fuzzed_types_at_every_field_never_500(client: Client) -> None:
             body = json.loads(json.dumps(base))
             _set(body, path, value)
             response = client.post("/v1/jobs", body)
-            assert response.status < 500, (path, value, response.text)
+            assert response.status < 500, (path, value, response.text[:300])
             assert response.headers["Content-Type"] == "application/json"
+            if response.status == 201:  # a value that happens to be valid: leave no job behind
+                created = response.json()["id"]
+                assert client.delete(f"/v1/jobs/{created}?stopCurrentJobRuns=true").status == 200
 
 
 def _paths(value: Any, prefix: tuple = ()) -> Any:

@@ -168,6 +168,8 @@ def test_embed_options(client: Client, job_id: str) -> None:
             "failureCount": 0,
             "lastSuccessAt": None,
             "lastFailureAt": None,
+            "skippedCount": 0,
+            "missedCount": 0,
             "successfulFinishedRuns": [],
             "failedFinishedRuns": [],
         }
@@ -178,6 +180,8 @@ def test_embed_options(client: Client, job_id: str) -> None:
         "failureCount": 0,
         "lastSuccessAt": None,
         "lastFailureAt": None,
+        "skippedCount": 0,
+        "missedCount": 0,
     }
     assert "schedules" not in job
     listed = {job["id"]: job for job in client.get("/v1/jobs?embed=activeRuns").json()}

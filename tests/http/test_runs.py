@@ -188,3 +188,15 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
     done = wait(lambda: _finished(client, "sleeper"), 15)
     assert done["successCount"] == 1
     assert counter.read_text().count("x") == 1  # launched once, never twice
+
+
+def test_a_real_every_minute_schedule_fires_on_the_minute(client: Client, job_id: str) -> None:
+    """End to end on the real clock: the first run starts at the next minute boundary."""
+    body = {**job_body(job_id, cmd="true"), "schedules": [{"id": "every", "cron": "* * * * *"}]}
+    created = client.post("/v1/jobs", body)
+    assert created.status == 201
+    next_run_at = created.json()["schedules"][0]["nextRunAt"]
+    history = wait(lambda: _finished(client, job_id), 75, interval_s=0.5)
+    run = (history["successfulFinishedRuns"] + history["failedFinishedRuns"])[0]
+    assert run["createdAt"][:19] == next_run_at[:19]  # fired in the scheduled second
+    assert int(run["createdAt"][20:23]) < 500  # and within half a second of it

@@ -147,12 +147,18 @@ def _task(task: Task) -> dict[str, Any]:
 
 
 def render_history_summary(history: JobHistory) -> dict[str, Any]:
-    """The `historySummary` embed: counters and last success/failure (null when never)."""
+    """The `historySummary` embed: counters and last success/failure (null when never).
+
+    `skippedCount` (FORBID instants) and `missedCount` (instants lost to downtime) are ours;
+    Metronome drops both silently.
+    """
     return {
         "successCount": history.success_count,
         "failureCount": history.failure_count,
         "lastSuccessAt": _timestamp_or_none(history.last_success_at),
         "lastFailureAt": _timestamp_or_none(history.last_failure_at),
+        "skippedCount": history.skipped_count,
+        "missedCount": history.missed_count,
     }
 
 

@@ -1,0 +1,352 @@
+"""The embedded launcher: job tasks as processes on this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from metronome.launch import _process
+from metronome.launch._launcher import (
+    HostResources,
+    Launcher,
+    LaunchError,
+    TaskSetupError,
+    TaskUpdate,
+    UpdateCallback,
+)
+from metronome.launch._placement import ResourcePool, constraints_match, demand
+from metronome.launch._sandbox import KILLED_MESSAGE, Outcome, Sandbox
+from metronome.launch._starter import TaskStarter
+from metronome.model import TaskStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+
+    from metronome.model import RunSpec
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_KILL_GRACE_S = 5.0
+_COMMAND_START_WAIT_S = 1.0
+
+
+class _Phase(enum.Enum):
+    QUEUED = "queued"  # waiting for placement
+    PREPARING = "preparing"  # placed, resources held: checks and artifacts before the process
+    RUNNING = "running"  # its wrapper process runs
+
+
+@dataclass(eq=False)
+class _Task:
+    id: str
+    sandbox: Sandbox
+    resources: HostResources
+    kill_grace_s: float
+    phase: _Phase
+    spec: RunSpec | None = None  # None for a task adopted after a restart
+    pid: int = 0  # 0 until its process is started or adopted
+    started_at: float = 0.0
+    prepare: asyncio.Task[None] | None = None
+    watch: _process.ExitWatch | None = None
+    killing: asyncio.Task[None] | None = None
+    exited: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def status(self) -> TaskStatus:
+        return TaskStatus.TASK_RUNNING if self.phase is _Phase.RUNNING else TaskStatus.TASK_STAGING
+
+
+class LocalLauncher(Launcher):
+    """Runs each task under a small wrapper in its own session, in `<sandbox_root>/<task id>/`.
+
+    Everything a restarted launcher needs (pid, exit code, kill request) is recorded in the sandbox,
+    so a new instance on the same root reconciles live tasks by adopting them and ended ones with
+    their real exit status. Calls from other threads reach the loop via `call_soon_threadsafe`.
+    """
+
+    def __init__(
+        self,
+        sandbox_root: Path,
+        *,
+        hostname: str,
+        attributes: Mapping[str, str],
+        capacity: HostResources,
+        artifact_timeout_s: float = 300.0,
+        artifact_max_bytes: int = 1 << 30,
+    ) -> None:
+        self._root = sandbox_root
+        self._hostname = hostname
+        self._attributes = {"hostname": hostname, **attributes}
+        self._pool = ResourcePool(capacity)
+        self._starter = TaskStarter(
+            hostname=hostname,
+            artifact_timeout_s=artifact_timeout_s,
+            artifact_max_bytes=artifact_max_bytes,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_update: UpdateCallback | None = None
+        self._tasks: dict[str, _Task] = {}  # queued, preparing or running
+        self._queue: dict[str, _Task] = {}  # the queued ones, oldest first
+        self._queued_ids: tuple[str, ...] = ()  # snapshot for other threads
+
+    async def start(self, on_update: UpdateCallback) -> None:
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        self._on_update = on_update
+        logger.info("local launcher started: host %s, sandboxes in %s", self._hostname, self._root)
+
+    def launch(self, task_id: str, spec: RunSpec) -> None:
+        self._call(self._enqueue, Sandbox(self._root, task_id), spec)
+
+    def kill(self, task_id: str) -> None:
+        self._call(self._kill, task_id)
+
+    def reconcile(self, task_ids: Iterable[str]) -> None:
+        self._call(self._reconcile, list(task_ids))
+
+    def queued(self) -> list[str]:
+        return list(self._queued_ids)
+
+    async def stop(self) -> None:
+        self._loop = None
+        pending = []
+        for task in self._tasks.values():
+            if task.watch is not None:
+                task.watch.cancel()
+            for job in (task.prepare, task.killing):
+                if job is not None and job.cancel():
+                    pending.append(job)
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._starter.close()
+        running = sum(task.phase is _Phase.RUNNING for task in self._tasks.values())
+        self._tasks.clear()
+        self._queue.clear()
+        self._queued_ids = ()
+        logger.info("local launcher stopped; %d task(s) left running", running)
+
+    def _call(self, callback: Callable[..., None], *args: Any) -> None:
+        if self._loop is None:
+            msg = "the local launcher is not running"
+            raise LaunchError(msg)
+        self._loop.call_soon_threadsafe(self._dispatch, callback, args)
+
+    def _dispatch(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        if self._loop is not None:  # a call that raced with `stop` is dropped
+            callback(*args)
+
+    def _enqueue(self, sandbox: Sandbox, spec: RunSpec) -> None:
+        task_id = sandbox.path.name
+        if task_id in self._tasks or sandbox.exists():
+            # Never a second process for one task id: answer with what is known instead.
+            logger.warning("task %s was launched before; reporting its status", task_id)
+            self._report(task_id)
+            return
+        grace_s = spec.task_kill_grace_period_s
+        task = _Task(
+            task_id,
+            sandbox,
+            demand(spec),
+            DEFAULT_KILL_GRACE_S if grace_s is None else max(0.0, grace_s),
+            _Phase.QUEUED,
+            spec=spec,
+        )
+        self._tasks[task_id] = task
+        self._queue[task_id] = task
+        self._place()
+
+    def _place(self) -> None:
+        """Start queued tasks in FIFO order while they fit.
+
+        A task that can never be placed here (constraints, more than the capacity) is skipped; one
+        that merely waits for resources holds back those behind it, so it cannot starve.
+        """
+        assert self._loop is not None
+        for task in list(self._queue.values()):
+            assert task.spec is not None
+            if not constraints_match(task.spec.constraints, self._attributes):
+                continue
+            if not self._pool.could_ever_fit(task.resources):
+                continue
+            if not self._pool.try_reserve(task.resources):
+                break
+            del self._queue[task.id]
+            task.phase = _Phase.PREPARING
+            self._emit(task.id, TaskStatus.TASK_STAGING)
+            task.prepare = self._loop.create_task(self._prepare(task, task.spec))
+        self._queued_ids = tuple(self._queue)
+
+    async def _prepare(self, task: _Task, spec: RunSpec) -> None:
+        try:
+            record = await self._starter.start(
+                task.sandbox, spec, task.resources, task.kill_grace_s
+            )
+        except (TaskSetupError, OSError) as exc:
+            self._fail_before_start(task, str(exc))
+            return
+        except Exception as exc:
+            # A bug must not leave the task placed forever, holding its resources.
+            logger.exception("task %s: unexpected error while starting it", task.id)
+            self._fail_before_start(task, f"internal error while starting the task: {exc!r}")
+            return
+        task.pid = record.pid
+        task.started_at = record.started_at
+        self._watch(task, record.start_time)
+        logger.info("task %s started: pid %d", task.id, task.pid)
+        self._emit(task.id, TaskStatus.TASK_RUNNING)
+
+    def _fail_before_start(self, task: _Task, message: str) -> None:
+        logger.warning("task %s failed before its start: %s", task.id, message)
+        try:
+            task.sandbox.record_failure(message)
+        except OSError:
+            logger.exception("cannot record the failure of task %s", task.id)
+        self._finish(task, Outcome(TaskStatus.TASK_FAILED, datetime.now(UTC), message))
+
+    def _watch(self, task: _Task, started: int) -> None:
+        assert self._loop is not None
+        task.phase = _Phase.RUNNING
+        task.watch = _process.ExitWatch(
+            self._loop, task.pid, started, lambda: self._on_exit(task)
+        )
+
+    def _on_exit(self, task: _Task) -> None:
+        # Stragglers of the group go too, as when Mesos tears down a container. The kernel does not
+        # reuse the wrapper's pid while any member lives (or while it is unreaped), so this hits
+        # no unrelated group.
+        _process.signal_group(task.pid, signal.SIGKILL)
+        status = _process.reap(task.pid)
+        task.exited.set()
+        if task.killing is not None:
+            return  # the kill sequence reports the end
+        outcome = task.sandbox.outcome()
+        if status is not None and os.WIFSIGNALED(status) and outcome.exit_code is None:
+            message = f"{outcome.message} (killed by signal {os.WTERMSIG(status)})"
+            outcome = Outcome(outcome.status, outcome.at, message)
+        self._finish(task, outcome)
+
+    def _kill(self, task_id: str) -> None:
+        task = self._tasks.get(task_id) or self._adopt_or_report(task_id)
+        if task is None or task.killing is not None:
+            return
+        logger.info("killing task %s (%s)", task_id, task.phase.value)
+        try:
+            task.sandbox.mark_killed()  # so that a restarted launcher reports KILLED too
+        except OSError:
+            logger.exception("cannot record the kill of task %s", task_id)
+        if task.phase is _Phase.RUNNING:
+            assert self._loop is not None
+            task.killing = self._loop.create_task(self._kill_running(task))
+            return
+        if task.prepare is not None:
+            task.prepare.cancel()
+        self._finish(task, _killed())
+
+    async def _kill_running(self, task: _Task) -> None:
+        """SIGTERM the task's process group, SIGKILL it after the grace period."""
+        assert self._loop is not None
+        # A task killed just as it starts gets its SIGTERM once its command runs, or it would be
+        # lost; the wait is bounded in case the /proc view misleads.
+        deadline = self._loop.time() + _COMMAND_START_WAIT_S
+        while not (_process.command_started(task.pid) or task.exited.is_set()):
+            if self._loop.time() > deadline:
+                break
+            await asyncio.sleep(0.002)
+        _process.signal_group(task.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(task.exited.wait(), task.kill_grace_s)
+        except TimeoutError:
+            logger.info(
+                "task %s outlived its %.1f s kill grace: SIGKILL", task.id, task.kill_grace_s
+            )
+            _process.signal_group(task.pid, signal.SIGKILL)
+            await task.exited.wait()
+        self._finish(task, _killed())
+
+    def _reconcile(self, task_ids: list[str]) -> None:
+        for task_id in task_ids:
+            self._report(task_id)
+
+    def _report(self, task_id: str) -> None:
+        task = self._tasks.get(task_id)
+        if task is not None:
+            self._emit(task_id, task.status)
+        else:
+            self._adopt_or_report(task_id)
+
+    def _adopt_or_report(self, task_id: str) -> _Task | None:
+        """Adopt a live task an earlier launcher started, or report its recorded end (or LOST)."""
+        try:
+            sandbox = Sandbox(self._root, task_id)
+            known = sandbox.exists()
+            record = sandbox.read_process() if known else None
+        except LaunchError as exc:
+            # An impossible id or a corrupt record: nothing sure is known of the task.
+            logger.error("cannot reconcile task %s: %s", task_id, exc)
+            known = False
+        if not known:
+            self._emit(task_id, TaskStatus.TASK_LOST, message="unknown task")
+            return None
+        if record is None or not _process.is_alive(record.pid, record.start_time):
+            outcome = sandbox.outcome()
+            self._emit(task_id, outcome.status, outcome.at, outcome.message, outcome.exit_code)
+            return None
+        task = _Task(task_id, sandbox, record.resources, record.kill_grace_s, _Phase.RUNNING)
+        task.pid = record.pid
+        task.started_at = record.started_at
+        self._pool.reserve(task.resources)
+        self._tasks[task_id] = task
+        self._watch(task, record.start_time)
+        logger.info("adopted running task %s: pid %d", task_id, record.pid)
+        self._emit(task_id, TaskStatus.TASK_RUNNING)
+        if sandbox.kill_requested():
+            # The previous launcher died while killing it: finish the job.
+            self._kill(task_id)
+        return task
+
+    def _finish(self, task: _Task, outcome: Outcome) -> None:
+        del self._tasks[task.id]
+        self._queue.pop(task.id, None)
+        if task.watch is not None:
+            task.watch.cancel()
+        if task.phase is not _Phase.QUEUED:
+            self._pool.release(task.resources)
+        elapsed_s = time.time() - task.started_at if task.started_at else 0.0
+        logger.info(
+            "task %s ended %s: pid %s, exit code %s, after %.3f s%s",
+            task.id,
+            outcome.status.value,
+            task.pid or "none",
+            outcome.exit_code,
+            elapsed_s,
+            f" ({outcome.message})" if outcome.message else "",
+        )
+        self._emit(task.id, outcome.status, None, outcome.message, outcome.exit_code)
+        if self._loop is not None:
+            self._place()
+
+    def _emit(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        at: datetime | None = None,
+        message: str | None = None,
+        exit_code: int | None = None,
+    ) -> None:
+        assert self._on_update is not None
+        update = TaskUpdate(task_id, status, at or datetime.now(UTC), message, exit_code)
+        try:
+            self._on_update(update)
+        except Exception:
+            logger.exception("task update handler failed on %s", update)
+
+
+def _killed() -> Outcome:
+    return Outcome(TaskStatus.TASK_KILLED, datetime.now(UTC), KILLED_MESSAGE)

@@ -1,0 +1,154 @@
+"""A task's sandbox directory and the records in it that outlive the server.
+
+Layout of `<root>/<task id>/`:
+  stdout, stderr   the task's output
+  process.json     pid + process start time (+ resources, kill grace); the task runs only once
+                   it is written
+  exit_status      the command's exit code, written by the wrapper process when the command ends
+  killed           present once a kill was requested for the live task
+  failed           why the task failed before its command could start
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from metronome.launch._launcher import HostResources, LaunchError
+from metronome.model import TaskStatus
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EXIT_STATUS_FILE = "exit_status"
+KILLED_MESSAGE = "killed on request"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRecord:
+    """Identifies a task's wrapper process; `start_time` tells it apart from a reused pid."""
+
+    pid: int
+    start_time: int
+    started_at: float
+    resources: HostResources
+    kill_grace_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The final status the records of an ended task show."""
+
+    status: TaskStatus
+    at: datetime
+    message: str | None = None
+    exit_code: int | None = None
+
+
+class Sandbox:
+    """The directory of one task and its records."""
+
+    def __init__(self, root: Path, task_id: str) -> None:
+        if not task_id or task_id in (".", "..") or "/" in task_id or "\0" in task_id:
+            msg = f"task id {task_id!r} cannot name a sandbox directory"
+            raise LaunchError(msg)
+        self.path = root / task_id
+        self.stdout = self.path / "stdout"
+        self.stderr = self.path / "stderr"
+        self._process = self.path / "process.json"
+        self._exit_status = self.path / EXIT_STATUS_FILE
+        self._killed = self.path / "killed"
+        self._failed = self.path / "failed"
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def write_process(self, record: ProcessRecord) -> None:
+        data = {
+            "pid": record.pid,
+            "start_time": record.start_time,
+            "started_at": record.started_at,
+            "cpus": record.resources.cpus,
+            "mem": record.resources.mem,
+            "disk": record.resources.disk,
+            "kill_grace_s": record.kill_grace_s,
+        }
+        _write_atomically(self._process, json.dumps(data))
+
+    def read_process(self) -> ProcessRecord | None:
+        try:
+            data = json.loads(self._process.read_text())
+            return ProcessRecord(
+                pid=int(data["pid"]),
+                start_time=int(data["start_time"]),
+                started_at=float(data["started_at"]),
+                resources=HostResources(
+                    float(data["cpus"]), float(data["mem"]), float(data["disk"])
+                ),
+                kill_grace_s=float(data["kill_grace_s"]),
+            )
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = f"unreadable process record {self._process}"
+            raise LaunchError(msg) from exc
+
+    def hand_over(self, uid: int, gid: int) -> None:
+        """Give the directory and what is in it to the user the task runs as."""
+        os.chown(self.path, uid, gid)
+        for parent, dirs, files in os.walk(self.path):
+            for name in dirs + files:
+                os.chown(os.path.join(parent, name), uid, gid, follow_symlinks=False)
+
+    def kill_requested(self) -> bool:
+        return self._killed.exists()
+
+    def mark_killed(self) -> None:
+        self.create()
+        self._killed.touch()
+
+    def record_failure(self, message: str) -> None:
+        self.create()
+        _write_atomically(self._failed, message)
+
+    def outcome(self) -> Outcome:
+        """The final status of a task whose process is gone (or never started)."""
+        if self._killed.exists():
+            return Outcome(TaskStatus.TASK_KILLED, _mtime(self._killed), KILLED_MESSAGE)
+        code = self._read_exit_status()
+        if code is not None:
+            status = TaskStatus.TASK_FINISHED if code == 0 else TaskStatus.TASK_FAILED
+            message = None if code == 0 else f"exited with status {code}"
+            return Outcome(status, _mtime(self._exit_status), message, code)
+        if self._failed.exists():
+            return Outcome(TaskStatus.TASK_FAILED, _mtime(self._failed), self._failed.read_text())
+        if self._process.exists():
+            message = "the task's process ended without recording an exit status"
+        else:
+            message = "the launcher stopped before the task started"
+        return Outcome(TaskStatus.TASK_FAILED, datetime.now(UTC), message)
+
+    def _read_exit_status(self) -> int | None:
+        # The wrapper writes a few bytes in one write(2), and this is only read once the wrapper
+        # is gone, so the file is complete or empty (wrapper killed between open and write).
+        try:
+            text = self._exit_status.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return int(text) if text.isdigit() else None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -1,0 +1,76 @@
+"""The whole service in-process (no HTTP) on a clock the test moves, for scheduling tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from metronome.api._schemas import parse_job
+from metronome.config import Settings
+from metronome.server import start_services
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from pathlib import Path
+
+    from metronome.actors import JobEntry
+    from metronome.api import Services
+
+
+class FakeClock:
+    """A wall clock that only moves when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+    def set(self, instant: datetime) -> None:
+        with self._lock:
+            self._now = instant
+
+
+@asynccontextmanager
+async def running(data_dir: Path, clock: FakeClock) -> AsyncIterator[Services]:
+    """The service on `data_dir`, stopped cleanly at the end (running tasks outlive it)."""
+    settings = Settings(data_dir=data_dir, hostname="test", actor_threads=4, cpus=8, mem=8192)
+    async with AsyncExitStack() as stack:
+        yield await start_services(settings, stack, clock.now)
+
+
+async def create_job(services: Services, body: dict[str, Any]) -> None:
+    await services.ask(services.supervisor.create_job(parse_job(body)))
+
+
+async def until(condition: Callable[[], Any], timeout_s: float = 10.0) -> Any:
+    """Poll `condition` without blocking the loop; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            msg = f"condition not met within {timeout_s} s"
+            raise AssertionError(msg)
+        await asyncio.sleep(0.02)
+    return value
+
+
+def entry(services: Services, job_id: str) -> JobEntry:
+    found = services.view.get(job_id)
+    assert found is not None, f"job {job_id} not in the view"
+    return found
+
+
+def finished(services: Services, job_id: str) -> int:
+    history = entry(services, job_id).history
+    return 0 if history is None else history.success_count + history.failure_count
