@@ -1,7 +1,8 @@
 """Wiring: the one place that knows the start and stop order of the process's parts.
 
-store -> actor pool -> timers -> launcher -> supervisor (loads every job) -> HTTP.
-Stop runs in reverse, from the exit stack.
+Process: store -> leadership (its first term starts the job service) -> HTTP.
+Job service, per leadership term: actor pool -> timers -> launcher -> supervisor (loads every job).
+Stops run in reverse, from exit stacks.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from metronome.actors import (
     TimerService,
     reply,
 )
-from metronome.api import Services, create_app
+from metronome.api import Instance, Services, ServiceSlot, create_app
 from metronome.errors import StartupError
+from metronome.ha import SoleLeadership
 from metronome.launch import HostResources, LocalLauncher
 from metronome.metrics import MetricsRegistry
 from metronome.storage import (
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from metronome.actors import JobSupervisorProxy
     from metronome.config import Settings
     from metronome.model import JobId, RunId
+    from metronome.storage import Store
 
 logger = logging.getLogger(__name__)
 
@@ -63,23 +66,72 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(signum, stopping.set)
     loop.add_signal_handler(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     async with AsyncExitStack() as stack:
-        services = await start_services(settings, stack)
-        await start_http(services, stack)
+        metrics = MetricsRegistry()
+        store = SqliteStore(settings.data_dir)
+        stack.callback(store.close)
+        leadership = SoleLeadership(settings.advertised_address)
+        slot = ServiceSlot()
+        term = JobServiceTerm(settings, store, metrics, slot)
+        stack.push_async_callback(term.end)
+        await leadership.campaign(term.begin, term.end)
+        stack.push_async_callback(leadership.stop)
+        await start_http(Instance(settings, metrics, leadership), slot, stack)
         logger.info("Metronome is serving on %s:%d", settings.http_address, settings.http_port)
         await stopping.wait()
         logger.info("Stopping")
 
 
+class JobServiceTerm:
+    """The job service of one leadership term: started when elected, stopped when deposed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        metrics: MetricsRegistry,
+        slot: ServiceSlot,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._metrics = metrics
+        self._slot = slot
+        self._clock = clock
+        self._stack: AsyncExitStack | None = None
+
+    async def begin(self) -> None:
+        logger.info("Leading: starting the job service")
+        stack = AsyncExitStack()
+        try:
+            services = await start_services(
+                self._settings, stack, self._store, self._metrics, self._clock
+            )
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        self._slot.current = services
+
+    async def end(self) -> None:
+        self._slot.current = None
+        if self._stack is not None:
+            logger.info("Stopping the job service")
+            stack, self._stack = self._stack, None
+            await stack.aclose()
+
+
 async def start_services(
-    settings: Settings, stack: AsyncExitStack, clock: Callable[[], datetime] = utc_now
+    settings: Settings,
+    stack: AsyncExitStack,
+    store: Store,
+    metrics: MetricsRegistry,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Services:
-    """Start everything below HTTP; `stack` stops it in reverse order.
+    """Start everything the leader runs; `stack` stops it in reverse order.
 
     `clock` is the wall clock of every schedule, deadline and timestamp (tests inject one).
     """
     started = time.monotonic()
-    store = SqliteStore(settings.data_dir)
-    stack.callback(store.close)
     pool = ActorPool(settings.actor_threads)
     stack.callback(pool.stop)
     timers = TimerService(clock)
@@ -89,7 +141,6 @@ async def start_services(
     await launcher.start(router.deliver)
     stack.push_async_callback(launcher.stop)
     view = JobView()
-    metrics = MetricsRegistry()
     context = ActorContext(
         pool=pool,
         specs=JobSpecRepository(store),
@@ -107,7 +158,7 @@ async def start_services(
     stack.push_async_callback(stop_actors)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.all()))
-    logger.info("Started in %.2f s", time.monotonic() - started)
+    logger.info("Job service started in %.2f s", time.monotonic() - started)
 
     def queued_runs() -> list[tuple[JobId, RunId]]:
         return [key for task_id in launcher.queued() if (key := router.run_of(task_id))]
@@ -149,9 +200,9 @@ async def stop_actors() -> None:
     logger.info("Stopped all actors")
 
 
-async def start_http(services: Services, stack: AsyncExitStack) -> None:
-    settings = services.settings
-    runner = web.AppRunner(create_app(services), access_log=None)
+async def start_http(instance: Instance, slot: ServiceSlot, stack: AsyncExitStack) -> None:
+    settings = instance.settings
+    runner = web.AppRunner(create_app(instance, slot), access_log=None)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, settings.http_address, settings.http_port)

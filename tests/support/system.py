@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from metronome.api._schemas import parse_job
 from metronome.config import Settings
+from metronome.metrics import MetricsRegistry
 from metronome.server import start_services
+from metronome.storage import SqliteStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -47,7 +49,9 @@ async def running(data_dir: Path, clock: FakeClock) -> AsyncIterator[Services]:
     """The service on `data_dir`, stopped cleanly at the end (running tasks outlive it)."""
     settings = Settings(data_dir=data_dir, hostname="test", actor_threads=4, cpus=8, mem=8192)
     async with AsyncExitStack() as stack:
-        yield await start_services(settings, stack, clock.now)
+        store = SqliteStore(data_dir)
+        stack.callback(store.close)
+        yield await start_services(settings, stack, store, MetricsRegistry(), clock.now)
 
 
 async def create_job(services: Services, body: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from metronome.api._render import (
     render_run,
 )
 from metronome.api._schemas import parse_job
-from metronome.api._services import SERVICES
+from metronome.api._services import job_service
 from metronome.model import JobHistory
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/v1/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     embed = embeds(request.query)
     entries = services.view.all()
     now = services.clock()
@@ -51,7 +51,7 @@ async def create_scheduled_job(request: web.Request) -> web.Response:
 
 @routes.get("/v1/jobs/{job_id}")
 async def get_job(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     embed = embeds(request.query)
     entry = services.entry(request.match_info["job_id"])
     now = services.clock()
@@ -74,7 +74,7 @@ async def replace_scheduled_job(request: web.Request) -> web.Response:
 
 @routes.delete("/v1/jobs/{job_id}")
 async def delete_job(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     stop_runs = flag(request.query, "stopCurrentJobRuns")
     job_id = request.match_info["job_id"]
     deleted = await services.ask_job(job_id, lambda actor: actor.delete(stop_runs=stop_runs))
@@ -82,14 +82,14 @@ async def delete_job(request: web.Request) -> web.Response:
 
 
 async def _create(request: web.Request, *, v0: bool) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     spec = parse_job(await read_json(request), v0=v0)
     created = await services.ask(services.supervisor.create_job(spec))
     return _job_response(created, services.clock(), status=201, schedules=v0 or None)
 
 
 async def _update(request: web.Request, *, keep_schedules: bool) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     job_id = request.match_info["job_id"]
     body = await read_json(request)
     spec = dataclasses.replace(parse_job(body, v0=not keep_schedules), id=job_id)

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from metronome.api._http import json_response
 from metronome.api._render import render_run
-from metronome.api._services import SERVICES
+from metronome.api._services import job_service
 from metronome.errors import RunNotFound
 
 routes = web.RouteTableDef()
@@ -15,21 +15,21 @@ routes = web.RouteTableDef()
 @routes.get("/v1/jobs/{job_id}/runs")
 async def list_runs(request: web.Request) -> web.Response:
     """The job's active runs (finished ones are in `embed=history`)."""
-    entry = request.app[SERVICES].entry(request.match_info["job_id"])
+    entry = job_service(request).entry(request.match_info["job_id"])
     return json_response([render_run(run) for run in entry.runs])
 
 
 @routes.post("/v1/jobs/{job_id}/runs")
 async def trigger_run(request: web.Request) -> web.Response:
     """Start a run now; a request body, if any, is ignored."""
-    services = request.app[SERVICES]
+    services = job_service(request)
     run = await services.ask_job(request.match_info["job_id"], lambda actor: actor.trigger())
     return json_response(render_run(run), status=201)
 
 
 @routes.get("/v1/jobs/{job_id}/runs/{run_id}")
 async def get_run(request: web.Request) -> web.Response:
-    entry = request.app[SERVICES].entry(request.match_info["job_id"])
+    entry = job_service(request).entry(request.match_info["job_id"])
     run_id = request.match_info["run_id"]
     run = entry.run(run_id)
     if run is None:
@@ -40,7 +40,7 @@ async def get_run(request: web.Request) -> web.Response:
 @routes.post("/v1/jobs/{job_id}/runs/{run_id}/actions/stop")
 async def stop_run(request: web.Request) -> web.Response:
     """Stop an active run: it ends FAILED and leaves the active list before the answer."""
-    services = request.app[SERVICES]
+    services = job_service(request)
     run_id = request.match_info["run_id"]
     run = await services.ask_job(request.match_info["job_id"], lambda actor: actor.stop_run(run_id))
     return json_response(render_run(run))

@@ -9,7 +9,7 @@ from aiohttp import web
 from metronome.api._http import json_response, read_json
 from metronome.api._render import render_schedule
 from metronome.api._schemas import parse_schedule
-from metronome.api._services import SERVICES
+from metronome.api._services import job_service
 from metronome.errors import ScheduleNotFound
 
 routes = web.RouteTableDef()
@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/v1/jobs/{job_id}/schedules")
 async def list_schedules(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     spec = services.entry(request.match_info["job_id"]).spec
     now = services.clock()
     return json_response([render_schedule(schedule, now) for schedule in spec.schedules])
@@ -25,7 +25,7 @@ async def list_schedules(request: web.Request) -> web.Response:
 
 @routes.post("/v1/jobs/{job_id}/schedules")
 async def create_schedule(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     job_id = request.match_info["job_id"]
     services.entry(job_id)  # an unknown job is a 404 before the body is judged
     schedule = parse_schedule(await read_json(request))
@@ -35,7 +35,7 @@ async def create_schedule(request: web.Request) -> web.Response:
 
 @routes.get("/v1/jobs/{job_id}/schedules/{schedule_id}")
 async def get_schedule(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    services = job_service(request)
     spec = services.entry(request.match_info["job_id"]).spec
     schedule_id = request.match_info["schedule_id"]
     schedule = spec.schedule(schedule_id)
@@ -47,7 +47,7 @@ async def get_schedule(request: web.Request) -> web.Response:
 @routes.put("/v1/jobs/{job_id}/schedules/{schedule_id}")
 async def update_schedule(request: web.Request) -> web.Response:
     """Replace the schedule; the id in the URL wins over the one in the body."""
-    services = request.app[SERVICES]
+    services = job_service(request)
     job_id = request.match_info["job_id"]
     services.entry(job_id)
     schedule_id = request.match_info["schedule_id"]
@@ -60,7 +60,7 @@ async def update_schedule(request: web.Request) -> web.Response:
 @routes.delete("/v1/jobs/{job_id}/schedules/{schedule_id}")
 async def delete_schedule(request: web.Request) -> web.Response:
     """Metronome answers a schedule deletion with 200 and an empty body."""
-    services = request.app[SERVICES]
+    services = job_service(request)
     schedule_id = request.match_info["schedule_id"]
     await services.ask_job(
         request.match_info["job_id"], lambda actor: actor.delete_schedule(schedule_id)

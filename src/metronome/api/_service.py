@@ -8,7 +8,7 @@ from aiohttp import web
 
 from metronome import __version__
 from metronome.api._http import json_response
-from metronome.api._services import SERVICES
+from metronome.api._services import INSTANCE, job_service
 from metronome.metrics import PROMETHEUS_CONTENT_TYPE
 
 routes = web.RouteTableDef()
@@ -21,23 +21,26 @@ async def ping(_request: web.Request) -> web.Response:
 
 @routes.get("/info")
 async def info(request: web.Request) -> web.Response:
-    settings = request.app[SERVICES].settings
+    settings = request.app[INSTANCE].settings
     return json_response({"version": __version__, "libVersion": __version__, "config": settings.public()})
 
 
 @routes.get("/leader")
 async def leader(request: web.Request) -> web.Response:
-    return json_response({"leader": request.app[SERVICES].settings.advertised_address})
+    leader = request.app[INSTANCE].leadership.leader()
+    if leader is None:
+        return json_response({"message": "There is no leader"}, status=404)
+    return json_response({"leader": leader})
 
 
 @routes.get("/v1/metrics")
 async def metrics_json(request: web.Request) -> web.Response:
-    return json_response(request.app[SERVICES].metrics.to_json())
+    return json_response(request.app[INSTANCE].metrics.to_json())
 
 
 @routes.get("/metrics")
 async def metrics_prometheus(request: web.Request) -> web.Response:
-    text = request.app[SERVICES].metrics.to_prometheus()
+    text = request.app[INSTANCE].metrics.to_prometheus()
     return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_CONTENT_TYPE})
 
 
@@ -45,6 +48,6 @@ async def metrics_prometheus(request: web.Request) -> web.Response:
 async def queue(request: web.Request) -> web.Response:
     """Runs waiting to be placed, grouped by their full job id (metronome-behavior.md §1.5)."""
     grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for job_id, run_id in request.app[SERVICES].queued_runs():
+    for job_id, run_id in job_service(request).queued_runs():
         grouped[job_id].append({"runId": run_id})
     return json_response([{"jobId": job_id, "runs": runs} for job_id, runs in grouped.items()])

@@ -1,4 +1,4 @@
-"""What the handlers need from the rest of the process, in one typed app key."""
+"""What the handlers need from the rest of the process, in typed app keys."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pykka
 from aiohttp import web
 
 from metronome.actors import reply
-from metronome.errors import JobNotFound
+from metronome.errors import JobNotFound, Unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -17,12 +17,15 @@ if TYPE_CHECKING:
 
     from metronome.actors import JobActorProxy, JobEntry, JobSupervisorProxy, JobView
     from metronome.config import Settings
+    from metronome.ha import Leadership
     from metronome.metrics import MetricsRegistry
     from metronome.model import JobId, RunId
 
 
 @dataclass(frozen=True)
 class Services:
+    """The job service of one leadership term."""
+
     settings: Settings
     view: JobView
     supervisor: JobSupervisorProxy
@@ -57,4 +60,36 @@ class Services:
             raise JobNotFound(job_id) from exc
 
 
-SERVICES = web.AppKey("services", Services)
+@dataclass(frozen=True)
+class Instance:
+    """What this process is, whether or not it leads."""
+
+    settings: Settings
+    metrics: MetricsRegistry
+    leadership: Leadership
+
+
+INSTANCE = web.AppKey("instance", Instance)
+
+
+class ServiceSlot:
+    """Holds the job service while this instance leads; empty otherwise."""
+
+    def __init__(self) -> None:
+        self.current: Services | None = None
+
+
+SERVICE_SLOT = web.AppKey("service_slot", ServiceSlot)
+
+
+def job_service(request: web.Request) -> Services:
+    """The job service, for handlers that only run on the leader.
+
+    Raises:
+        Unavailable: this instance leads but its job service is not (or no longer) running.
+    """
+    current = request.app[SERVICE_SLOT].current
+    if current is None:
+        msg = "The job service is starting or stopping on this instance; retry shortly"
+        raise Unavailable(msg)
+    return current

@@ -1,0 +1,71 @@
+"""A non-leader forwards requests to the leader and relays its answer (Metronome's
+LeaderProxyFilter, metronome-behavior.md §7.2)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler, Middleware
+
+    from metronome.api._services import Instance
+
+logger = logging.getLogger(__name__)
+
+LOCAL_PATHS = frozenset({"/ping", "/v1/metrics", "/metrics"})
+"""Answered by every instance itself."""
+
+_HOP_BY_HOP = frozenset(
+    {"connection", "content-length", "host", "keep-alive", "transfer-encoding", "upgrade"}
+)
+
+
+def leader_proxy_middleware(instance: Instance, *, timeout_s: float = 30.0) -> Middleware:
+    """Serve locally on the leader; elsewhere forward to it, marking the request X-VIA/X-LEADER."""
+    client: dict[str, aiohttp.ClientSession] = {}
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        leadership = instance.leadership
+        if request.path in LOCAL_PATHS or leadership.is_leader:
+            return await handler(request)
+        own = instance.settings.advertised_address
+        if "X-VIA" in request.headers:
+            return web.Response(status=400, text="Prevent proxying already proxied request")
+        leader = leadership.leader()
+        if leader is None or leader == own:
+            reason = leadership.unavailable_reason
+            text = "No consistent leadership" + (f": {reason}" if reason else "")
+            return web.Response(status=503, text=text)
+        if "session" not in client:
+            client["session"] = aiohttp.ClientSession(
+                auto_decompress=False, timeout=aiohttp.ClientTimeout(total=timeout_s)
+            )
+            request.app.on_cleanup.append(lambda _app: client["session"].close())
+        return await _forward(client["session"], request, leader, own)
+
+    return middleware
+
+
+async def _forward(
+    session: aiohttp.ClientSession, request: web.Request, leader: str, own: str
+) -> web.Response:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+    headers |= {"X-VIA": own, "X-LEADER": leader}
+    url = f"http://{leader}{request.rel_url}"
+    try:
+        async with session.request(
+            request.method, url, headers=headers, data=await request.read(), allow_redirects=False
+        ) as answer:
+            body = await answer.read()
+            relayed = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        logger.warning("Forwarding %s %s to leader %s failed: %r", request.method, url, leader, exc)
+        text = f"The leader {leader} did not answer: {exc!r}"
+        return web.json_response({"message": text}, status=502, content_type="application/json")
+    relayed |= {"X-VIA": own, "X-LEADER": leader}
+    return web.Response(status=answer.status, body=body, headers=relayed)
