@@ -55,3 +55,17 @@ def test_public_settings_are_text() -> None:
     shown = config.load(_flags("--attributes", "a:b"), environ={}).public()
     assert shown["attributes"] == "a:b"
     assert shown["http_port"] == "9000"
+
+
+def test_zookeeper_url_and_session_timeout() -> None:
+    env = {"METRONOME_ZK_URL": "zk://a:2181,b:2181/metronome/", "METRONOME_ZK_SESSION_TIMEOUT": "6000"}
+    settings = config.load(_flags(), environ=env)
+    assert settings.zk == config.ZkUrl("a:2181,b:2181", "/metronome")
+    assert settings.zk_session_timeout == 6.0
+    assert config.load(_flags("--zk-session-timeout", "4s"), environ={}).zk_session_timeout == 4.0
+
+
+def test_bad_zookeeper_url() -> None:
+    for url in ("http://a:2181/m", "zk://a:2181", "zk:///m", "zk://u:p@a:2181/m"):
+        with pytest.raises(ConfigError, match="--zk"):
+            config.load(_flags("--zk", url), environ={})

@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ZkUrl:
+    """`zk://host1:2181,host2:2181/metronome`: the ensemble and the root of our nodes."""
+
+    hosts: str
+    root: str
+
+    def __str__(self) -> str:
+        return f"zk://{self.hosts}{self.root}"
+
+
+@dataclass(frozen=True)
 class Settings:
     """The effective configuration of one server process (frozen; passed explicitly)."""
 
@@ -37,6 +48,9 @@ class Settings:
     ask_timeout_s: float = 10.0
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    zk: ZkUrl | None = None
+    zk_session_timeout: float = 10.0
+    """Seconds."""
 
     @property
     def advertised_address(self) -> str:
@@ -112,6 +126,37 @@ def _attributes(text: str) -> dict[str, str]:
 
 def _total_memory_mb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1024 * 1024)
+
+
+def _zk_url(text: str) -> ZkUrl:
+    scheme, sep, rest = text.strip().partition("://")
+    if scheme != "zk" or not sep:
+        msg = "expected zk://host:port[,host:port...]/path"
+        raise ValueError(msg)
+    hosts, slash, path = rest.partition("/")
+    if not hosts or "@" in hosts:
+        msg = "expected zk://host:port[,host:port...]/path (credentials are not supported)"
+        raise ValueError(msg)
+    root = "/" + path.strip("/")
+    if root == "/":
+        msg = "the path (e.g. /metronome) must not be empty"
+        raise ValueError(msg)
+    return ZkUrl(hosts, root)
+
+
+def _duration_s(text: str) -> float:
+    """`6s`, `500ms`, or a bare number of milliseconds (Metronome's unit for durations)."""
+    text = text.strip().lower()
+    if text.endswith("ms"):
+        value = float(text[:-2]) / 1000
+    elif text.endswith("s"):
+        value = float(text[:-1])
+    else:
+        value = float(text) / 1000
+    if not value > 0:
+        msg = "must be greater than 0"
+        raise ValueError(msg)
+    return value
 
 
 def _log_level(text: str) -> str:
@@ -197,6 +242,19 @@ OPTIONS: tuple[Option, ...] = (
         "largest request body accepted, in bytes (default 1048576)",
     ),
     Option(
+        "zk",
+        ("METRONOME_ZK_URL",),
+        _zk_url,
+        "ZooKeeper for storage and leader election, zk://host:2181,host2:2181/metronome"
+        " (default: none, the embedded store)",
+    ),
+    Option(
+        "zk_session_timeout",
+        ("METRONOME_ZK_SESSION_TIMEOUT",),
+        _duration_s,
+        "ZooKeeper session timeout: 6s, 6000ms, or a bare number of ms (default 10s)",
+    ),
+    Option(
         "log_level",
         ("METRONOME_LOG_LEVEL",),
         _log_level,
@@ -246,9 +304,11 @@ def _raw(
 
 
 def _show(value: object) -> str:
+    if value is None:
+        return ""
     if isinstance(value, dict):
         return ",".join(f"{k}:{v}" for k, v in value.items())
     return str(value)
 
 
-__all__ = ["OPTIONS", "Option", "Settings", "add_arguments", "load"]
+__all__ = ["OPTIONS", "Option", "Settings", "ZkUrl", "add_arguments", "load"]

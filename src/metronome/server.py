@@ -8,6 +8,7 @@ Stops run in reverse, from exit stacks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -30,7 +31,7 @@ from metronome.actors import (
 )
 from metronome.api import Instance, Services, ServiceSlot, create_app
 from metronome.errors import StartupError
-from metronome.ha import SoleLeadership
+from metronome.ha import Leadership, SoleLeadership, ZkLeadership
 from metronome.launch import HostResources, LocalLauncher
 from metronome.metrics import MetricsRegistry
 from metronome.storage import (
@@ -38,13 +39,15 @@ from metronome.storage import (
     JobRunRepository,
     JobSpecRepository,
     SqliteStore,
+    StoreUnavailable,
+    ZkStore,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from metronome.actors import JobSupervisorProxy
-    from metronome.config import Settings
+    from metronome.config import Settings, ZkUrl
     from metronome.model import JobId, RunId
     from metronome.storage import Store
 
@@ -67,18 +70,77 @@ async def serve(settings: Settings) -> None:
     loop.add_signal_handler(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     async with AsyncExitStack() as stack:
         metrics = MetricsRegistry()
-        store = SqliteStore(settings.data_dir)
-        stack.callback(store.close)
-        leadership = SoleLeadership(settings.advertised_address)
         slot = ServiceSlot()
-        term = JobServiceTerm(settings, store, metrics, slot)
-        stack.push_async_callback(term.end)
-        await leadership.campaign(term.begin, term.end)
-        stack.push_async_callback(leadership.stop)
+        if settings.zk is None:
+            leadership: Leadership = await lead_alone(settings, metrics, slot, stack)
+        else:
+            leadership = join_cluster(settings, settings.zk, metrics, slot, stack)
         await start_http(Instance(settings, metrics, leadership), slot, stack)
         logger.info("Metronome is serving on %s:%d", settings.http_address, settings.http_port)
         await stopping.wait()
         logger.info("Stopping")
+
+
+async def lead_alone(
+    settings: Settings, metrics: MetricsRegistry, slot: ServiceSlot, stack: AsyncExitStack
+) -> Leadership:
+    """The embedded default: the local store, and this instance leads from the start."""
+    store = SqliteStore(settings.data_dir)
+    stack.callback(store.close)
+    leadership = SoleLeadership(settings.advertised_address)
+    term = JobServiceTerm(settings, store, metrics, slot)
+    stack.push_async_callback(term.end)
+    await leadership.campaign(term.begin, term.end)
+    stack.push_async_callback(leadership.stop)
+    return leadership
+
+
+def join_cluster(
+    settings: Settings,
+    zk: ZkUrl,
+    metrics: MetricsRegistry,
+    slot: ServiceSlot,
+    stack: AsyncExitStack,
+) -> Leadership:
+    """ZooKeeper storage and election. Connecting goes on in the background, so the process
+    serves /ping (and 503s) while ZooKeeper is unreachable."""
+    leadership = ZkLeadership(settings.advertised_address, zk.root)
+
+    async def connect() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                store = await loop.run_in_executor(None, lambda: open_zk_store(settings, zk, leadership))
+                break
+            except StoreUnavailable as exc:
+                logger.warning("%s; retrying", exc)
+                await asyncio.sleep(1)
+        stack.callback(store.close)
+        term = JobServiceTerm(settings, store, metrics, slot)
+        stack.push_async_callback(term.end)
+        leadership.attach(store.client)
+        await leadership.campaign(term.begin, term.end)
+        stack.push_async_callback(leadership.stop)
+
+    connecting = asyncio.create_task(connect())
+    stack.push_async_callback(_cancel, connecting)
+    return leadership
+
+
+def open_zk_store(settings: Settings, zk: ZkUrl, leadership: ZkLeadership) -> ZkStore:
+    return ZkStore(
+        zk.hosts,
+        zk.root,
+        session_timeout_s=settings.zk_session_timeout,
+        retry_deadline_s=settings.zk_session_timeout,
+        fence=leadership.fence,
+    )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 class JobServiceTerm:

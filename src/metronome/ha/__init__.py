@@ -1,5 +1,6 @@
 """Leader election and the leadership lifecycle."""
 
 from metronome.ha._leadership import Leadership, SoleLeadership
+from metronome.ha._zookeeper import ZkLeadership
 
-__all__ = ["Leadership", "SoleLeadership"]
+__all__ = ["Leadership", "SoleLeadership", "ZkLeadership"]
