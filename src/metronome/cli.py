@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from typing import TYPE_CHECKING
@@ -26,8 +27,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         " variable(s) shown in brackets; a flag wins over the environment.",
     )
     config.add_arguments(serve_parser)
+    zk_parser = commands.add_parser("zk", help="inspect the state kept in ZooKeeper")
+    zk_commands = zk_parser.add_subparsers(dest="zk_command", required=True)
+    dump_parser = zk_commands.add_parser(
+        "dump",
+        help="print the nodes under PATH as JSON decoded from the records",
+        description="Print every node at and below PATH (default: the whole root) as JSON, with"
+        " records decoded (job specs, runs, histories and their pages).",
+    )
+    dump_parser.add_argument(
+        "--zk", help="zk://host:2181/metronome (default: $METRONOME_ZK_URL)", default=None
+    )
+    dump_parser.add_argument("path", nargs="?", default="/", help="a path under the root")
     args = parser.parse_args(argv)
+    if args.command == "zk":
+        return _zk_dump(args)
     return _serve(args)
+
+
+def _zk_dump(args: argparse.Namespace) -> int:
+    """Open the store read-only in spirit (no writes), dump, close."""
+    flags = argparse.Namespace(zk=args.zk)
+    try:
+        zk = config.load(flags).zk
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)  # noqa: T201
+        return 2
+    if zk is None:
+        print("metronome zk dump: give --zk zk://host:port/path or set METRONOME_ZK_URL", file=sys.stderr)  # noqa: T201
+        return 2
+    from metronome.storage import StorageError, ZkStore, dump  # noqa: PLC0415
+
+    try:
+        store = ZkStore(zk.hosts, zk.root)
+    except StorageError as exc:
+        print(f"metronome zk dump: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    try:
+        print(json.dumps(dump(store, args.path), indent=2))  # noqa: T201
+    except StorageError as exc:
+        print(f"metronome zk dump: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    finally:
+        store.close()
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
