@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.server import Client, ServerProcess
 
+pytest_plugins = ["tests.support.zookeeper"]
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import sys
@@ -39,10 +40,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--zk", help="zk://host:2181/metronome (default: $METRONOME_ZK_URL)", default=None
     )
     dump_parser.add_argument("path", nargs="?", default="/", help="a path under the root")
+    passwd_parser = commands.add_parser(
+        "passwd",
+        help="print a password hash (or a new API token and its hash) for the auth file",
+        description="Read a password (prompted, or from standard input) and print its scrypt hash"
+        " to paste as a user's password_hash; with --token, print a new random token (give it to"
+        " the client) and its hash (paste it as token_hash).",
+    )
+    passwd_parser.add_argument("--token", action="store_true", help="make an API token instead")
     args = parser.parse_args(argv)
     if args.command == "zk":
         return _zk_dump(args)
+    if args.command == "passwd":
+        return _passwd(token=args.token)
     return _serve(args)
+
+
+def _passwd(*, token: bool) -> int:
+    from metronome.api import hash_password, hash_token, new_token  # noqa: PLC0415
+
+    if token:
+        secret = new_token()
+        print(f"token:      {secret}\ntoken_hash: {hash_token(secret)}")  # noqa: T201
+        return 0
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("The passwords differ.", file=sys.stderr)  # noqa: T201
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        print("An empty password is not allowed.", file=sys.stderr)  # noqa: T201
+        return 1
+    print(hash_password(password))  # noqa: T201
+    return 0
 
 
 def _zk_dump(args: argparse.Namespace) -> int:
@@ -87,6 +119,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(settings))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)  # noqa: T201
+        return 2
     except (MetronomeError, OSError) as exc:
         logging.getLogger("metronome").error("Cannot start: %s", exc)
         return 1

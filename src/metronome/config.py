@@ -35,7 +35,12 @@ class ZkUrl:
 class Settings:
     """The effective configuration of one server process (frozen; passed explicitly)."""
 
-    http_port: int = 9000
+    http_port: int | None = 9000
+    """None: HTTP disabled (`--http-port disabled`, as Metronome), HTTPS only."""
+    https_port: int | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    auth_config: Path | None = None
     http_address: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable
     data_dir: Path = Path("data")
     hostname: str = field(default_factory=socket.gethostname)
@@ -54,8 +59,12 @@ class Settings:
 
     @property
     def advertised_address(self) -> str:
-        """`host:port` as `/leader` and other instances see this one."""
-        return f"{self.hostname}:{self.http_port}"
+        """`host:port` as `/leader` and other instances see this one (HTTP, else HTTPS)."""
+        return f"{self.hostname}:{self.http_port or self.https_port}"
+
+    @property
+    def advertised_scheme(self) -> str:
+        return "http" if self.http_port is not None else "https"
 
     def public(self) -> dict[str, str]:
         """Every setting as text for `/info`, secrets masked."""
@@ -87,6 +96,18 @@ def _port(text: str) -> int:
         msg = "must be between 1 and 65535"
         raise ValueError(msg)
     return port
+
+
+def _port_or_disabled(text: str) -> int | None:
+    return None if text.strip().lower() == "disabled" else _port(text)
+
+
+def _file(text: str) -> Path:
+    path = Path(_non_empty(text))
+    if not path.is_file():
+        msg = "no such file"
+        raise ValueError(msg)
+    return path
 
 
 def _positive_int(text: str) -> int:
@@ -171,8 +192,32 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "http_port",
         ("METRONOME_HTTP_PORT", "METRONOME_PLAY_SERVER_HTTP_PORT"),
+        _port_or_disabled,
+        "TCP port of the REST API, or `disabled` to serve HTTPS only (default 9000)",
+    ),
+    Option(
+        "https_port",
+        ("METRONOME_HTTPS_PORT", "METRONOME_PLAY_SERVER_HTTPS_PORT"),
         _port,
-        "TCP port of the REST API (default 9000)",
+        "TCP port of the REST API over TLS; needs --tls-cert and --tls-key (default: none)",
+    ),
+    Option(
+        "tls_cert",
+        ("METRONOME_TLS_CERT",),
+        _file,
+        "PEM certificate (chain) for HTTPS",
+    ),
+    Option(
+        "tls_key",
+        ("METRONOME_TLS_KEY",),
+        _file,
+        "PEM private key for HTTPS (unencrypted)",
+    ),
+    Option(
+        "auth_config",
+        ("METRONOME_AUTH_CONFIG",),
+        _file,
+        "TOML file of users, tokens and their grants; turns authentication on (default: off)",
     ),
     Option(
         "http_address",
@@ -286,9 +331,21 @@ def load(flags: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> 
             values[option.name] = option.parse(text)
         except ValueError as exc:
             errors.append(f"{source}: {text!r} is not valid: {exc}")
+    errors += _inconsistencies(values)
     if errors:
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(errors))
     return Settings(**values)
+
+
+def _inconsistencies(values: dict[str, Any]) -> list[str]:
+    """Problems between settings that are each valid alone."""
+    errors = []
+    https = values.get("https_port") is not None
+    if https != (values.get("tls_cert") is not None) or https != (values.get("tls_key") is not None):
+        errors.append("--https-port, --tls-cert and --tls-key go together: give all three or none")
+    if "http_port" in values and values["http_port"] is None and not https:
+        errors.append("--http-port disabled needs --https-port, or nothing would serve the API")
+    return errors
 
 
 def _raw(

@@ -29,7 +29,15 @@ from metronome.actors import (
     TimerService,
     reply,
 )
-from metronome.api import Instance, Services, ServiceSlot, create_app
+from metronome.api import (
+    SERVER_LIMITS,
+    Instance,
+    Services,
+    ServiceSlot,
+    create_app,
+    load_auth_config,
+    tls_context,
+)
 from metronome.errors import StartupError
 from metronome.ha import Leadership, SoleLeadership, ZkLeadership
 from metronome.launch import HostResources, LocalLauncher
@@ -44,8 +52,10 @@ from metronome.storage import (
 )
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
 
+    from metronome.api import AuthConfig
     from metronome.actors import JobSupervisorProxy
     from metronome.config import Settings, ZkUrl
     from metronome.model import JobId, RunId
@@ -68,6 +78,8 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     loop.add_signal_handler(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
+    auth = load_auth_config(settings.auth_config) if settings.auth_config else None
+    tls = tls_context(settings.tls_cert, settings.tls_key) if settings.tls_cert and settings.tls_key else None
     async with AsyncExitStack() as stack:
         metrics = MetricsRegistry()
         slot = ServiceSlot()
@@ -75,8 +87,7 @@ async def serve(settings: Settings) -> None:
             leadership: Leadership = await lead_alone(settings, metrics, slot, stack)
         else:
             leadership = join_cluster(settings, settings.zk, metrics, slot, stack)
-        await start_http(Instance(settings, metrics, leadership), slot, stack)
-        logger.info("Metronome is serving on %s:%d", settings.http_address, settings.http_port)
+        await start_http(Instance(settings, metrics, leadership), slot, stack, auth=auth, tls=tls)
         await stopping.wait()
         logger.info("Stopping")
 
@@ -262,10 +273,23 @@ async def stop_actors() -> None:
     logger.info("Stopped all actors")
 
 
-async def start_http(instance: Instance, slot: ServiceSlot, stack: AsyncExitStack) -> None:
+async def start_http(
+    instance: Instance,
+    slot: ServiceSlot,
+    stack: AsyncExitStack,
+    *,
+    auth: AuthConfig | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """Serve the API on the HTTP port, the HTTPS port, or both."""
     settings = instance.settings
-    runner = web.AppRunner(create_app(instance, slot), access_log=None)
+    runner = web.AppRunner(create_app(instance, slot, auth=auth), access_log=None, **SERVER_LIMITS)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, settings.http_address, settings.http_port)
-    await site.start()
+    if settings.http_port is not None:
+        await web.TCPSite(runner, settings.http_address, settings.http_port).start()
+        logger.info("Serving HTTP on %s:%d", settings.http_address, settings.http_port)
+    if settings.https_port is not None and tls is not None:
+        site = web.TCPSite(runner, settings.http_address, settings.https_port, ssl_context=tls)
+        await site.start()
+        logger.info("Serving HTTPS on %s:%d", settings.http_address, settings.https_port)

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
     from tests.support.zookeeper import ZkServer
 
-pytest_plugins = ["tests.support.zookeeper"]
-
 SESSION_TIMEOUT_S = 4.0
 
 

@@ -7,28 +7,50 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from metronome.api import _jobs, _runs, _schedules, _service
+from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
 from metronome.api._instrument import metrics_middleware
-from metronome.api._proxy import leader_proxy_middleware
+from metronome.api._limits import body_timeout_middleware
+from metronome.api._openapi import add_openapi_route
+from metronome.api._proxy import leader_client, leader_proxy_middleware
 from metronome.api._services import INSTANCE, SERVICE_SLOT
 
 if TYPE_CHECKING:
+    from aiohttp.typedefs import Middleware
+
+    from metronome.api._auth_config import AuthConfig
     from metronome.api._services import Instance, ServiceSlot
 
 
-def create_app(instance: Instance, slot: ServiceSlot) -> web.Application:
-    """The REST API of this instance; `slot` holds the job service while it leads."""
+def create_app(
+    instance: Instance, slot: ServiceSlot, *, auth: AuthConfig | None = None
+) -> web.Application:
+    """The REST API of this instance; `slot` holds the job service while it leads.
+
+    With `auth`, every request but /ping (and the metrics, unless the file says otherwise) needs
+    credentials, checked on the instance that serves it: after forwarding is decided.
+    """
     settings = instance.settings
-    app = web.Application(
-        client_max_size=settings.max_body_bytes,
-        middlewares=[
-            metrics_middleware(instance.metrics),
-            leader_proxy_middleware(instance),
-            error_middleware(max_body_bytes=settings.max_body_bytes),
-        ],
-    )
+    access = AccessControl(auth) if auth is not None else None
+    middlewares: list[Middleware] = [
+        metrics_middleware(instance.metrics),
+        leader_proxy_middleware(instance),
+    ]
+    if access is not None:
+        middlewares.append(access.authenticate)
+    middlewares += [
+        error_middleware(max_body_bytes=settings.max_body_bytes),
+        body_timeout_middleware(),
+    ]
+    if access is not None:
+        middlewares.append(access.authorize)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
     app[INSTANCE] = instance
     app[SERVICE_SLOT] = slot
+    app.cleanup_ctx.append(leader_client)
+    if access is not None:
+        app.on_cleanup.append(access.close)
     for table in (_service.routes, _jobs.routes, _schedules.routes, _runs.routes):
         app.router.add_routes(table)
+    add_openapi_route(app)
     return app

@@ -10,6 +10,8 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from aiohttp.typedefs import Handler, Middleware
 
     from metronome.api._services import Instance
@@ -24,9 +26,21 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-def leader_proxy_middleware(instance: Instance, *, timeout_s: float = 30.0) -> Middleware:
+LEADER_CLIENT = web.AppKey("leader_client", aiohttp.ClientSession)
+FORWARD_TIMEOUT_S = 30.0
+"""Metronome's `metronome.leader.proxy.timeout`."""
+
+
+async def leader_client(app: web.Application) -> AsyncIterator[None]:
+    """The HTTP client that forwards to the leader: a cleanup context of the app."""
+    timeout = aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_S)
+    async with aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session:
+        app[LEADER_CLIENT] = session
+        yield
+
+
+def leader_proxy_middleware(instance: Instance) -> Middleware:
     """Serve locally on the leader; elsewhere forward to it, marking the request X-VIA/X-LEADER."""
-    client: dict[str, aiohttp.ClientSession] = {}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -41,22 +55,19 @@ def leader_proxy_middleware(instance: Instance, *, timeout_s: float = 30.0) -> M
             reason = leadership.unavailable_reason
             text = "No consistent leadership" + (f": {reason}" if reason else "")
             return web.Response(status=503, text=text)
-        if "session" not in client:
-            client["session"] = aiohttp.ClientSession(
-                auto_decompress=False, timeout=aiohttp.ClientTimeout(total=timeout_s)
-            )
-            request.app.on_cleanup.append(lambda _app: client["session"].close())
-        return await _forward(client["session"], request, leader, own)
+        scheme = instance.settings.advertised_scheme
+        return await _forward(request.app[LEADER_CLIENT], request, f"{scheme}://{leader}", own)
 
     return middleware
 
 
 async def _forward(
-    session: aiohttp.ClientSession, request: web.Request, leader: str, own: str
+    session: aiohttp.ClientSession, request: web.Request, base: str, own: str
 ) -> web.Response:
+    leader = base.split("://", 1)[1]
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
     headers |= {"X-VIA": own, "X-LEADER": leader}
-    url = f"http://{leader}{request.rel_url}"
+    url = f"{base}{request.rel_url}"
     try:
         async with session.request(
             request.method, url, headers=headers, data=await request.read(), allow_redirects=False

@@ -1,0 +1,404 @@
+"""The OpenAPI 3 document of the API (`/openapi.json`), generated so that it cannot drift.
+
+Request bodies are the very marshmallow schemas that parse them; response shapes are marshmallow
+schemas too, built on the request ones where the API returns what it was given. Paths come from
+the app's router: a route without an entry in `OPERATIONS` stops the app from being built.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields, validate
+
+from metronome import __version__
+from metronome.api._http import json_body, json_response
+from metronome.api._query import EMBEDS
+from metronome.api._schemas_fields import (
+    Array,
+    Boolean,
+    Choice,
+    Integer,
+    Number,
+    Object,
+    String,
+    StringMap,
+)
+from metronome.api._schemas_job import JobSchema, V0JobSchema
+from metronome.api._schemas_schedule import InlineScheduleSchema, ScheduleSchema, validate_job_id
+from metronome.model import JOB_ID_PATTERN, MAX_ID_LENGTH, RunStatus, TaskStatus
+
+if TYPE_CHECKING:
+    from apispec.ext.marshmallow.field_converter import FieldConverterMixin
+
+# Response shapes (the renderings of _render.py).
+
+
+class ErrorSchema(Schema):
+    message = fields.String(required=True)
+    requestPath = fields.String()  # noqa: N815 - the JSON name
+
+
+class ValidationDetailSchema(Schema):
+    path = fields.String(required=True)
+    errors = fields.List(fields.String(), required=True)
+
+
+class ValidationErrorSchema(Schema):
+    message = fields.String(required=True)
+    details = fields.List(fields.Nested(ValidationDetailSchema), required=True)
+
+
+class TaskInfoSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in TaskStatus]))
+    startedAt = fields.String(required=True)  # noqa: N815
+    completedAt = fields.String()  # noqa: N815
+
+
+class JobRunSchema(Schema):
+    id = fields.String(required=True)
+    jobId = fields.String(required=True)  # noqa: N815
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in RunStatus]))
+    createdAt = fields.String(required=True)  # noqa: N815
+    completedAt = fields.String(required=True, allow_none=True)  # noqa: N815
+    tasks = fields.List(fields.Nested(TaskInfoSchema), required=True)
+
+
+class FinishedRunSchema(Schema):
+    id = fields.String(required=True)
+    createdAt = fields.String(required=True)  # noqa: N815
+    finishedAt = fields.String(required=True)  # noqa: N815
+    tasks = fields.List(fields.String(), required=True)
+
+
+class HistorySummarySchema(Schema):
+    successCount = fields.Integer(required=True)  # noqa: N815
+    failureCount = fields.Integer(required=True)  # noqa: N815
+    lastSuccessAt = fields.String(required=True, allow_none=True)  # noqa: N815
+    lastFailureAt = fields.String(required=True, allow_none=True)  # noqa: N815
+    skippedCount = fields.Integer(required=True)  # noqa: N815
+    missedCount = fields.Integer(required=True)  # noqa: N815
+
+
+class HistorySchema(HistorySummarySchema):
+    successfulFinishedRuns = fields.List(  # noqa: N815
+        fields.Nested(FinishedRunSchema), required=True
+    )
+    failedFinishedRuns = fields.List(fields.Nested(FinishedRunSchema), required=True)  # noqa: N815
+
+
+class ScheduleInfoSchema(InlineScheduleSchema):
+    """A schedule as returned: `nextRunAt` is present while it is enabled."""
+
+    next_run_at = String(data_key="nextRunAt")
+
+
+class JobInfoSchema(JobSchema):
+    """A job as returned, with whatever `embed` asked for."""
+
+    schedules = Array(Object(ScheduleInfoSchema))
+    active_runs = fields.List(fields.Nested(JobRunSchema), data_key="activeRuns")
+    history = fields.Nested(HistorySchema)
+    history_summary = fields.Nested(HistorySummarySchema, data_key="historySummary")
+
+
+class QueuedRunSchema(Schema):
+    runId = fields.String(required=True)  # noqa: N815
+
+
+class QueueEntrySchema(Schema):
+    jobId = fields.String(required=True)  # noqa: N815
+    runs = fields.List(fields.Nested(QueuedRunSchema), required=True)
+
+
+class InfoSchema(Schema):
+    version = fields.String(required=True)
+    libVersion = fields.String(required=True)  # noqa: N815
+    config = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class LeaderSchema(Schema):
+    leader = fields.String(required=True)
+
+
+# Operations.
+
+JSON = "application/json"
+TEXT = "text/plain"
+
+_EXAMPLE_JOB = {
+    "id": "examples.hello",
+    "description": "Says hello",
+    "run": {"cmd": "echo hello", "cpus": 0.1, "mem": 32, "disk": 0},
+    "schedules": [{"id": "nightly", "cron": "0 3 * * *", "timezone": "Europe/Rome"}],
+}
+_EXAMPLE_SCHEDULE = {"id": "nightly", "cron": "0 3 * * *", "timezone": "UTC"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route's documentation: its body, query parameters and every status it answers."""
+
+    summary: str
+    responses: dict[int, tuple[str, Any]]
+    body: type[Schema] | None = None
+    example: dict[str, Any] | None = None
+    query: tuple[dict[str, Any], ...] = ()
+    secured: bool = True
+
+
+def _array(schema: type[Schema]) -> dict[str, Any]:
+    return {"type": "array", "items": schema}
+
+
+_EMBED = {
+    "name": "embed",
+    "in": "query",
+    "description": "What to embed: repeat the parameter or separate values with commas.",
+    "schema": {"type": "array", "items": {"type": "string", "enum": list(EMBEDS)}},
+    "style": "form",
+    "explode": True,
+}
+_STOP_RUNS = {
+    "name": "stopCurrentJobRuns",
+    "in": "query",
+    "description": "Stop the job's active runs instead of refusing with 409.",
+    "schema": {"type": "boolean", "default": False},
+}
+
+_NOT_FOUND = {404: ("No such job (or one the caller may not view), schedule or run", ErrorSchema)}
+_BAD_REQUEST = {400: ("Unreadable query parameter", ErrorSchema)}
+_BODY_ERRORS = {
+    400: ("Malformed JSON or wrong content type", ErrorSchema),
+    408: ("The body did not arrive in time", ErrorSchema),
+    413: ("The body is over the size limit", ErrorSchema),
+    422: ("The body is not valid; one entry per wrong field", ValidationErrorSchema),
+}
+_JOB = ("The job", JobInfoSchema)
+_SCHEDULE = ("The schedule", ScheduleInfoSchema)
+_RUN = ("The run", JobRunSchema)
+_CONFLICT = ("The change contradicts the current state", ErrorSchema)
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/ping"): Operation("Liveness", {200: ("pong", "text")}, secured=False),
+    ("GET", "/info"): Operation("Version and effective configuration", {200: ("", InfoSchema)}),
+    ("GET", "/leader"): Operation(
+        "The leading instance", {200: ("", LeaderSchema), 404: ("No leader", ErrorSchema)}
+    ),
+    ("GET", "/v1/metrics"): Operation(
+        "Metrics in Metronome's JSON form", {200: ("", {"type": "object"})}
+    ),
+    ("GET", "/metrics"): Operation("Metrics in Prometheus text form", {200: ("", "text")}),
+    ("GET", "/openapi.json"): Operation("This document", {200: ("", {"type": "object"})}),
+    ("GET", "/v1/queue"): Operation(
+        "Runs waiting to be placed, by job", {200: ("", _array(QueueEntrySchema))}
+    ),
+    ("GET", "/v1/jobs"): Operation(
+        "Every job (the caller may view)",
+        {200: ("", _array(JobInfoSchema)), **_BAD_REQUEST},
+        query=(_EMBED,),
+    ),
+    ("POST", "/v1/jobs"): Operation(
+        "Create a job (with inline schedules)",
+        {201: _JOB, 409: _CONFLICT, **_BODY_ERRORS},
+        body=JobSchema,
+        example=_EXAMPLE_JOB,
+    ),
+    ("POST", "/v0/scheduled-jobs"): Operation(
+        "Create a job with its schedules (v0)",
+        {201: _JOB, 409: _CONFLICT, **_BODY_ERRORS},
+        body=V0JobSchema,
+        example=_EXAMPLE_JOB,
+    ),
+    ("GET", "/v1/jobs/{job_id}"): Operation(
+        "A job", {200: _JOB, **_NOT_FOUND, **_BAD_REQUEST}, query=(_EMBED,)
+    ),
+    ("PUT", "/v1/jobs/{job_id}"): Operation(
+        "Replace a job, keeping its schedules",
+        {200: _JOB, **_NOT_FOUND, **_BODY_ERRORS},
+        body=JobSchema,
+        example=_EXAMPLE_JOB,
+    ),
+    ("PUT", "/v0/scheduled-jobs/{job_id}"): Operation(
+        "Replace a job together with its schedules (v0)",
+        {200: _JOB, **_NOT_FOUND, **_BODY_ERRORS},
+        body=V0JobSchema,
+        example=_EXAMPLE_JOB,
+    ),
+    ("DELETE", "/v1/jobs/{job_id}"): Operation(
+        "Delete a job with its runs and history",
+        {200: _JOB, 409: _CONFLICT, **_NOT_FOUND, **_BAD_REQUEST},
+        query=(_STOP_RUNS,),
+    ),
+    ("GET", "/v1/jobs/{job_id}/schedules"): Operation(
+        "A job's schedules", {200: ("", _array(ScheduleInfoSchema)), **_NOT_FOUND}
+    ),
+    ("POST", "/v1/jobs/{job_id}/schedules"): Operation(
+        "Add a schedule",
+        {201: _SCHEDULE, 409: _CONFLICT, **_NOT_FOUND, **_BODY_ERRORS},
+        body=ScheduleSchema,
+        example=_EXAMPLE_SCHEDULE,
+    ),
+    ("GET", "/v1/jobs/{job_id}/schedules/{schedule_id}"): Operation(
+        "A schedule", {200: _SCHEDULE, **_NOT_FOUND}
+    ),
+    ("PUT", "/v1/jobs/{job_id}/schedules/{schedule_id}"): Operation(
+        "Replace a schedule (the id in the path wins)",
+        {200: _SCHEDULE, **_NOT_FOUND, **_BODY_ERRORS},
+        body=ScheduleSchema,
+        example=_EXAMPLE_SCHEDULE,
+    ),
+    ("DELETE", "/v1/jobs/{job_id}/schedules/{schedule_id}"): Operation(
+        "Delete a schedule", {200: ("Deleted; the body is empty", None), **_NOT_FOUND}
+    ),
+    ("GET", "/v1/jobs/{job_id}/runs"): Operation(
+        "A job's active runs", {200: ("", _array(JobRunSchema)), **_NOT_FOUND}
+    ),
+    ("POST", "/v1/jobs/{job_id}/runs"): Operation(
+        "Start a run now (a body, if any, is ignored)", {201: _RUN, **_NOT_FOUND}
+    ),
+    ("GET", "/v1/jobs/{job_id}/runs/{run_id}"): Operation(
+        "An active run", {200: _RUN, **_NOT_FOUND}
+    ),
+    ("POST", "/v1/jobs/{job_id}/runs/{run_id}/actions/stop"): Operation(
+        "Stop an active run (it ends FAILED)", {200: _RUN, **_NOT_FOUND}
+    ),
+}
+"""(method, route pattern) -> its documentation; HEAD routes are GET's twins and left out."""
+
+_SECURED_RESPONSES = {
+    401: ("Missing or wrong credentials (only with an auth file)", ErrorSchema),
+    403: ("The identity lacks the grant (only with an auth file)", ErrorSchema),
+}
+_LEADER_RESPONSES = {
+    502: ("This instance forwarded the request and the leader did not answer", ErrorSchema),
+    503: ("No leader, or the job service is starting, stopping or overloaded", ErrorSchema),
+}
+_PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+_LOCAL = frozenset({"/ping", "/v1/metrics", "/metrics"})
+"""Answered by every instance itself (see _proxy.LOCAL_PATHS): no forwarding, no leader needed."""
+
+
+def openapi_document(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of every route of `app`.
+
+    Raises:
+        KeyError: a route of the app has no entry in OPERATIONS.
+    """
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Metronome",
+        version=__version__,
+        openapi_version="3.0.3",
+        plugins=[plugin],
+        info={"description": "Scheduled jobs: DC/OS Metronome's REST API."},
+    )
+    spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
+    spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    _teach_fields(plugin)
+    for route in app.router.routes():
+        if route.method == "HEAD":
+            continue
+        path = route.resource.canonical if route.resource is not None else ""
+        try:
+            operation = OPERATIONS[(route.method, path)]
+        except KeyError:
+            msg = f"{route.method} {path} has no entry in api._openapi.OPERATIONS"
+            raise KeyError(msg) from None
+        spec.path(path=path, operations={route.method.lower(): _operation(path, operation)})
+    return spec.to_dict()
+
+
+def _operation(path: str, operation: Operation) -> dict[str, Any]:
+    responses = dict(operation.responses)
+    if operation.secured:
+        responses |= _SECURED_RESPONSES
+    if path not in _LOCAL:
+        responses |= _LEADER_RESPONSES
+    out: dict[str, Any] = {
+        "summary": operation.summary,
+        "responses": {str(status): _response(*responses[status]) for status in sorted(responses)},
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PATH_PARAMETER.findall(path)
+        ]
+        + list(operation.query),
+    }
+    if operation.body is not None:
+        content: dict[str, Any] = {"schema": operation.body}
+        if operation.example is not None:
+            content["example"] = operation.example
+        out["requestBody"] = {"required": True, "content": {JSON: content}}
+    out["security"] = [{"basic": []}, {"token": []}, {}] if operation.secured else []
+    return out
+
+
+def _response(description: str, schema: Any) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description or "OK"}
+    if schema == "text":
+        text = {"schema": {"type": "string"}}
+        return {"description": description or "OK", "content": {TEXT: text}}
+    return {"description": description or "OK", "content": {JSON: {"schema": schema}}}
+
+
+def _teach_fields(plugin: MarshmallowPlugin) -> None:
+    """Map the project's strict fields (_schemas_fields) to JSON Schema, constraints included."""
+    converter = plugin.converter
+    assert converter is not None
+    # An instance copy: apispec's mapping is a class-level dict shared by every converter.
+    converter.field_mapping = {
+        **converter.field_mapping,
+        String: ("string", None),
+        Boolean: ("boolean", None),
+        Number: ("number", None),
+        Integer: ("integer", None),
+        Choice: ("string", None),
+        StringMap: ("object", None),
+        Array: ("array", None),
+    }
+    converter.add_attribute_function(_strict_field_properties)
+
+
+def _strict_field_properties(
+    self: FieldConverterMixin, field: fields.Field, **_: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(field, Array):
+        out["items"] = self.field2property(field.item)
+    elif isinstance(field, StringMap):
+        out["additionalProperties"] = {"type": "string"}
+    elif isinstance(field, Choice):
+        out["enum"] = list(field.choices)
+    elif isinstance(field, Number | Integer):
+        if field.minimum is not None:
+            out["minimum"] = field.minimum
+        if field.maximum is not None:
+            out["maximum"] = field.maximum
+    elif isinstance(field, String):
+        if field.min_length:
+            out["minLength"] = field.min_length
+        if validate_job_id in field.validators:
+            out["pattern"] = f"^{JOB_ID_PATTERN.pattern}$"
+            out["maxLength"] = MAX_ID_LENGTH
+    return out
+
+
+OPENAPI = web.AppKey("openapi", bytes)
+
+
+def add_openapi_route(app: web.Application) -> None:
+    """Serve the app's document at /openapi.json; built now, so a route without documentation
+    stops the app from being created."""
+    app.router.add_get("/openapi.json", _serve)
+    app[OPENAPI] = json_body(openapi_document(app))
+
+
+async def _serve(request: web.Request) -> web.Response:
+    return json_response(body=request.app[OPENAPI])
