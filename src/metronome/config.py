@@ -54,6 +54,16 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     zk: ZkUrl | None = None
+    master: str | None = None
+    """Mesos master URL; None keeps the local launcher."""
+    framework_name: str = "metronome"
+    mesos_role: str = "*"
+    mesos_user: str | None = None
+    mesos_principal: str | None = None
+    mesos_secret_file: Path | None = None
+    mesos_failover_timeout: float = 7 * 24 * 3600.0
+    """Seconds."""
+    webui_url: str | None = None
     zk_session_timeout: float = 10.0
     """Seconds."""
 
@@ -299,6 +309,46 @@ OPTIONS: tuple[Option, ...] = (
         _duration_s,
         "ZooKeeper session timeout: 6s, 6000ms, or a bare number of ms (default 10s)",
     ),
+    Option(
+        "master",
+        ("METRONOME_MESOS_MASTER_URL",),
+        _non_empty,
+        "Mesos master: http://host:5050[,host2:5050] or zk://host:2181/mesos; launches tasks on"
+        " Mesos instead of this host (default: none, the local launcher)",
+    ),
+    Option(
+        "framework_name",
+        ("METRONOME_FRAMEWORK_NAME",),
+        _non_empty,
+        "Mesos framework name (default metronome)",
+    ),
+    Option("mesos_role", ("METRONOME_MESOS_ROLE",), _non_empty, "Mesos role (default *)"),
+    Option(
+        "mesos_user",
+        ("METRONOME_MESOS_USER",),
+        _non_empty,
+        "user the framework's tasks run as by default (default: the server's user)",
+    ),
+    Option(
+        "mesos_principal",
+        ("METRONOME_MESOS_AUTHENTICATION_PRINCIPAL",),
+        _non_empty,
+        "principal to authenticate to Mesos as",
+    ),
+    Option(
+        "mesos_secret_file",
+        ("METRONOME_MESOS_AUTHENTICATION_SECRET_FILE",),
+        _file,
+        "file holding the principal's secret",
+    ),
+    Option(
+        "mesos_failover_timeout",
+        ("METRONOME_MESOS_FAILOVER_TIMEOUT",),
+        _duration_s,
+        "how long Mesos keeps the framework's tasks while no scheduler is connected:"
+        " 7d as 604800s, or a bare number of ms (default 7 days)",
+    ),
+    Option("webui_url", ("METRONOME_WEB_UI_URL",), _non_empty, "web UI URL advertised to Mesos"),
     Option(
         "log_level",
         ("METRONOME_LOG_LEVEL",),

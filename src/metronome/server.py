@@ -40,9 +40,19 @@ from metronome.api import (
 )
 from metronome.errors import StartupError
 from metronome.ha import Leadership, SoleLeadership, ZkLeadership
-from metronome.launch import HostResources, LocalLauncher
+from metronome.launch import (
+    HostResources,
+    Launcher,
+    LocalLauncher,
+    MesosLauncher,
+    MesosSettings,
+    ZkAddress,
+    parse_master,
+    zk_detector,
+)
 from metronome.metrics import MetricsRegistry
 from metronome.storage import (
+    FrameworkIdRepository,
     JobHistoryRepository,
     JobRunRepository,
     JobSpecRepository,
@@ -210,7 +220,7 @@ async def start_services(
     timers = TimerService(clock)
     stack.callback(timers.stop)
     router = TaskRouter()
-    launcher = start_launcher(settings)
+    launcher = start_launcher(settings, store)
     await launcher.start(router.deliver)
     stack.push_async_callback(launcher.stop)
     view = JobView()
@@ -246,13 +256,30 @@ async def start_services(
     )
 
 
-def start_launcher(settings: Settings) -> LocalLauncher:
-    return LocalLauncher(
-        settings.data_dir / "sandboxes",
+def start_launcher(settings: Settings, store: Store) -> Launcher:
+    """Mesos when `--master` is given, else processes on this host."""
+    if settings.master is None:
+        return LocalLauncher(
+            settings.data_dir / "sandboxes",
+            hostname=settings.hostname,
+            attributes=settings.attributes,
+            capacity=HostResources(cpus=settings.cpus, mem=settings.mem, disk=settings.disk),
+        )
+    masters = parse_master(settings.master)
+    mesos = MesosSettings(
+        master=settings.master,
+        framework_name=settings.framework_name,
+        role=settings.mesos_role,
+        principal=settings.mesos_principal,
+        secret_file=settings.mesos_secret_file,
+        failover_timeout_s=settings.mesos_failover_timeout,
+        webui_url=settings.webui_url
+        or f"{settings.advertised_scheme}://{settings.advertised_address}",
         hostname=settings.hostname,
-        attributes=settings.attributes,
-        capacity=HostResources(cpus=settings.cpus, mem=settings.mem, disk=settings.disk),
+        **({"user": settings.mesos_user} if settings.mesos_user else {}),
     )
+    detect = zk_detector(masters) if isinstance(masters, ZkAddress) else None
+    return MesosLauncher(mesos, FrameworkIdRepository(store), detect=detect)
 
 
 async def start_supervisor(context: ActorContext) -> JobSupervisorProxy:

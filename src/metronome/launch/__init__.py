@@ -9,9 +9,33 @@ from metronome.launch._launcher import (
     UpdateCallback,
 )
 from metronome.launch._local import DEFAULT_KILL_GRACE_S, LocalLauncher
+from metronome.launch._mesos import MesosLauncher
+from metronome.launch._mesos_config import (
+    ContainerKind,
+    FrameworkIdStore,
+    MemoryFrameworkIdStore,
+    MesosSettings,
+)
+from metronome.launch._mesos_zk import zk_detector
+from metronome.launch._mesos_detect import (
+    MasterDetector,
+    ZkAddress,
+    master_address,
+    parse_master,
+    static_detector,
+    zk_leader,
+)
 
 __all__ = [
+    "zk_detector",
     "DEFAULT_KILL_GRACE_S",
+    "ContainerKind",
+    "FrameworkIdStore",
+    "MasterDetector",
+    "MemoryFrameworkIdStore",
+    "MesosLauncher",
+    "MesosSettings",
+    "ZkAddress",
     "HostResources",
     "LaunchError",
     "Launcher",
@@ -19,4 +43,8 @@ __all__ = [
     "TaskSetupError",
     "TaskUpdate",
     "UpdateCallback",
+    "master_address",
+    "parse_master",
+    "static_detector",
+    "zk_leader",
 ]

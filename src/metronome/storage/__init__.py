@@ -1,4 +1,4 @@
-"""Persistence: the Store interface, its local SQLite implementation, and typed repositories.
+"""Persistence: the Store interface, its SQLite and ZooKeeper implementations, typed repositories.
 
 Records are protobuf messages (proto/metronome.proto; regenerate the module with
 scripts/gen-proto). Layout and paging are described in `_repository`.
@@ -16,6 +16,8 @@ from metronome.storage._codec import (
     encode_page,
     encode_run,
 )
+from metronome.storage._dump import dump
+from metronome.storage._framework import FrameworkIdRepository
 from metronome.storage._repository import (
     JOB_HISTORIES,
     JOB_RUNS,
@@ -40,7 +42,9 @@ from metronome.storage._store import (
     SetData,
     StorageError,
     Store,
+    StoreUnavailable,
 )
+from metronome.storage._zookeeper import ZkStore
 
 __all__ = [
     "ANY_VERSION",
@@ -51,6 +55,7 @@ __all__ = [
     "Check",
     "Create",
     "DataDirError",
+    "FrameworkIdRepository",
     "Delete",
     "HistoryPages",
     "JobHistoryRepository",
@@ -64,11 +69,14 @@ __all__ = [
     "SqliteStore",
     "StorageError",
     "Store",
+    "StoreUnavailable",
+    "ZkStore",
     "decode_history",
     "decode_history_pages",
     "decode_job",
     "decode_page",
     "decode_run",
+    "dump",
     "encode_history",
     "encode_job",
     "encode_page",

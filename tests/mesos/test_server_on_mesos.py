@@ -1,0 +1,88 @@
+"""The server with `--master`, against the fake master in its own process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.support.jobs import job_body
+from tests.support.server import ROOT, ServerProcess, free_port, wait
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture
+def fake_master(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "fake-mesos.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "metronome.fakemesos", "--host", "127.0.0.1", "--port", str(port),
+         "--agents", "2", "--heartbeat", "1", "--allocation", "0.1",
+         "--sandboxes", str(tmp_path / "agents")],
+        env={"PYTHONPATH": str(ROOT / "src")},
+        stdout=subprocess.DEVNULL, stderr=log,
+    )  # fmt: skip
+    log.close()
+
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    wait(up, 20)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+def _finished(server: ServerProcess, job_id: str) -> dict[str, Any] | None:
+    history = server.client.get(f"/v1/jobs/{job_id}?embed=history").json()["history"]
+    return history if history["successCount"] + history["failureCount"] else None
+
+
+def test_runs_launch_on_mesos_and_survive_a_scheduler_restart(
+    fake_master: str, tmp_path: Path
+) -> None:
+    launches = tmp_path / "launches"
+    server = ServerProcess(tmp_path / "data", extra_args=["--master", fake_master]).start()
+    try:
+        client = server.client
+        assert client.post("/v1/jobs", job_body("quick", cmd="exit 0")).status == 201
+        client.post("/v1/jobs/quick/runs")
+        assert wait(lambda: _finished(server, "quick"), 20)["successCount"] == 1
+        assert client.post("/v1/jobs", job_body("fails", cmd="exit 3")).status == 201
+        client.post("/v1/jobs/fails/runs")
+        assert wait(lambda: _finished(server, "fails"), 20)["failureCount"] == 1
+        body = job_body("long", cmd=f"echo x >> {launches}; sleep 3")
+        assert client.post("/v1/jobs", body).status == 201
+        run_id = client.post("/v1/jobs/long/runs").json()["id"]
+        wait(lambda: launches.exists(), 20)
+        server.kill9()
+        server.start()  # same framework id from the store: the master hands the task back
+        assert [r["id"] for r in client.get("/v1/jobs/long/runs").json()] == [run_id]
+        history = wait(lambda: _finished(server, "long"), 20)
+        assert history["successCount"] == 1
+        assert launches.read_text().count("x") == 1
+    finally:
+        server.stop()
+
+
+def test_a_run_no_agent_can_take_waits_in_the_queue(fake_master: str, tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", extra_args=["--master", fake_master]).start()
+    try:
+        client = server.client
+        nowhere = {"constraints": [{"attribute": "hostname", "operator": "IS", "value": "nowhere"}]}
+        assert client.post("/v1/jobs", job_body("stuck", placement=nowhere)).status == 201
+        run_id = client.post("/v1/jobs/stuck/runs").json()["id"]
+        queue = wait(lambda: client.get("/v1/queue").json(), 10)
+        assert queue == [{"jobId": "stuck", "runs": [{"runId": run_id}]}]
+    finally:
+        server.stop()
