@@ -1,4 +1,5 @@
-"""Fixtures for the storage tests: a real SQLite store in a temporary data dir, model generators."""
+"""Fixtures for the storage tests: real stores (SQLite in a temporary data dir, ZooKeeper under a
+fresh root in the session's server), and model generators."""
 
 from __future__ import annotations
 
@@ -33,16 +34,37 @@ from metronome.model import (
     Volume,
     VolumeMode,
 )
-from metronome.storage import SqliteStore
+from metronome.storage import SqliteStore, Store, ZkStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
+    from tests.support.zookeeper import ZkServer
+
+
+@pytest.fixture(params=["sqlite", "zookeeper"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store in turn, for the tests of the `Store` contract and of what builds on it."""
+    if request.param == "sqlite":
+        store: Store = SqliteStore(tmp_path / "data")
+    else:  # the server starts only when a test needs it
+        server = request.getfixturevalue("zookeeper")
+        store = ZkStore(server.hosts, request.getfixturevalue("zk_root"))
+    yield store
+    store.close()
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     store = SqliteStore(tmp_path / "data")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def zk_store(zookeeper: ZkServer, zk_root: str) -> Iterator[ZkStore]:
+    store = ZkStore(zookeeper.hosts, zk_root)
     yield store
     store.close()
 

@@ -1,4 +1,4 @@
-"""The Store contract (ZooKeeper's data model), exercised on the SQLite store."""
+"""The Store contract (ZooKeeper's data model), exercised on every store."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from metronome.storage import (
     NoNodeError,
     NotEmptyError,
     SetData,
-    SqliteStore,
     StorageError,
+    Store,
 )
 
 
-def test_create_then_get_returns_data_at_version_zero(store: SqliteStore) -> None:
+def test_create_then_get_returns_data_at_version_zero(store: Store) -> None:
     store.create("/a", b"hello")
 
     assert store.get("/a") == (b"hello", 0)
@@ -26,7 +26,7 @@ def test_create_then_get_returns_data_at_version_zero(store: SqliteStore) -> Non
     assert store.get("/") == (b"", 0)
 
 
-def test_create_needs_its_parent_unless_makepath(store: SqliteStore) -> None:
+def test_create_needs_its_parent_unless_makepath(store: Store) -> None:
     with pytest.raises(NoNodeError, match="/a/b"):
         store.create("/a/b")
 
@@ -37,7 +37,7 @@ def test_create_needs_its_parent_unless_makepath(store: SqliteStore) -> None:
     assert store.get("/a/b/c") == (b"x", 0)
 
 
-def test_create_existing_node_fails_and_keeps_its_data(store: SqliteStore) -> None:
+def test_create_existing_node_fails_and_keeps_its_data(store: Store) -> None:
     store.create("/a", b"first")
 
     with pytest.raises(NodeExistsError, match="/a"):
@@ -48,7 +48,7 @@ def test_create_existing_node_fails_and_keeps_its_data(store: SqliteStore) -> No
     assert store.get("/a") == (b"first", 0)
 
 
-def test_set_bumps_the_version_and_checks_the_expected_one(store: SqliteStore) -> None:
+def test_set_bumps_the_version_and_checks_the_expected_one(store: Store) -> None:
     store.create("/a", b"0")
 
     assert store.set("/a", b"1") == 1
@@ -59,12 +59,12 @@ def test_set_bumps_the_version_and_checks_the_expected_one(store: SqliteStore) -
     assert store.get("/a") == (b"2", 2)
 
 
-def test_set_missing_node_fails(store: SqliteStore) -> None:
+def test_set_missing_node_fails(store: Store) -> None:
     with pytest.raises(NoNodeError):
         store.set("/missing", b"x")
 
 
-def test_children_are_sorted_names_of_direct_children_only(store: SqliteStore) -> None:
+def test_children_are_sorted_names_of_direct_children_only(store: Store) -> None:
     for path in ("/p/b", "/p/a.x", "/p/a", "/p/a/deep", "/pq", "/p.x"):
         store.create(path, makepath=True)
 
@@ -75,7 +75,7 @@ def test_children_are_sorted_names_of_direct_children_only(store: SqliteStore) -
         store.children("/missing")
 
 
-def test_delete_checks_version_and_children(store: SqliteStore) -> None:
+def test_delete_checks_version_and_children(store: Store) -> None:
     store.create("/a/b", makepath=True)
     store.set("/a", b"x")
 
@@ -91,7 +91,7 @@ def test_delete_checks_version_and_children(store: SqliteStore) -> None:
         store.delete("/a")
 
 
-def test_recursive_delete_removes_the_subtree_and_nothing_else(store: SqliteStore) -> None:
+def test_recursive_delete_removes_the_subtree_and_nothing_else(store: Store) -> None:
     for path in ("/j/a/r1", "/j/a/r2/t", "/j/a.b/r", "/j/a-b", "/j/ab"):
         store.create(path, b"x", makepath=True)
 
@@ -102,7 +102,7 @@ def test_recursive_delete_removes_the_subtree_and_nothing_else(store: SqliteStor
     assert store.get("/j/a.b/r") == (b"x", 0)
 
 
-def test_commit_applies_ops_in_order(store: SqliteStore) -> None:
+def test_commit_applies_ops_in_order(store: Store) -> None:
     store.create("/old", b"o")
     store.create("/kept", b"k")
 
@@ -132,7 +132,7 @@ def test_commit_applies_ops_in_order(store: SqliteStore) -> None:
     ],
 )
 def test_commit_whose_last_op_fails_leaves_nothing(
-    store: SqliteStore, last_op: object, error: type[Exception]
+    store: Store, last_op: object, error: type[Exception]
 ) -> None:
     store.create("/exists", b"before")
     store.create("/gone", b"g")
@@ -154,7 +154,7 @@ def test_commit_whose_last_op_fails_leaves_nothing(
 
 
 @pytest.mark.parametrize("path", ["", "relative", "/trailing/", "/double//slash", "/"])
-def test_malformed_paths_are_rejected(store: SqliteStore, path: str) -> None:
+def test_malformed_paths_are_rejected(store: Store, path: str) -> None:
     with pytest.raises(ValueError, match="not a node path"):
         store.create(path)
     with pytest.raises(ValueError, match="not a node path"):
@@ -163,7 +163,7 @@ def test_malformed_paths_are_rejected(store: SqliteStore, path: str) -> None:
     assert store.get("/ok") is None
 
 
-def test_closed_store_refuses_calls(store: SqliteStore) -> None:
+def test_closed_store_refuses_calls(store: Store) -> None:
     store.close()
 
     with pytest.raises(StorageError, match="closed"):
@@ -173,7 +173,7 @@ def test_closed_store_refuses_calls(store: SqliteStore) -> None:
     store.close()
 
 
-def test_children_data_reads_every_child_at_once(store: SqliteStore) -> None:
+def test_children_data_reads_every_child_at_once(store: Store) -> None:
     store.create("/p/a", b"1", makepath=True)
     store.create("/p/b", b"2")
     store.set("/p/b", b"3")
@@ -185,7 +185,7 @@ def test_children_data_reads_every_child_at_once(store: SqliteStore) -> None:
         store.children_data("/missing")
 
 
-def test_data_that_is_not_bytes_is_refused_before_the_write(store: SqliteStore) -> None:
+def test_data_that_is_not_bytes_is_refused_before_the_write(store: Store) -> None:
     with pytest.raises(TypeError, match="must be bytes"):
         store.create("/a", "text")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must be bytes"):

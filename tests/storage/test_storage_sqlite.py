@@ -68,12 +68,14 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
     assert missing == []
 
 
-def test_group_commit_fails_only_the_conflicting_writer(store: SqliteStore) -> None:
-    store.create("/taken")
+def test_group_commit_fails_only_the_conflicting_writer(sqlite_store: SqliteStore) -> None:
+    sqlite_store.create("/taken")
     # Stall the writer thread inside a batch, so that the 16 writes below queue up behind it
     # and are committed together as the next batch.
     entered, gate = threading.Event(), threading.Event()
-    stall = threading.Thread(target=store._write, args=(lambda _: entered.set() or gate.wait(),))
+    stall = threading.Thread(
+        target=sqlite_store._write, args=(lambda _: entered.set() or gate.wait(),)
+    )
     stall.start()
     entered.wait()
     results: dict[int, BaseException | None] = {}
@@ -83,7 +85,7 @@ def test_group_commit_fails_only_the_conflicting_writer(store: SqliteStore) -> N
         if i == 7:
             ops.append(Create("/taken"))
         try:
-            store.commit(ops)
+            sqlite_store.commit(ops)
             results[i] = None
         except NodeExistsError as exc:
             results[i] = exc
@@ -92,16 +94,16 @@ def test_group_commit_fails_only_the_conflicting_writer(store: SqliteStore) -> N
     try:
         for thread in threads:
             thread.start()
-        _wait(lambda: store._queue.qsize() == 16)
+        _wait(lambda: sqlite_store._queue.qsize() == 16)
     finally:
         gate.set()
     for thread in [stall, *threads]:
         thread.join()
 
     assert [i for i, error in results.items() if error is not None] == [7]
-    assert store.get("/w7") is None
-    assert store.children("/") == sorted(["taken", *(f"w{i}" for i in range(16) if i != 7)])
-    assert all(store.get(f"/w{i}/child") == (b"c", 0) for i in range(16) if i != 7)
+    assert sqlite_store.get("/w7") is None
+    assert sqlite_store.children("/") == sorted(["taken", *(f"w{i}" for i in range(16) if i != 7)])
+    assert all(sqlite_store.get(f"/w{i}/child") == (b"c", 0) for i in range(16) if i != 7)
 
 
 def test_missing_data_dir_is_created(tmp_path: Path) -> None:
@@ -146,11 +148,11 @@ def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
         SqliteStore(tmp_path / "file")
 
 
-def test_second_open_of_a_data_dir_is_refused(store: SqliteStore, tmp_path: Path) -> None:
+def test_second_open_of_a_data_dir_is_refused(sqlite_store: SqliteStore, tmp_path: Path) -> None:
     with pytest.raises(DataDirError, match="in use by another process"):
         SqliteStore(tmp_path / "data")
 
-    store.create("/still-works")
+    sqlite_store.create("/still-works")
 
 
 def _wait(condition: object, timeout_s: float = 5.0) -> None:

@@ -47,6 +47,10 @@ class NotEmptyError(StorageError):
     """A node to be deleted (non-recursively) has children."""
 
 
+class StoreUnavailable(StorageError):
+    """The store's server cannot be reached now (ZooKeeper down or partitioned); retry later."""
+
+
 class DataDirError(StorageError):
     """The data dir cannot be used: unreadable, not ours, or written by a newer format."""
 
@@ -94,6 +98,20 @@ def split_path(path: str) -> tuple[str, str]:
         raise ValueError(msg)
     parent, _, name = path.rpartition("/")
     return parent or "/", name
+
+
+def check_node_path(path: str) -> None:
+    """Raise ValueError unless `path` is `/` or a well-formed node path."""
+    if path != "/":
+        split_path(path)
+
+
+def check_write(path: str, data: bytes) -> None:
+    """Refuse a malformed path or non-bytes data in the caller's thread, before any I/O."""
+    split_path(path)
+    if not isinstance(data, bytes):
+        msg = f"{path}: data must be bytes, not {type(data).__name__}"
+        raise TypeError(msg)
 
 
 def join_path(parent: str, name: str) -> str:

@@ -1,0 +1,389 @@
+"""The replicated store: the `Store` nodes live in ZooKeeper, under one root node.
+
+Every write is one ZooKeeper transaction (multi-op), so `create(makepath=True)`, recursive
+deletes and `commit` are all or nothing, and a fence `Check` can guard each of them: a writer
+that lost leadership cannot land a write, because the leader node's version has moved on.
+
+Calls block for at most the retry deadline. Reads are retried through kazoo's retry policy
+until then; a write is retried only when ZooKeeper answered that nothing was applied (or the
+write was never sent), because a write whose connection dropped in flight may have landed, and
+repeating it would report a false conflict. Either way the caller gets `StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kazoo import exceptions as kz
+from kazoo.client import KazooClient
+from kazoo.protocol.states import KazooState
+from kazoo.retry import ForceRetryError, KazooRetry, RetryFailedError
+
+from metronome.storage._store import (
+    ANY_VERSION,
+    BadVersionError,
+    Check,
+    Create,
+    Delete,
+    NodeExistsError,
+    NoNodeError,
+    NotEmptyError,
+    Op,
+    SetData,
+    StorageError,
+    Store,
+    StoreUnavailable,
+    check_node_path,
+    check_write,
+    join_path,
+    split_path,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from kazoo.interfaces import IAsyncResult
+
+    Fence = Callable[[], Check | None]
+    Listener = Callable[[KazooState], object]
+
+logger = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 0xFFFFF
+"""ZooKeeper's default `jute.maxbuffer`: a server drops the connection of a larger request."""
+_OP_OVERHEAD_BYTES = 64
+"""A generous bound on one operation's framing (type, lengths, ACL, flags) in a request."""
+_RETRY_POLICY: dict[str, Any] = {"delay": 0.05, "backoff": 2, "max_delay": 0.5, "max_jitter": 0.2}
+"""Back-off shared by command retries (bounded by the deadline) and kazoo's reconnects (not)."""
+
+_T = TypeVar("_T")
+
+
+class _OutcomeUnknown(Exception):
+    """A write was sent but its answer was lost; not retried (kazoo's policy passes it on)."""
+
+
+class _OpFailed(Exception):
+    """Operation `op` (number `index`) of a transaction failed; nothing was applied."""
+
+    def __init__(self, index: int, op: Op, error: kz.ZookeeperError) -> None:
+        super().__init__(index, op, error)
+        self.index = index
+        self.op = op
+        self.error = error
+
+
+class ZkStore(Store):
+    """A `Store` whose `/` is the ZooKeeper node `root` (created when missing).
+
+    Args:
+        hosts: ZooKeeper's connection string, `host:port[,host:port...]`.
+        root: The absolute ZooKeeper path under which every store path lives, e.g. `/metronome`.
+        session_timeout_s: The session timeout asked of ZooKeeper.
+        retry_deadline_s: The longest a call (and the initial connection) may take before it
+            raises `StoreUnavailable`.
+        fence: Called before each write; a `Check` it returns (its path relative to `root`)
+            leads the write's transaction, and when that check fails the write raises
+            `BadVersionError` and changes nothing.
+
+    Raises:
+        StoreUnavailable: ZooKeeper cannot be reached within `retry_deadline_s`.
+        ValueError: `root` is not a node path (`/` itself is ZooKeeper's own, with `/zookeeper`).
+    """
+
+    def __init__(
+        self,
+        hosts: str,
+        root: str,
+        *,
+        session_timeout_s: float = 10.0,
+        retry_deadline_s: float = 10.0,
+        fence: Fence | None = None,
+    ) -> None:
+        split_path(root)
+        self._hosts = hosts
+        self._root = root
+        self._deadline_s = retry_deadline_s
+        self._fence = fence
+        self._closed = False
+        self._client = KazooClient(
+            hosts=hosts,
+            timeout=session_timeout_s,
+            connection_retry=KazooRetry(max_tries=-1, **_RETRY_POLICY),
+            command_retry=KazooRetry(max_tries=-1, deadline=retry_deadline_s, **_RETRY_POLICY),
+        )
+        self._client.add_listener(self._log_state)
+        try:
+            self._client.start(timeout=retry_deadline_s)
+        except self._client.handler.timeout_exception as exc:
+            msg = f"ZooKeeper is unreachable at {hosts}: no session within {retry_deadline_s:g} s"
+            raise StoreUnavailable(msg) from exc
+        try:
+            self._call(lambda deadline: self._wait(self._client.ensure_path_async(root), deadline))
+        except StorageError:
+            self.close()
+            raise
+        logger.info("Opened store %s at ZooKeeper %s", root, hosts)
+
+    @property
+    def root(self) -> str:
+        return self._root
+
+    @property
+    def client(self) -> KazooClient:
+        """The connection, to share its session (leader election); its paths are absolute."""
+        return self._client
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(state)` on each change of connection state (SUSPENDED, LOST, CONNECTED).
+
+        It runs in kazoo's connection thread: it MUST return quickly and MUST NOT call the store.
+        """
+        self._client.add_listener(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._client.remove_listener(listener)
+
+    def get(self, path: str) -> tuple[bytes, int] | None:
+        check_node_path(path)
+
+        def attempt(deadline: float) -> tuple[bytes, int] | None:
+            try:
+                data, stat = self._wait(self._client.get_async(self._abs(path)), deadline)
+            except kz.NoNodeError:
+                return None
+            return data, stat.version
+
+        return self._call(attempt)
+
+    def children(self, path: str) -> list[str]:
+        check_node_path(path)
+        return sorted(self._call(lambda deadline: self._children(path, deadline)))
+
+    def children_data(self, path: str) -> dict[str, tuple[bytes, int]]:
+        check_node_path(path)
+
+        def attempt(deadline: float) -> dict[str, tuple[bytes, int]]:
+            names = sorted(self._children(path, deadline))
+            # Send every read before waiting for the first: one round trip for all of them.
+            pending = [
+                (name, self._client.get_async(self._abs(join_path(path, name)))) for name in names
+            ]
+            found = {}
+            for name, result in pending:
+                try:
+                    data, stat = self._wait(result, deadline)
+                except kz.NoNodeError:  # deleted since the listing
+                    continue
+                found[name] = (data, stat.version)
+            return found
+
+        return self._call(attempt)
+
+    def create(self, path: str, data: bytes = b"", *, makepath: bool = False) -> None:
+        check_write(path, data)
+
+        def attempt(deadline: float) -> None:
+            ancestors = self._missing_ancestors(path, deadline) if makepath else []
+            try:
+                self._transact([*(Create(a) for a in ancestors), Create(path, data)], deadline)
+            except _OpFailed as exc:
+                if exc.index < len(ancestors):  # created meanwhile by another writer
+                    raise ForceRetryError from exc
+                raise
+
+        self._write(attempt, path)
+
+    def set(self, path: str, data: bytes, version: int = ANY_VERSION) -> int:
+        check_write(path, data)
+        return self._write(
+            lambda deadline: self._transact([SetData(path, data, version)], deadline)[-1].version,
+            path,
+        )
+
+    def delete(self, path: str, version: int = ANY_VERSION, *, recursive: bool = False) -> None:
+        split_path(path)
+
+        def attempt(deadline: float) -> None:
+            descendants = self._descendants(path, deadline) if recursive else []
+            try:
+                self._transact([*map(Delete, descendants), Delete(path, version)], deadline)
+            except _OpFailed as exc:
+                if exc.index < len(descendants):  # the subtree changed since the listing
+                    raise ForceRetryError from exc
+                raise
+
+        self._write(attempt, path)
+
+    def commit(self, ops: Sequence[Op]) -> None:
+        ops = tuple(ops)
+        for op in ops:
+            check_write(op.path, getattr(op, "data", b""))
+        if ops:
+            self._write(lambda deadline: self._transact(ops, deadline), ops[0].path)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._client.remove_listener(self._log_state)
+        self._client.stop()
+        self._client.close()
+        logger.info("Closed store %s at ZooKeeper %s", self._root, self._hosts)
+
+    def _abs(self, path: str) -> str:
+        return self._root if path == "/" else self._root + path
+
+    def _children(self, path: str, deadline: float) -> list[str]:
+        try:
+            return self._wait(self._client.get_children_async(self._abs(path)), deadline)
+        except kz.NoNodeError as exc:
+            msg = f"{path}: no such node"
+            raise NoNodeError(msg) from exc
+
+    def _missing_ancestors(self, path: str, deadline: float) -> list[str]:
+        """The ancestors of `path` that do not exist, outermost first."""
+        ancestors = []
+        parent, _ = split_path(path)
+        while parent != "/":
+            ancestors.append(parent)
+            parent, _ = split_path(parent)
+        pending = [(a, self._client.exists_async(self._abs(a))) for a in reversed(ancestors)]
+        return [a for a, result in pending if self._wait(result, deadline) is None]
+
+    def _descendants(self, path: str, deadline: float) -> list[str]:
+        """Every node below `path`, each after its own descendants."""
+        found = []
+        for name in self._children(path, deadline):
+            child = join_path(path, name)
+            try:
+                found += self._descendants(child, deadline)
+            except NoNodeError as exc:  # deleted since the listing
+                raise ForceRetryError from exc
+            found.append(child)
+        return found
+
+    def _transact(self, ops: Sequence[Op], deadline: float) -> list[Any]:
+        """Apply `ops` (after the fence's check) as one transaction; return their results.
+
+        Raises:
+            _OpFailed: ZooKeeper refused operation `index` of `ops`; nothing was applied.
+            _OutcomeUnknown: the answer was lost; the transaction may have been applied.
+        """
+        fence = self._fence() if self._fence is not None else None
+        sent = [fence, *ops] if fence is not None else list(ops)
+        self._check_size(sent)
+        transaction = self._client.transaction()
+        for op in sent:
+            match op:
+                case Create(path, data):
+                    transaction.create(self._abs(path), data)
+                case SetData(path, data, version):
+                    transaction.set_data(self._abs(path), data, version)
+                case Delete(path, version):
+                    transaction.delete(self._abs(path), version)
+                case Check(path, version):
+                    transaction.check(self._abs(path), version)
+        try:
+            results = self._wait(transaction.commit_async(), deadline)
+        except (kz.ConnectionLoss, kz.OperationTimeoutError, kz.SessionExpiredError) as exc:
+            raise _OutcomeUnknown from exc
+        for index, result in enumerate(results):
+            if isinstance(result, kz.ZookeeperError) and not isinstance(
+                result, (kz.RolledBackError, kz.RuntimeInconsistency)
+            ):
+                if fence is not None and index == 0:
+                    msg = (
+                        f"{fence.path}: fence check failed (version {fence.version} expected):"
+                        " this server may no longer write"
+                    )
+                    raise BadVersionError(msg) from result
+                own = index - (fence is not None)
+                raise _OpFailed(own, ops[own], result)
+        return results[len(sent) - len(ops) :]
+
+    def _check_size(self, ops: Sequence[Op]) -> None:
+        sizes = [
+            len(getattr(op, "data", b"")) + len(self._abs(op.path).encode()) + _OP_OVERHEAD_BYTES
+            for op in ops
+        ]
+        total = sum(sizes) + _OP_OVERHEAD_BYTES  # and the request's own header
+        if total > MAX_REQUEST_BYTES:
+            largest = ops[sizes.index(max(sizes))].path
+            msg = (
+                f"{largest}: a write of about {total} bytes exceeds ZooKeeper's limit of"
+                f" {MAX_REQUEST_BYTES} bytes per request (jute.maxbuffer)"
+            )
+            raise StorageError(msg)
+
+    def _write(self, attempt: Callable[[float], _T], path: str) -> _T:
+        """Run a write attempt under the retry policy, mapping ZooKeeper's refusal to ours."""
+        try:
+            return self._call(attempt)
+        except _OpFailed as exc:
+            raise _refusal(exc.op, exc.error) from exc.error
+        except _OutcomeUnknown as exc:
+            msg = (
+                f"ZooKeeper is unreachable at {self._hosts}: the connection was lost during a"
+                f" write to {path}, which may or may not have been applied"
+            )
+            raise StoreUnavailable(msg) from exc.__cause__
+
+    def _call(self, attempt: Callable[[float], _T]) -> _T:
+        """Call `attempt(deadline)` under the retry policy until it completes or time runs out."""
+        if self._closed:
+            msg = f"ZooKeeper store {self._root} is closed"
+            raise StorageError(msg)
+        deadline = time.monotonic() + self._deadline_s
+
+        def connected_attempt() -> _T:
+            # While disconnected, kazoo queues requests and sends them on reconnection, long
+            # after their caller gave up; so send nothing until connected.
+            if not self._client.connected:
+                raise kz.ConnectionLoss
+            return attempt(deadline)
+
+        try:
+            return self._client.retry(connected_attempt)
+        except (RetryFailedError, kz.ConnectionClosedError) as exc:
+            msg = (
+                f"ZooKeeper is unreachable at {self._hosts}: no answer within"
+                f" {self._deadline_s:g} s ({exc})"
+            )
+            raise StoreUnavailable(msg) from exc
+        except kz.ZookeeperError as exc:
+            msg = f"ZooKeeper refused a request under {self._root}: {type(exc).__name__}"
+            raise StorageError(msg) from exc
+
+    def _wait(self, result: IAsyncResult, deadline: float) -> Any:
+        """The result of one request, waiting no later than `deadline`."""
+        try:
+            return result.get(timeout=max(deadline - time.monotonic(), 0.001))
+        except self._client.handler.timeout_exception as exc:
+            raise kz.OperationTimeoutError from exc
+
+    def _log_state(self, state: KazooState) -> None:
+        if state == KazooState.CONNECTED:
+            logger.info("Connected to ZooKeeper %s", self._hosts)
+        else:
+            logger.warning("ZooKeeper connection %s (%s)", state.lower(), self._hosts)
+
+
+def _refusal(op: Op, error: kz.ZookeeperError) -> StorageError:
+    """Our error for ZooKeeper's refusal of `op`."""
+    path = op.path
+    match error:
+        case kz.NodeExistsError():
+            return NodeExistsError(f"{path}: node exists")
+        case kz.NoNodeError() if isinstance(op, Create):
+            return NoNodeError(f"{path}: parent node does not exist")
+        case kz.NoNodeError():
+            return NoNodeError(f"{path}: no such node")
+        case kz.BadVersionError():
+            expected = getattr(op, "version", ANY_VERSION)
+            return BadVersionError(f"{path}: version is not the expected {expected}")
+        case kz.NotEmptyError():
+            return NotEmptyError(f"{path}: node has children")
+    return StorageError(f"{path}: ZooKeeper refused the write: {type(error).__name__}")
