@@ -48,7 +48,7 @@ from metronome.launch import (
     MesosSettings,
     ZkAddress,
     parse_master,
-    zk_detector,
+    ZkMasterDetector,
 )
 from metronome.metrics import MetricsRegistry
 from metronome.storage import (
@@ -220,7 +220,7 @@ async def start_services(
     timers = TimerService(clock)
     stack.callback(timers.stop)
     router = TaskRouter()
-    launcher = start_launcher(settings, store)
+    launcher = start_launcher(settings, store, stack)
     await launcher.start(router.deliver)
     stack.push_async_callback(launcher.stop)
     view = JobView()
@@ -256,7 +256,7 @@ async def start_services(
     )
 
 
-def start_launcher(settings: Settings, store: Store) -> Launcher:
+def start_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> Launcher:
     """Mesos when `--master` is given, else processes on this host."""
     if settings.master is None:
         return LocalLauncher(
@@ -278,7 +278,10 @@ def start_launcher(settings: Settings, store: Store) -> Launcher:
         hostname=settings.hostname,
         **({"user": settings.mesos_user} if settings.mesos_user else {}),
     )
-    detect = zk_detector(masters) if isinstance(masters, ZkAddress) else None
+    detect = None
+    if isinstance(masters, ZkAddress):
+        detect = ZkMasterDetector(masters)
+        stack.callback(detect.close)
     return MesosLauncher(mesos, FrameworkIdRepository(store), detect=detect)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from kazoo.client import KazooClient
 
-from metronome.launch import ZkAddress, zk_detector
+from metronome.launch import ZkAddress, ZkMasterDetector
 
 if TYPE_CHECKING:
     from tests.support.zookeeper import ZkServer
@@ -18,7 +18,7 @@ async def test_the_lowest_json_info_node_is_the_leader(zookeeper: ZkServer, zk_r
     client.start(timeout=10)
     try:
         path = f"{zk_root}/mesos"
-        detect = zk_detector(ZkAddress(zookeeper.hosts, path))
+        detect = ZkMasterDetector(ZkAddress(zookeeper.hosts, path))
         client.ensure_path(path)
         assert await detect() == []
         for port in (5051, 5050):
@@ -26,11 +26,13 @@ async def test_the_lowest_json_info_node_is_the_leader(zookeeper: ZkServer, zk_r
             client.create(f"{path}/json.info_", json.dumps(info).encode(), sequence=True)
         client.create(f"{path}/log_replicas", b"")
         assert await detect() == ["10.0.0.1:5051"]
+        detect.close()
     finally:
         client.stop()
         client.close()
 
 
 async def test_unreachable_zookeeper_yields_no_master() -> None:
-    detect = zk_detector(ZkAddress("127.0.0.1:1", "/mesos"))
+    detect = ZkMasterDetector(ZkAddress("127.0.0.1:1", "/mesos"))
     assert await detect() == []
+    detect.close()

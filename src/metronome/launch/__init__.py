@@ -16,7 +16,7 @@ from metronome.launch._mesos_config import (
     MemoryFrameworkIdStore,
     MesosSettings,
 )
-from metronome.launch._mesos_zk import zk_detector
+from metronome.launch._mesos_zk import ZkMasterDetector
 from metronome.launch._mesos_detect import (
     MasterDetector,
     ZkAddress,
@@ -27,7 +27,7 @@ from metronome.launch._mesos_detect import (
 )
 
 __all__ = [
-    "zk_detector",
+    "ZkMasterDetector",
     "DEFAULT_KILL_GRACE_S",
     "ContainerKind",
     "FrameworkIdStore",
