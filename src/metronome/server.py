@@ -238,7 +238,7 @@ async def start_services(
         history_count=settings.history_count,
     )
     supervisor = await start_supervisor(context)
-    stack.push_async_callback(stop_actors)
+    stack.push_async_callback(stop_supervisor, supervisor)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.all()))
     logger.info("Job service started in %.2f s", time.monotonic() - started)
@@ -298,9 +298,11 @@ async def start_supervisor(context: ActorContext) -> JobSupervisorProxy:
     return supervisor
 
 
-async def stop_actors() -> None:
-    await asyncio.get_running_loop().run_in_executor(None, pykka.ActorRegistry.stop_all)
-    logger.info("Stopped all actors")
+async def stop_supervisor(supervisor: JobSupervisorProxy) -> None:
+    """Stop the supervisor; it stops its job actors, whose mail the pool drains as it stops."""
+    with contextlib.suppress(pykka.ActorDeadError):
+        await reply(supervisor.shutdown(), STARTUP_TIMEOUT_S)
+    logger.info("Stopped the job actors")
 
 
 async def start_http(

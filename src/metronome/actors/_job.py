@@ -22,16 +22,20 @@ from metronome.model import (
     JobHistory,
     JobRun,
     RunStatus,
+    Task,
     TaskStatus,
     new_run_id,
+    new_task_id,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from metronome.actors._context import ActorContext
     from metronome.actors._supervisor import JobSupervisorProxy
     from metronome.model import JobSpec, RunId, ScheduleSpec
+    from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
 
@@ -182,12 +186,17 @@ class JobActor(PooledActor):
     def _start_run(
         self, now: datetime, schedule: ScheduleSpec | None = None, instant: datetime | None = None
     ) -> JobRun:
+        run_id = new_run_id(now)
+        # The first task's id is persisted with the run, so the run actor can launch it without
+        # another write and a restart still finds (and adopts) it.
+        task = Task(new_task_id(self._spec.id, run_id), TaskStatus.TASK_CREATED, now)
         run = JobRun(
-            id=new_run_id(now),
+            id=run_id,
             job_id=self._spec.id,
             status=RunStatus.STARTING,
             created_at=now,
             run_spec=self._spec.run,
+            tasks=(task,),
             schedule_id=schedule.id if schedule else None,
             scheduled_at=instant,
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
@@ -229,8 +238,8 @@ class JobActor(PooledActor):
         history = self._history.with_finished(run, self._context.history_count)
         if run.schedule_id is not None and run.scheduled_at is not None:
             history = self._schedules.marked(history, run.schedule_id, run.scheduled_at)
-        self._save_history(history)
-        self._context.runs.delete(run.job_id, run.id)
+        # One commit: a crash cannot leave the run both active and in the history.
+        self._save_history(history, also=[self._context.runs.delete_op(run.job_id, run.id)])
         del self._runs[run.id]
         metrics = self._context.metrics
         if run.status is RunStatus.SUCCESS:
@@ -281,14 +290,14 @@ class JobActor(PooledActor):
         if marks != self._history.schedule_marks:
             self._save_history(dataclasses.replace(self._history, schedule_marks=marks))
 
-    def _save_history(self, history: JobHistory) -> None:
-        self._context.histories.save(history)
+    def _save_history(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
+        self._context.histories.save(history, also=also)
         self._history = history
 
     def _publish(self) -> None:
         entry = JobEntry(self._spec, self.actor_ref, tuple(self._runs.values()), self._history)
-        if self._entry is not None and self._entry.spec is self._spec:
-            entry.rendered = self._entry.rendered
+        if self._entry is not None:
+            entry.carry_over(self._entry)
         self._entry = entry
         self._context.view.publish(entry)
 
@@ -326,6 +335,13 @@ class JobEntry:
         self.history = history
         self.rendered: Any = None
         self._actor: JobActorProxy | None = None
+
+    def carry_over(self, previous: JobEntry) -> None:
+        """Keep what the previous version built that is still valid: its proxy, and its
+        rendering while the spec is the same object."""
+        self._actor = previous._actor
+        if previous.spec is self.spec:
+            self.rendered = previous.rendered
 
     @property
     def actor(self) -> JobActorProxy:

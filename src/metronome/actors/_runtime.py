@@ -148,6 +148,17 @@ class PooledActor(pykka.Actor):
         self._pool = pool
         self._started = False
 
+    @classmethod
+    def start(cls, *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:
+        """Start the actor without entering it in pykka's `ActorRegistry`.
+
+        The registry is a list: every stop scans it, so stopping 50,000 registered actors took a
+        minute (docs/benchmarks.md). Pooled actors are owned and stopped by their parents instead.
+        """
+        actor = cls(*args, **kwargs)
+        actor._start_actor_loop()
+        return actor.actor_ref
+
     @staticmethod
     def _create_actor_inbox() -> _Mailbox:
         return _Mailbox()

@@ -48,9 +48,12 @@ class JobSupervisor(PooledActor):
             logger.warning("Ignoring %d stored runs of unknown job %s", len(orphans), job_id)
         logger.info("Loaded %d jobs in %.2f s", len(self._jobs), time.monotonic() - started)
 
-    def on_stop(self) -> None:
+    def shutdown(self) -> None:
+        """Stop every job actor, then this one (their mail is drained by the pool)."""
         for ref in self._jobs.values():
             ref.stop(block=False)
+        self._jobs.clear()
+        self.stop()
 
     def create_job(self, spec: JobSpec) -> pykka.Future[JobSpec]:
         """Start the job's actor and hand it the creation; the reply is the child's future.
@@ -91,6 +94,7 @@ class JobSupervisor(PooledActor):
 
 
 class JobSupervisorProxy(ActorMemberMixin, pykka.ActorProxy[JobSupervisor]):
+    shutdown = proxy_method(JobSupervisor.shutdown)
     create_job = proxy_method(JobSupervisor.create_job)
     forget = proxy_method(JobSupervisor.forget)
     job_count = proxy_method(JobSupervisor.job_count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from metronome.model import TaskStatus
 from metronome.scheduling import parse_cron, parse_timezone
 
 if TYPE_CHECKING:
@@ -124,14 +125,18 @@ def render_schedule(schedule: ScheduleSpec, now: datetime) -> dict[str, Any]:
 
 
 def render_run(run: JobRun) -> dict[str, Any]:
-    """An active or just-finished run; `completedAt` is an explicit null until it ends."""
+    """An active or just-finished run; `completedAt` is an explicit null until it ends.
+
+    A task appears once the launcher has taken it (TASK_STAGING on): one still waiting to be
+    placed (TASK_CREATED) is not shown, so a new run has `"tasks": []`, as in Metronome.
+    """
     return {
         "id": run.id,
         "jobId": run.job_id,
         "status": run.status.value,
         "createdAt": format_timestamp(run.created_at),
         "completedAt": _timestamp_or_none(run.completed_at),
-        "tasks": [_task(t) for t in run.tasks],
+        "tasks": [_task(t) for t in run.tasks if t.status is not TaskStatus.TASK_CREATED],
     }
 
 

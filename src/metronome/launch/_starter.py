@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from metronome.launch import _process
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from metronome.model import RunSpec
 
 
+SPAWN_THREADS = 4
+"""Tasks being spawned at once: enough to keep both cores busy forking, few enough to bound
+the burst of new processes."""
+
+
 class TaskStarter:
     """Starts tasks in their sandboxes; holds what is shared between starts (HTTP client, probe)."""
 
@@ -29,6 +35,9 @@ class TaskStarter:
         self._hostname = hostname
         self._fetcher = ArtifactFetcher(timeout_s=artifact_timeout_s, max_bytes=artifact_max_bytes)
         self._runtime: asyncio.Future[str | None] | None = None
+        # fork/exec and the sandbox's files cost about 1 ms of system time each: on the event
+        # loop they stalled the API under bursts of runs (docs/benchmarks.md), so they run here.
+        self._spawner = ThreadPoolExecutor(max_workers=SPAWN_THREADS, thread_name_prefix="spawn")
 
     async def start(
         self, sandbox: Sandbox, spec: RunSpec, resources: HostResources, kill_grace_s: float
@@ -43,16 +52,18 @@ class TaskStarter:
         """
         run_as = None if spec.docker else _process.resolve_user(spec.user)
         argv, env = await self._command(sandbox, spec, run_as)
-        sandbox.create()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._spawner, sandbox.create)
         await self._fetcher.fetch_all(spec.artifacts, sandbox.path)
         if run_as is not None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, sandbox.hand_over, run_as.uid, run_as.gid)
-        process = _process.spawn(argv, sandbox, env, run_as)
-        return _record(process, sandbox, resources, kill_grace_s)
+            await loop.run_in_executor(self._spawner, sandbox.hand_over, run_as.uid, run_as.gid)
+        return await loop.run_in_executor(
+            self._spawner, _spawn_and_record, argv, sandbox, env, run_as, resources, kill_grace_s
+        )
 
     async def close(self) -> None:
         await self._fetcher.close()
+        self._spawner.shutdown(wait=False)
 
     async def _command(
         self, sandbox: Sandbox, spec: RunSpec, run_as: _process.RunAs | None
@@ -89,6 +100,19 @@ class TaskStarter:
             self._runtime = asyncio.get_running_loop().run_in_executor(None, probe_runtime)
         # Shielded: a task killed while waiting must not cancel the probe the others share.
         return await asyncio.shield(self._runtime)
+
+
+def _spawn_and_record(
+    argv: list[str],
+    sandbox: Sandbox,
+    env: dict[str, str],
+    run_as: _process.RunAs | None,
+    resources: HostResources,
+    kill_grace_s: float,
+) -> ProcessRecord:
+    """Off the loop: a wrapper whose start is lost (its caller cancelled) never gets its `go`,
+    and exits without running anything when its stdin closes."""
+    return _record(_process.spawn(argv, sandbox, env, run_as), sandbox, resources, kill_grace_s)
 
 
 def _record(

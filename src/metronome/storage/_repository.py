@@ -137,6 +137,11 @@ class JobRunRepository:
         """Raises NoNodeError when the run does not exist."""
         self._store.delete(_run_path(job_id, run_id))
 
+    @staticmethod
+    def delete_op(job_id: JobId, run_id: RunId) -> Op:
+        """The deletion of a run, to commit together with another record's change."""
+        return Delete(_run_path(job_id, run_id))
+
 
 @dataclass(frozen=True, slots=True)
 class _Page:
@@ -192,17 +197,22 @@ class JobHistoryRepository:
         history, self._stored[job_id] = self._read(path, *got)
         return history
 
-    def save(self, history: JobHistory) -> None:
-        """Raises BadVersionError when another writer changed the history since this one."""
+    def save(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
+        """Save the history; `also` joins the same commit (a finished run's deletion).
+
+        Raises:
+            BadVersionError: another writer changed the history since this one.
+        """
         path = join_path(JOB_HISTORIES, history.job_id)
         stored = self._stored.pop(history.job_id, None) or self._read_stored(path)
         try:
-            self._stored[history.job_id] = self._write(path, history, stored)
+            self._stored[history.job_id] = self._write(path, history, stored, also)
         except NoNodeError:
             if stored is _ABSENT:
                 raise
             logger.info("History of job %s was deleted meanwhile; writing it anew", history.job_id)
-            self._stored[history.job_id] = self._write(path, history, self._read_stored(path))
+            stored = self._read_stored(path)
+            self._stored[history.job_id] = self._write(path, history, stored, also)
 
     def delete(self, job_id: JobId) -> None:
         """Delete the history and its pages in one commit; nothing to do when there is none."""
@@ -214,7 +224,9 @@ class JobHistoryRepository:
         got = self._store.get(path)
         return _ABSENT if got is None else self._read(path, *got)[1]
 
-    def _write(self, path: str, history: JobHistory, stored: _Stored) -> _Stored:
+    def _write(
+        self, path: str, history: JobHistory, stored: _Stored, also: Sequence[Op]
+    ) -> _Stored:
         """Commit `history` over what `stored` says the store holds; return what it then holds."""
         successful, next_page = _layout(
             stored.successful, history.successful_runs[::-1], stored.next_page
@@ -227,7 +239,7 @@ class JobHistoryRepository:
         ]
         old = {page.name: page for page in stored.successful + stored.failed}
         ops += _page_ops(path, old, successful + failed)
-        self._store.commit(ops)
+        self._store.commit([*ops, *also])
         return _Stored(stored.version + 1, successful, failed, next_page)
 
     def _read(self, path: str, data: bytes, version: int) -> tuple[JobHistory, _Stored]:
