@@ -1,0 +1,242 @@
+"""Trigger precision: N jobs due at the same cron instant, each running `true`.
+
+Targets at 1,000 jobs: lateness (a run's createdAt minus the scheduled instant) p50 <= 100 ms and
+p99 <= 1 s, none missed, every task finished within 10 s of the instant; the lateness timer of
+/v1/metrics reports the same. The baseline is this machine's raw rate: the time asyncio takes to
+spawn and reap N `/bin/sh -c true`, measured in the same run before the instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from harness import (
+    Budget,
+    finished_runs,
+    get_json,
+    job_body,
+    lateness_timer,
+    machine,
+    metronome,
+    note,
+    parse_timestamp,
+    percentile,
+    post_all,
+    session,
+    spawn_true,
+    summary,
+    unused_hour_cron,
+    wait_for,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+POLL_TIMEOUT_S = 10.0
+"""A poll of /v1/metrics that takes longer counts as "not finished" (and as the slowest)."""
+ASSUMED_CREATE_PER_S = 300
+"""A creation rate safely below the measured ones (800-900/s here)."""
+
+
+@dataclass(frozen=True)
+class TriggerFigures:
+    due: int
+    loaded: int
+    fired: int
+    missed: int
+    min_ms: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    finished_s: float
+    bare_s: float
+    timer_count: int
+    timer_p50_ms: float
+    timer_p99_ms: float
+    slowest_poll_s: float
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "due": str(self.due),
+            "loaded": str(self.loaded),
+            "fired": str(self.fired),
+            "missed": str(self.missed),
+            "min": f"{self.min_ms:.0f}ms",
+            "p50": f"{self.p50_ms:.0f}ms",
+            "p99": f"{self.p99_ms:.0f}ms",
+            "max": f"{self.max_ms:.0f}ms",
+            "finished": f"{self.finished_s:.2f}s",
+            "bare_spawn": f"{self.bare_s:.2f}s",
+            "finish_ratio": f"{self.bare_s / self.finished_s:.2f}",
+            "timer_count": str(self.timer_count),
+            "timer_p50": f"{self.timer_p50_ms:.0f}ms",
+            "timer_p99": f"{self.timer_p99_ms:.0f}ms",
+            "slowest_metrics_get": f"{self.slowest_poll_s:.2f}s",
+        }
+
+
+async def measure(
+    due: int,
+    *,
+    background: int,
+    cpus: int,
+    lead_s: float,
+    workers: int,
+    budget: Budget,
+    workdir: Path,
+    create_per_s: float = ASSUMED_CREATE_PER_S,
+    serve_args: Sequence[str] = (),
+) -> TriggerFigures:
+    """`create_per_s` is a creation rate safely below the real one: it places the instant."""
+    server = metronome(workdir / "data", "--cpus", str(cpus), "--mem", str(64 * due), *serve_args)
+    try:
+        async with session(workers) as client:
+            server.spawn()
+            await server.wait_ready(client, budget)
+            bare_s = await spawn_true(due)
+            note("raw: %d spawned and reaped in %.2f s", due, bare_s)
+            cron = unused_hour_cron()
+            await _create(client, server.url, "bg", background, cron, workers, budget)
+            instant = _minute_after(lead_s + due / create_per_s)
+            cron = f"{instant.minute} {instant.hour} {instant.day} {instant.month} *"
+            await _create(client, server.url, "due", due, cron, workers, budget)
+            ahead_s = (instant - datetime.now(UTC)).total_seconds()
+            if ahead_s < 1:
+                msg = f"creation ended {-ahead_s:.1f} s after the instant; raise --lead-s"
+                raise RuntimeError(msg)
+            note("%d jobs due at %s, %.0f s from now", due, instant.isoformat(), ahead_s)
+            budget.check("waiting for the instant")
+            await asyncio.sleep(min(ahead_s, budget.left()))
+            poll = _FinishPoll(client, server.url, due)
+            await wait_for(poll, budget, "waiting for the runs to finish", interval_s=0.25)
+            jobs = await get_json(client, f"{server.url}/v1/jobs?embed=history")
+            timer = await lateness_timer(client, server.url)
+    finally:
+        server.stop()
+    return _figures(
+        jobs, instant, due=due, loaded=background + due, bare_s=bare_s, timer=timer,
+        slowest_s=poll.slowest_s,
+    )  # fmt: skip
+
+
+async def _create(
+    client: aiohttp.ClientSession,
+    url: str,
+    prefix: str,
+    count: int,
+    cron: str,
+    workers: int,
+    budget: Budget,
+) -> None:
+    """Jobs `<prefix>-0` ... with one schedule each."""
+    if not count:
+        return
+    requests = ((f"{url}/v1/jobs", job_body(f"{prefix}-{i}", cron=cron)) for i in range(count))
+    elapsed_s = await post_all(client, requests, workers, budget)
+    note("created %d %s jobs at %.0f/s", count, prefix, count / elapsed_s)
+
+
+def _minute_after(seconds: float) -> datetime:
+    """The first whole minute at least `seconds` from now."""
+    earliest = datetime.now(UTC) + timedelta(seconds=seconds)
+    return earliest.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+class _FinishPoll:
+    """Are all runs finished? Also the slowest answer: how the API fares during the burst."""
+
+    def __init__(self, client: aiohttp.ClientSession, url: str, due: int) -> None:
+        self._client = client
+        self._url = url
+        self._due = due
+        self.slowest_s = 0.0
+
+    async def __call__(self) -> bool:
+        began = time.monotonic()
+        try:
+            asking = finished_runs(self._client, self._url)
+            finished = await asyncio.wait_for(asking, POLL_TIMEOUT_S)
+        except (TimeoutError, aiohttp.ClientError):
+            finished = 0
+        self.slowest_s = max(self.slowest_s, time.monotonic() - began)
+        return finished >= self._due
+
+
+def _figures(
+    jobs: list[dict[str, Any]],
+    instant: datetime,
+    *,
+    due: int,
+    loaded: int,
+    bare_s: float,
+    timer: dict[str, float],
+    slowest_s: float,
+) -> TriggerFigures:
+    lateness_s: list[float] = []
+    finished_s: list[float] = []
+    missed = 0
+    for job in jobs:
+        if not job["id"].startswith("due-"):
+            continue
+        history = job["history"]
+        missed += history["missedCount"]
+        for run in history["successfulFinishedRuns"] + history["failedFinishedRuns"]:
+            lateness_s.append((parse_timestamp(run["createdAt"]) - instant).total_seconds())
+            finished_s.append((parse_timestamp(run["finishedAt"]) - instant).total_seconds())
+    return TriggerFigures(
+        due=due,
+        loaded=loaded,
+        fired=len(lateness_s),
+        missed=missed + due - len(lateness_s),
+        min_ms=min(lateness_s, default=math.nan) * 1000,
+        p50_ms=percentile(lateness_s, 0.5) * 1000,
+        p99_ms=percentile(lateness_s, 0.99) * 1000,
+        max_ms=max(lateness_s, default=math.nan) * 1000,
+        finished_s=max(finished_s, default=math.nan),
+        bare_s=bare_s,
+        timer_count=int(timer["count"]),
+        timer_p50_ms=timer["p50"] * 1000,
+        timer_p99_ms=timer["p99"] * 1000,
+        slowest_poll_s=slowest_s,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1000, help="jobs due at the instant")
+    parser.add_argument("--background", type=int, default=0, help="other jobs loaded, not due")
+    parser.add_argument("--cpus", type=int, default=64, help="launcher capacity (--cpus)")
+    parser.add_argument("--lead-s", type=float, default=20, help="least time before the instant")
+    parser.add_argument("--workers", type=int, default=32, help="concurrent client connections")
+    parser.add_argument("--actor-threads", type=int, help="the server's --actor-threads")
+    parser.add_argument("--budget-s", type=float, default=300, help="bound on the whole run")
+    args = parser.parse_args()
+    serve_args = ["--actor-threads", str(args.actor_threads)] if args.actor_threads else []
+    note("%s", machine())
+    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp:
+        figures = asyncio.run(
+            measure(
+                args.jobs,
+                background=args.background,
+                cpus=args.cpus,
+                lead_s=args.lead_s,
+                workers=args.workers,
+                budget=Budget(args.budget_s),
+                workdir=Path(tmp),
+                serve_args=serve_args,
+            )
+        )
+    summary("trigger", **figures.fields())
+
+
+if __name__ == "__main__":
+    main()
