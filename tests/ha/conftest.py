@@ -48,7 +48,7 @@ def cluster_of(tmp_path: Path) -> Iterator[Callable[..., list[ServerProcess]]]:
 
 
 def leader_of(members: list[ServerProcess], timeout_s: float = 20.0) -> ServerProcess:
-    """The member every live member names as leader, once they agree."""
+    """The member every live member names as leader, once they agree and it serves jobs."""
 
     def agreed() -> ServerProcess | None:
         live = [m for m in members if m.process is not None and m.process.poll() is None]
@@ -61,6 +61,8 @@ def leader_of(members: list[ServerProcess], timeout_s: float = 20.0) -> ServerPr
         if len(named) != 1:
             return None
         [address] = named
-        return next((m for m in live if f"127.0.0.1:{m.port}" == address), None)
+        leader = next((m for m in live if f"127.0.0.1:{m.port}" == address), None)
+        serving = leader is not None and leader.client.get("/v1/jobs", timeout_s=5).status == 200
+        return leader if serving else None
 
     return wait(agreed, timeout_s, interval_s=0.2)

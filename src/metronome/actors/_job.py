@@ -58,6 +58,8 @@ class JobActor(PooledActor):
         self._spec = spec
         self._supervisor = supervisor
         self._runs: dict[RunId, JobRun] = {run.id: run for run in runs}
+        self._unconfirmed: set[RunId] = set()
+        """Scheduled runs whose actor has not yet written their record."""
         self._history = history or JobHistory(job_id=spec.id)
         self._schedules = ScheduleClock(context, self.actor_ref)
         self._entry: JobEntry | None = None
@@ -71,7 +73,13 @@ class JobActor(PooledActor):
 
     def _load(self) -> None:
         """Take over a job loaded from the store: adopt its runs, catch up missed instants."""
-        for run in self._runs.values():
+        history = self._history
+        for run in list(self._runs.values()):
+            if any(info.id == run.id for info in (*history.successful_runs, *history.failed_runs)):
+                logger.info("Run %s.%s already finished; removing its record", run.job_id, run.id)
+                self._context.runs.delete(run.job_id, run.id)
+                del self._runs[run.id]
+                continue
             self._spawn_run(run)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks)
@@ -110,7 +118,7 @@ class JobActor(PooledActor):
         if isinstance(message, RunChanged):
             self._on_run_changed(message.run)
         elif isinstance(message, RunFinished):
-            self._on_run_finished(message.run, aborted=message.aborted)
+            self._on_run_finished(message.run, aborted=message.aborted, stored=message.stored)
         elif isinstance(message, Fire):
             self._on_fire(message)
         else:
@@ -201,16 +209,23 @@ class JobActor(PooledActor):
             scheduled_at=instant,
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
         )
-        self._context.runs.create(run)
+        if schedule is None:
+            self._context.runs.create(run)  # a manual run is on disk before its 201
+            self._spawn_run(run)
+        else:
+            # A scheduled run is persisted by its own actor before it launches, so this actor
+            # is free for the next instant at once: 1,000 jobs due together do not queue behind
+            # each other's writes. Lost before it is written, the instant is simply replayed.
+            self._spawn_run(run, persisted=False)
+            self._unconfirmed.add(run.id)
         self._runs[run.id] = run
-        self._spawn_run(run)
         self._context.metrics.counter("jobs.started").inc()
         logger.info("Run %s.%s started", run.job_id, run.id)
         self._publish()
         return run
 
-    def _spawn_run(self, run: JobRun) -> None:
-        RunActor.start(self._context, run, job=self.actor_ref)
+    def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
+        RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
 
     def _abort(self, run_id: RunId) -> JobRun:
         """End an active run FAILED now: kill its tasks, record it, forget it."""
@@ -224,22 +239,26 @@ class JobActor(PooledActor):
             for t in run.tasks
         )
         stopped = dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now, tasks=tasks)
-        self._on_run_finished(stopped, aborted=True)
+        # A record still being written is cleaned up at the next start (it is in the history).
+        self._on_run_finished(stopped, aborted=True, stored=run_id not in self._unconfirmed)
         return stopped
 
     def _on_run_changed(self, run: JobRun) -> None:
+        self._unconfirmed.discard(run.id)
         if run.id in self._runs:
             self._runs[run.id] = run
             self._publish()
 
-    def _on_run_finished(self, run: JobRun, *, aborted: bool) -> None:
+    def _on_run_finished(self, run: JobRun, *, aborted: bool, stored: bool = True) -> None:
+        self._unconfirmed.discard(run.id)
         if run.id not in self._runs:
             return  # already finished (stopped while its task ended)
         history = self._history.with_finished(run, self._context.history_count)
         if run.schedule_id is not None and run.scheduled_at is not None:
             history = self._schedules.marked(history, run.schedule_id, run.scheduled_at)
         # One commit: a crash cannot leave the run both active and in the history.
-        self._save_history(history, also=[self._context.runs.delete_op(run.job_id, run.id)])
+        also = [self._context.runs.delete_op(run.job_id, run.id)] if stored else []
+        self._save_history(history, also=also)
         del self._runs[run.id]
         metrics = self._context.metrics
         if run.status is RunStatus.SUCCESS:

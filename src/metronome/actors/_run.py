@@ -36,10 +36,12 @@ class RunChanged:
 
 @dataclass(frozen=True)
 class RunFinished:
-    """Told to the job actor: the run ended (SUCCESS or FAILED); `aborted` if by a deadline."""
+    """Told to the job actor: the run ended (SUCCESS or FAILED); `aborted` if by a deadline;
+    `stored` false if its record could never be written."""
 
     run: JobRun
     aborted: bool = False
+    stored: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,16 @@ class _Relaunch:
 class RunActor(PooledActor):
     """Drives one run from STARTING to its end. Never asks its parent; tells it instead."""
 
-    def __init__(self, context: ActorContext, run: JobRun, *, job: pykka.ActorRef[Any]) -> None:
+    def __init__(
+        self,
+        context: ActorContext,
+        run: JobRun,
+        *,
+        job: pykka.ActorRef[Any],
+        persisted: bool = True,
+    ) -> None:
         super().__init__(context.pool)
+        self._persisted = persisted
         self._context = context
         self._run = run
         self._job = job
@@ -68,6 +78,8 @@ class RunActor(PooledActor):
 
     def on_start(self) -> None:
         run = self._run
+        if not self._persisted and not self._create():
+            return
         created = [t.id for t in run.tasks if t.status is TaskStatus.TASK_CREATED]
         live = [t.id for t in run.tasks if t.status.is_active]
         for task_id in (*created, *live):
@@ -81,6 +93,22 @@ class RunActor(PooledActor):
             self._launch()
         if run.status is RunStatus.STARTING:
             self._arm_deadline()
+
+    def _create(self) -> bool:
+        """Persist a scheduled run before anything launches; False (and the run ends) if the
+        store refuses it."""
+        try:
+            self._context.runs.create(self._run)
+        except StorageError:
+            logger.exception("Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id)
+            now = self._context.clock()
+            failed = dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now)
+            self._context.router.close_run(self._key)
+            self._tell_job(RunFinished(failed, aborted=True, stored=False))
+            self.stop()
+            return False
+        self._tell_job(RunChanged(self._run))  # tells the job the record exists
+        return True
 
     def on_stop(self) -> None:
         for handle in (self._deadline, self._relaunch):
