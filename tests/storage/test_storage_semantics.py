@@ -185,6 +185,22 @@ def test_children_data_reads_every_child_at_once(store: Store) -> None:
         store.children_data("/missing")
 
 
+def test_grandchildren_data_reads_a_two_level_subtree(store: Store) -> None:
+    store.create("/g/j1/r1", b"a", makepath=True)
+    store.create("/g/j1/r2", b"b")
+    store.create("/g/j2", b"")
+    store.create("/g/j3/r1", b"c", makepath=True)
+    store.set("/g/j3/r1", b"d")
+
+    assert store.grandchildren_data("/g") == {
+        "j1": {"r1": (b"a", 0), "r2": (b"b", 0)},
+        "j2": {},
+        "j3": {"r1": (b"d", 1)},
+    }
+    with pytest.raises(NoNodeError):
+        store.grandchildren_data("/missing")
+
+
 def test_data_that_is_not_bytes_is_refused_before_the_write(store: Store) -> None:
     with pytest.raises(TypeError, match="must be bytes"):
         store.create("/a", "text")  # type: ignore[arg-type]

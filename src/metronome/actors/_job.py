@@ -99,15 +99,25 @@ class JobActor(PooledActor):
             self._fire(schedule, instant)
 
     def create(self) -> JobSpec:
-        """Persist the new job. On failure the actor stops and the supervisor forgets it."""
+        """Persist the new job. On failure the actor stops and the supervisor forgets it.
+
+        A job with schedules is written with its first history (the schedules' marks) in one
+        commit: one round trip, and never a job whose marks are missing.
+        """
         try:
-            self._context.specs.create(self._spec)
+            marks = self._schedules.rearm(self._spec, {})
+            create = self._context.specs.create_ops(self._spec)
+            if marks:
+                history = dataclasses.replace(self._history, schedule_marks=marks)
+                self._save_history(history, also=create)
+            else:
+                self._context.specs.create(self._spec)
         except Exception:
+            self._schedules.disarm()
             self._supervisor.forget(self._spec.id)
             self.stop()
             raise
         logger.info("Created job %s", self._spec.id)
-        self._rearm()
         self._publish()
         return self._spec
 

@@ -83,12 +83,15 @@ class JobSpecRepository:
 
     def create(self, spec: JobSpec) -> None:
         """Raises NodeExistsError when the job exists."""
-        self._store.commit(
-            [
-                Create(join_path(JOB_RUNS, spec.id)),
-                Create(join_path(JOB_SPECS, spec.id), encode_job(spec)),
-            ]
-        )
+        self._store.commit(self.create_ops(spec))
+
+    @staticmethod
+    def create_ops(spec: JobSpec) -> list[Op]:
+        """The creation of a job, to commit together with its first history."""
+        return [
+            Create(join_path(JOB_RUNS, spec.id)),
+            Create(join_path(JOB_SPECS, spec.id), encode_job(spec)),
+        ]
 
     def update(self, spec: JobSpec) -> None:
         """Raises NoNodeError when the job does not exist."""
@@ -115,15 +118,11 @@ class JobRunRepository:
         ensure_layout(store)
 
     def load_all(self) -> list[JobRun]:
-        runs = []
-        for job_id in self._store.children(JOB_RUNS):
-            job_path = join_path(JOB_RUNS, job_id)
-            with contextlib.suppress(NoNodeError):  # the job was deleted since the listing
-                runs += [
-                    decode_run(data, join_path(job_path, name))
-                    for name, (data, _) in self._store.children_data(job_path).items()
-                ]
-        return runs
+        return [
+            decode_run(data, join_path(join_path(JOB_RUNS, job_id), name))
+            for job_id, runs in self._store.grandchildren_data(JOB_RUNS).items()
+            for name, (data, _) in runs.items()
+        ]
 
     def create(self, run: JobRun) -> None:
         """Raises NodeExistsError when the run exists, NoNodeError when its job does not."""
@@ -244,7 +243,8 @@ class JobHistoryRepository:
 
     def _read(self, path: str, data: bytes, version: int) -> tuple[JobHistory, _Stored]:
         names = decode_history_pages(data, path)
-        stored = self._store.children_data(path)
+        # Most histories have no pages yet (jobs that never ran): no round trip for those.
+        stored = self._store.children_data(path) if names.successful or names.failed else {}
         successful = tuple(_read_page(path, name, stored) for name in names.successful)
         failed = tuple(_read_page(path, name, stored) for name in names.failed)
         numbers = [_page_number(path, p.name) for p in successful + failed]

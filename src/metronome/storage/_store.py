@@ -14,6 +14,8 @@ on another:
 
 from __future__ import annotations
 
+import contextlib
+
 import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -152,6 +154,19 @@ class Store(abc.ABC):
             got = self.get(join_path(path, name))
             if got is not None:  # deleted since the listing
                 found[name] = got
+        return found
+
+    def grandchildren_data(self, path: str) -> dict[str, dict[str, tuple[bytes, int]]]:
+        """For each child of `path`, `children_data` of that child: a whole two-level subtree
+        (the active runs of every job) in as few round trips as the implementation can.
+
+        Raises:
+            NoNodeError: `path` does not exist.
+        """
+        found = {}
+        for name in self.children(path):
+            with contextlib.suppress(NoNodeError):  # deleted since the listing
+                found[name] = self.children_data(join_path(path, name))
         return found
 
     @abc.abstractmethod

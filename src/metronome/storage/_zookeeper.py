@@ -182,6 +182,34 @@ class ZkStore(Store):
 
         return self._call(attempt)
 
+    def grandchildren_data(self, path: str) -> dict[str, dict[str, tuple[bytes, int]]]:
+        check_node_path(path)
+
+        def attempt(deadline: float) -> dict[str, dict[str, tuple[bytes, int]]]:
+            listings = [
+                (name, self._client.get_children_async(self._abs(join_path(path, name))))
+                for name in sorted(self._children(path, deadline))
+            ]
+            pending = []
+            for name, listing in listings:
+                try:
+                    children = self._wait(listing, deadline)
+                except kz.NoNodeError:  # deleted since the listing
+                    continue
+                for child in sorted(children):
+                    child_path = self._abs(join_path(join_path(path, name), child))
+                    pending.append((name, child, self._client.get_async(child_path)))
+            found: dict[str, dict[str, tuple[bytes, int]]] = {name: {} for name, _ in listings}
+            for name, child, result in pending:
+                try:
+                    data, stat = self._wait(result, deadline)
+                except kz.NoNodeError:
+                    continue
+                found[name][child] = (data, stat.version)
+            return found
+
+        return self._call(attempt)
+
     def create(self, path: str, data: bytes = b"", *, makepath: bool = False) -> None:
         check_write(path, data)
 
