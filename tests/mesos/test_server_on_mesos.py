@@ -86,3 +86,31 @@ def test_a_run_no_agent_can_take_waits_in_the_queue(fake_master: str, tmp_path: 
         assert queue == [{"jobId": "stuck", "runs": [{"runId": run_id}]}]
     finally:
         server.stop()
+
+
+def test_a_leader_change_hands_the_framework_over(
+    fake_master: str, tmp_path: Path, zookeeper: Any, zk_root: str
+) -> None:
+    """Two instances on ZooKeeper and Mesos: the new leader re-subscribes with the stored
+    framework id, adopts the running task, and the run finishes once."""
+    from tests.ha.conftest import leader_of  # noqa: PLC0415
+
+    args = ["--master", fake_master, "--zk", f"zk://{zookeeper.hosts}{zk_root}", "--zk-session-timeout", "4s"]
+    members = [ServerProcess(tmp_path / "data", extra_args=args).start() for _ in range(2)]
+    try:
+        leader = leader_of(members)
+        launches = tmp_path / "launches"
+        body = job_body("handed", cmd=f"echo x >> {launches}; sleep 4")
+        assert leader.client.post("/v1/jobs", body).status == 201
+        run_id = leader.client.post("/v1/jobs/handed/runs").json()["id"]
+        wait(lambda: launches.exists(), 20)
+        leader.kill9()
+        survivor = next(m for m in members if m is not leader)
+        leader_of([survivor], timeout_s=20)
+        history = wait(lambda: _finished(survivor, "handed"), 30)
+        assert history["successCount"] == 1
+        assert history["successfulFinishedRuns"][0]["id"] == run_id
+        assert launches.read_text().count("x") == 1
+    finally:
+        for member in members:
+            member.stop()
