@@ -28,16 +28,10 @@ logger = logging.getLogger(__name__)
 # group SIGTERM until its command ends (POSIX defers traps while a foreground command runs); the
 # trap is reset to the default in the command, but a SIGTERM landing between the wrapper's `trap`
 # and its command's exec is lost (see `command_started`). Only builtins here: no extra process.
-SHELL_COMMAND = "--shell-command"
-"""argv[0] that makes the wrapper run argv[1] as a shell command line (a job's `cmd`)."""
-
-# A `cmd` runs in a subshell of the wrapper, as `/bin/sh -c` would run it but without a second
-# exec (a third of the cost of a short task); its `exit` or `exec` ends only the subshell, so
-# the wrapper still records the status. Other commands are exec'd as given.
 _WRAPPER = f"""read -r go && [ "$go" = go ] || exit 111
 exec </dev/null
 trap : TERM
-if [ "$1" = {SHELL_COMMAND} ]; then (command=$2; shift $#; eval "$command"); else "$@"; fi
+"$@"
 echo $? >{EXIT_STATUS_FILE}
 """
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

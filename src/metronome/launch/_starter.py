@@ -72,7 +72,7 @@ class TaskStarter:
         task_id, path = sandbox.path.name, str(sandbox.path)
         if spec.docker is None:
             if spec.cmd is not None:
-                argv = [_process.SHELL_COMMAND, spec.cmd]
+                argv = ["/bin/sh", "-c", spec.cmd]
             elif spec.args:
                 argv = list(spec.args)
             else:
