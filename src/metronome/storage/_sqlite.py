@@ -34,6 +34,8 @@ from metronome.storage._store import (
     SetData,
     StorageError,
     Store,
+    check_node_path,
+    check_write,
     split_path,
 )
 
@@ -98,7 +100,7 @@ class SqliteStore(Store):
         logger.info("Opened store %s", self._file)
 
     def get(self, path: str) -> tuple[bytes, int] | None:
-        _check_node_path(path)
+        check_node_path(path)
         rows = self._read("SELECT data, version FROM nodes WHERE path = ?", (path,))
         return rows[0] if rows else None
 
@@ -109,11 +111,11 @@ class SqliteStore(Store):
         return {name: (data, version) for name, data, version in self._child_rows(path, "data")}
 
     def create(self, path: str, data: bytes = b"", *, makepath: bool = False) -> None:
-        _check_write(path, data)
+        check_write(path, data)
         self._write(lambda conn: _create(conn, path, data, makepath=makepath))
 
     def set(self, path: str, data: bytes, version: int = ANY_VERSION) -> int:
-        _check_write(path, data)
+        check_write(path, data)
         return self._write(lambda conn: _set(conn, path, data, version))
 
     def delete(self, path: str, version: int = ANY_VERSION, *, recursive: bool = False) -> None:
@@ -123,7 +125,7 @@ class SqliteStore(Store):
     def commit(self, ops: Sequence[Op]) -> None:
         ops = tuple(ops)
         for op in ops:
-            _check_write(op.path, getattr(op, "data", b""))
+            check_write(op.path, getattr(op, "data", b""))
         self._write(lambda conn: _apply_ops(conn, ops))
 
     def close(self) -> None:
@@ -142,7 +144,7 @@ class SqliteStore(Store):
 
     def _child_rows(self, path: str, data_column: str) -> list[tuple[str, Any, int]]:
         """(name, data, version) of each child; `data_column` is "data" or "NULL"."""
-        _check_node_path(path)
+        check_node_path(path)
         start = len(path) + 1 if path != "/" else 1
         rows = self._read(
             f"SELECT substr(path, ?), {data_column}, version FROM nodes"  # noqa: S608
@@ -276,19 +278,6 @@ class SqliteStore(Store):
 
     def _failed(self, exc: sqlite3.Error) -> StorageError:
         return StorageError(f"{self._file}: write failed: {exc}")
-
-
-def _check_node_path(path: str) -> None:
-    if path != "/":
-        split_path(path)
-
-
-def _check_write(path: str, data: bytes) -> None:
-    """Refuse bad arguments in the caller's thread, before they reach the shared transaction."""
-    split_path(path)
-    if not isinstance(data, bytes):
-        msg = f"{path}: data must be bytes, not {type(data).__name__}"
-        raise TypeError(msg)
 
 
 def _lock_data_dir(data_dir: Path) -> int:
