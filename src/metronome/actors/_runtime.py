@@ -16,7 +16,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import pykka
-from pykka import ActorDeadError, ActorRegistry
+from pykka import ActorRegistry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -210,4 +210,4 @@ class PooledActor(pykka.Actor):
             ActorRegistry.stop_all()
 
 
-__all__ = ["ActorDeadError", "ActorPool", "CallbackFuture", "PooledActor"]
+__all__ = ["ActorPool", "CallbackFuture", "PooledActor"]

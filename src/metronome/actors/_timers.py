@@ -52,19 +52,11 @@ class TimerService:
                 self._wakeup.notify()
         return handle
 
-    def poke(self) -> None:
-        """Re-read the clock now (after an injected clock jumped)."""
-        with self._wakeup:
-            self._wakeup.notify()
-
     def stop(self) -> None:
         with self._wakeup:
             self._running = False
             self._wakeup.notify()
         self._thread.join(5)
-
-    def __len__(self) -> int:
-        return len(self._heap)
 
     def _run(self) -> None:
         while True:
