@@ -122,7 +122,7 @@ async def test_starting_deadline_aborts_a_run_that_cannot_start(tmp_path: Path) 
         clock.set(datetime(2026, 1, 5, 10, 1, tzinfo=UTC))
         [run] = await until(lambda: entry(services, "a").runs)
         assert run.status is RunStatus.STARTING
-        assert services.queued_runs() == [("a", run.id)]
+        await until(lambda: services.queued_runs() == [("a", run.id)])
         clock.set(datetime(2026, 1, 5, 10, 1, 31, tzinfo=UTC))
         await until(lambda: entry(services, "a").history.failure_count == 1)
         assert not entry(services, "a").runs
