@@ -240,7 +240,7 @@ async def start_services(
     supervisor = await start_supervisor(context)
     stack.push_async_callback(stop_supervisor, supervisor)
     metrics.gauge("jobs.count", lambda: len(view))
-    metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.all()))
+    metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.entries()))
     logger.info("Job service started in %.2f s", time.monotonic() - started)
 
     def queued_runs() -> list[tuple[JobId, RunId]]:

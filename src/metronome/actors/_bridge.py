@@ -29,8 +29,12 @@ async def reply(future: pykka.Future[Any], timeout_s: float) -> Any:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     value: Any = future
-    while isinstance(value, pykka.Future):
-        value = await _settled(loop, value, deadline - loop.time())
+    try:
+        while isinstance(value, pykka.Future):
+            value = await _settled(loop, value, deadline - loop.time())
+    except TimeoutError as exc:
+        msg = f"No answer from the job service within {timeout_s:g} s"
+        raise Unavailable(msg) from exc
     return value
 
 
@@ -43,11 +47,7 @@ async def _settled(
         loop.call_soon_threadsafe(_copy, done, settled)
 
     future.add_done_callback(transfer)
-    try:
-        return await asyncio.wait_for(settled, max(timeout_s, 0.0))
-    except TimeoutError as exc:
-        msg = f"No answer from the job service within {timeout_s:.0f} s"
-        raise Unavailable(msg) from exc
+    return await asyncio.wait_for(settled, max(timeout_s, 0.0))
 
 
 def _copy(done: CallbackFuture, settled: asyncio.Future[Any]) -> None:

@@ -33,12 +33,14 @@ class JobView:
     def get(self, job_id: str) -> JobEntry | None:
         return self._entries.get(job_id)  # type: ignore[call-overload]
 
-    def all(self) -> list[JobEntry]:
-        """Every entry, sorted by job id."""
+    def entries(self) -> list[JobEntry]:
+        """Every entry, in no particular order."""
         with self._lock:
-            entries = list(self._entries.values())
-        entries.sort(key=lambda entry: entry.spec.id)
-        return entries
+            return list(self._entries.values())
+
+    def all(self) -> list[JobEntry]:
+        """Every entry, sorted by job id (for listings)."""
+        return sorted(self.entries(), key=lambda entry: entry.spec.id)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -55,19 +55,17 @@ def leader_proxy_middleware(instance: Instance) -> Middleware:
             reason = leadership.unavailable_reason
             text = "No consistent leadership" + (f": {reason}" if reason else "")
             return web.Response(status=503, text=text)
-        scheme = instance.settings.advertised_scheme
-        return await _forward(request.app[LEADER_CLIENT], request, f"{scheme}://{leader}", own)
+        url = f"{instance.settings.advertised_scheme}://{leader}{request.rel_url}"
+        return await _forward(request.app[LEADER_CLIENT], request, url, leader, own)
 
     return middleware
 
 
 async def _forward(
-    session: aiohttp.ClientSession, request: web.Request, base: str, own: str
+    session: aiohttp.ClientSession, request: web.Request, url: str, leader: str, own: str
 ) -> web.Response:
-    leader = base.split("://", 1)[1]
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
     headers |= {"X-VIA": own, "X-LEADER": leader}
-    url = f"{base}{request.rel_url}"
     try:
         async with session.request(
             request.method, url, headers=headers, data=await request.read(), allow_redirects=False
