@@ -40,9 +40,10 @@ from metronome.storage._store import (
     join_path,
     split_path,
 )
+from metronome.storage._zk_reads import get_children_many, get_data_many
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from kazoo.interfaces import IAsyncResult
 
@@ -55,10 +56,13 @@ MAX_REQUEST_BYTES = 0xFFFFF
 """ZooKeeper's default `jute.maxbuffer`: a server drops the connection of a larger request."""
 _OP_OVERHEAD_BYTES = 64
 """A generous bound on one operation's framing (type, lengths, ACL, flags) in a request."""
+READ_BATCH = 256
+"""Reads per multiRead request: few requests, and replies of a few MB at most in practice."""
 _RETRY_POLICY: dict[str, Any] = {"delay": 0.05, "backoff": 2, "max_delay": 0.5, "max_jitter": 0.2}
 """Back-off shared by command retries (bounded by the deadline) and kazoo's reconnects (not)."""
 
 _T = TypeVar("_T")
+_K = TypeVar("_K")
 
 
 class _OutcomeUnknown(Exception):
@@ -108,6 +112,8 @@ class ZkStore(Store):
         self._deadline_s = retry_deadline_s
         self._fence = fence
         self._closed = False
+        self._multi_read = True
+        """Whether ZooKeeper takes multiReads; cleared on the first refusal (before 3.6)."""
         self._client = KazooClient(
             hosts=hosts,
             timeout=session_timeout_s,
@@ -167,18 +173,11 @@ class ZkStore(Store):
 
         def attempt(deadline: float) -> dict[str, tuple[bytes, int]]:
             names = sorted(self._children(path, deadline))
-            # Send every read before waiting for the first: one round trip for all of them.
-            pending = [
-                (name, self._client.get_async(self._abs(join_path(path, name)))) for name in names
-            ]
-            found = {}
-            for name, result in pending:
-                try:
-                    data, stat = self._wait(result, deadline)
-                except kz.NoNodeError:  # deleted since the listing
-                    continue
-                found[name] = (data, stat.version)
-            return found
+            results = self._read_many([join_path(path, n) for n in names], deadline, lists=False)
+            return {
+                name: (data, stat.version)
+                for name, (data, stat) in _present(zip(names, results, strict=True))
+            }
 
         return self._call(attempt)
 
@@ -186,25 +185,17 @@ class ZkStore(Store):
         check_node_path(path)
 
         def attempt(deadline: float) -> dict[str, dict[str, tuple[bytes, int]]]:
-            listings = [
-                (name, self._client.get_children_async(self._abs(join_path(path, name))))
-                for name in sorted(self._children(path, deadline))
+            names = sorted(self._children(path, deadline))
+            listings = self._read_many([join_path(path, n) for n in names], deadline, lists=True)
+            found: dict[str, dict[str, tuple[bytes, int]]] = {name: {} for name in names}
+            keys = [
+                (name, child)
+                for name, children in _present(zip(names, listings, strict=True))
+                for child in sorted(children)
             ]
-            pending = []
-            for name, listing in listings:
-                try:
-                    children = self._wait(listing, deadline)
-                except kz.NoNodeError:  # deleted since the listing
-                    continue
-                for child in sorted(children):
-                    child_path = self._abs(join_path(join_path(path, name), child))
-                    pending.append((name, child, self._client.get_async(child_path)))
-            found: dict[str, dict[str, tuple[bytes, int]]] = {name: {} for name, _ in listings}
-            for name, child, result in pending:
-                try:
-                    data, stat = self._wait(result, deadline)
-                except kz.NoNodeError:
-                    continue
+            paths = [join_path(join_path(path, name), child) for name, child in keys]
+            results = self._read_many(paths, deadline, lists=False)
+            for (name, child), (data, stat) in _present(zip(keys, results, strict=True)):
                 found[name][child] = (data, stat.version)
             return found
 
@@ -270,6 +261,35 @@ class ZkStore(Store):
         except kz.NoNodeError as exc:
             msg = f"{path}: no such node"
             raise NoNodeError(msg) from exc
+
+    def _read_many(self, paths: Sequence[str], deadline: float, *, lists: bool) -> list[Any]:
+        """The data and stat (or, with `lists`, the children) of each of `paths`, in order; a
+        node that cannot be read gives its `ZookeeperError` instead. Batched in multiReads, or
+        pipelined one by one on a ZooKeeper older than 3.6."""
+        if self._multi_read:
+            many = get_children_many if lists else get_data_many
+            batches = [
+                many(self._client, [self._abs(p) for p in paths[i : i + READ_BATCH]])
+                for i in range(0, len(paths), READ_BATCH)
+            ]
+            try:
+                return [result for batch in batches for result in self._wait(batch, deadline)]
+            except kz.UnimplementedError:
+                logger.warning(
+                    "ZooKeeper at %s has no multiRead (it is older than 3.6): reading nodes"
+                    " one at a time",
+                    self._hosts,
+                )
+                self._multi_read = False
+        single = self._client.get_children_async if lists else self._client.get_async
+        pending = [single(self._abs(p)) for p in paths]  # all sent before the first wait
+        results: list[Any] = []
+        for result in pending:
+            try:
+                results.append(self._wait(result, deadline))
+            except kz.NoNodeError as exc:
+                results.append(exc)
+        return results
 
     def _missing_ancestors(self, path: str, deadline: float) -> list[str]:
         """The ancestors of `path` that do not exist, outermost first."""
@@ -397,6 +417,17 @@ class ZkStore(Store):
             logger.info("Connected to ZooKeeper %s", self._hosts)
         else:
             logger.warning("ZooKeeper connection %s (%s)", state.lower(), self._hosts)
+
+
+def _present(pairs: Iterable[tuple[_K, Any]]) -> Iterator[tuple[_K, Any]]:
+    """The `(key, result)` pairs of nodes read; nodes deleted since their listing are skipped,
+    any other refusal is raised."""
+    for key, result in pairs:
+        if isinstance(result, kz.NoNodeError):
+            continue
+        if isinstance(result, kz.ZookeeperError):
+            raise result
+        yield key, result
 
 
 def _refusal(op: Op, error: kz.ZookeeperError) -> StorageError:
