@@ -164,17 +164,19 @@ def decode_history_pages(data: bytes, path: str) -> HistoryPages:
 
 
 def encode_page(runs: Iterable[RunInfo]) -> bytes:
-    return pb.RunInfoPage(
-        runs=[
-            pb.RunInfo(
-                id=r.id,
-                created_at_ms=_ms(r.created_at),
-                finished_at_ms=_ms(r.finished_at),
-                tasks=r.tasks,
-            )
-            for r in runs
-        ]
-    ).SerializeToString()
+    return b"".join(map(encode_page_entry, runs))
+
+
+def encode_page_entry(run: RunInfo) -> bytes:
+    """One run as a one-run page. Serialized messages concatenate into their merge, so the
+    entries of a page, joined, are the page: a changed page re-encodes only its new runs."""
+    entry = pb.RunInfo(
+        id=run.id,
+        created_at_ms=_ms(run.created_at),
+        finished_at_ms=_ms(run.finished_at),
+        tasks=run.tasks,
+    )
+    return pb.RunInfoPage(runs=[entry]).SerializeToString()
 
 
 def decode_page(data: bytes, path: str) -> tuple[RunInfo, ...]:

@@ -27,7 +27,7 @@ from metronome.storage._codec import (
     decode_run,
     encode_history,
     encode_job,
-    encode_page,
+    encode_page_entry,
     encode_run,
 )
 from metronome.storage._store import (
@@ -56,7 +56,7 @@ JOB_HISTORIES = "/state/job-histories"
 PAGE_SIZE = 100
 """Most runs in one history page node."""
 PAGE_BYTES = 64 * 1024
-"""Rough bound on a page's size, for runs with many tasks; a single larger run gets its own page."""
+"""Bound on a page's size, for runs with many tasks; a single larger run gets its own page."""
 _PAGE_PREFIX = "page-"
 
 
@@ -147,6 +147,12 @@ class _Page:
     name: str
     runs: tuple[RunInfo, ...]
     """Oldest first."""
+    entries: tuple[bytes, ...] | None = None
+    """Each run's `encode_page_entry`, once known: a page read from the store has none until it
+    changes, so loading does not re-encode what it decoded."""
+
+    def encoded(self) -> tuple[bytes, ...]:
+        return self.entries if self.entries is not None else tuple(map(encode_page_entry, self.runs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,49 +297,50 @@ def _layout(
     """Pages for `runs` (oldest first) that keep as many of the `old` pages as they can.
 
     A list grows at its newest end and is truncated at its oldest, so the old pages in between
-    stay as they are: only the oldest (truncated) and newest (filled) pages change.
+    stay as they are: only the oldest (truncated) and newest (filled) pages change, and only the
+    runs not yet in a page are encoded.
     """
     runs = tuple(runs)
     kept: list[_Page] = []
     pos = 0
     for page in old:
-        part = page.runs
         if not kept:
             # The oldest surviving page may have lost its oldest runs; older pages are gone.
-            if not runs or runs[0] not in part:
+            if not runs or runs[0] not in page.runs:
                 continue
-            part = part[part.index(runs[0]) :]
-        if runs[pos : pos + len(part)] != part:
+            start = page.runs.index(runs[0])
+            if start:
+                page = _Page(page.name, page.runs[start:], page.encoded()[start:])
+        if runs[pos : pos + len(page.runs)] != page.runs:
             break
-        kept.append(_Page(page.name, part))
-        pos += len(part)
-    if kept:
+        kept.append(page)
+        pos += len(page.runs)
+    new = runs[pos:]
+    entries = tuple(map(encode_page_entry, new))
+    if kept and new:
         last = kept.pop()
-        rest = _fill(last.runs, runs[pos:])
-        kept.append(_Page(last.name, last.runs + runs[pos : pos + rest]))
-        pos += rest
-    while pos < len(runs):
-        count = max(_fill((), runs[pos:]), 1)
-        kept.append(_Page(f"{_PAGE_PREFIX}{next_page}", runs[pos : pos + count]))
+        last_entries = last.encoded()
+        rest = _fill(last_entries, entries)
+        kept.append(_Page(last.name, last.runs + new[:rest], last_entries + entries[:rest]))
+        new, entries = new[rest:], entries[rest:]
+    while new:
+        count = max(_fill((), entries), 1)
+        kept.append(_Page(f"{_PAGE_PREFIX}{next_page}", new[:count], entries[:count]))
         next_page += 1
-        pos += count
+        new, entries = new[count:], entries[count:]
     return tuple(kept), next_page
 
 
-def _fill(page: tuple[RunInfo, ...], runs: Sequence[RunInfo]) -> int:
-    """How many of `runs` still fit into `page` (by count and by rough size)."""
-    size = sum(_rough_size(r) for r in page)
+def _fill(page: Sequence[bytes], entries: Sequence[bytes]) -> int:
+    """How many of `entries` still fit into `page` (by count and by size)."""
+    size = sum(map(len, page))
     count = 0
-    for run in runs[: PAGE_SIZE - len(page)]:
-        size += _rough_size(run)
+    for entry in entries[: PAGE_SIZE - len(page)]:
+        size += len(entry)
         if size > PAGE_BYTES:
             break
         count += 1
     return count
-
-
-def _rough_size(run: RunInfo) -> int:
-    return 32 + len(run.id) + sum(len(task) + 2 for task in run.tasks)
 
 
 def _page_ops(history_path: str, old: dict[str, _Page], pages: Sequence[_Page]) -> list[Op]:
@@ -344,8 +351,8 @@ def _page_ops(history_path: str, old: dict[str, _Page], pages: Sequence[_Page]) 
         previous = unused.pop(page.name, None)
         path = join_path(history_path, page.name)
         if previous is None:
-            ops.append(Create(path, encode_page(page.runs)))
+            ops.append(Create(path, b"".join(page.encoded())))
         elif previous.runs != page.runs:
-            ops.append(SetData(path, encode_page(page.runs), ANY_VERSION))
+            ops.append(SetData(path, b"".join(page.encoded()), ANY_VERSION))
     ops += (Delete(join_path(history_path, name)) for name in unused)
     return ops
