@@ -53,13 +53,17 @@ class TaskStarter:
         run_as = None if spec.docker else _process.resolve_user(spec.user)
         argv, env = await self._command(sandbox, spec, run_as)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._spawner, sandbox.create)
-        await self._fetcher.fetch_all(spec.artifacts, sandbox.path)
-        if run_as is not None:
-            await loop.run_in_executor(self._spawner, sandbox.hand_over, run_as.uid, run_as.gid)
+        prepared = bool(spec.artifacts) or run_as is not None
+        if prepared:
+            await loop.run_in_executor(self._spawner, sandbox.create)
+            await self._fetcher.fetch_all(spec.artifacts, sandbox.path)
+            if run_as is not None:
+                await loop.run_in_executor(self._spawner, sandbox.hand_over, run_as.uid, run_as.gid)
         return await loop.run_in_executor(
-            self._spawner, _spawn_and_record, argv, sandbox, env, run_as, resources, kill_grace_s
-        )
+            self._spawner,
+            _spawn_and_record,
+            argv, sandbox, env, run_as, resources, kill_grace_s, not prepared,
+        )  # fmt: skip
 
     async def close(self) -> None:
         await self._fetcher.close()
@@ -109,9 +113,13 @@ def _spawn_and_record(
     run_as: _process.RunAs | None,
     resources: HostResources,
     kill_grace_s: float,
+    create_sandbox: bool,
 ) -> ProcessRecord:
     """Off the loop: a wrapper whose start is lost (its caller cancelled) never gets its `go`,
-    and exits without running anything when its stdin closes."""
+    and exits without running anything when its stdin closes. A task with nothing to prepare
+    gets its sandbox here too: one hand-over to this thread instead of two."""
+    if create_sandbox:
+        sandbox.create()
     return _record(_process.spawn(argv, sandbox, env, run_as), sandbox, resources, kill_grace_s)
 
 
