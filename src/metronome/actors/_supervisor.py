@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
-from metronome.actors._job import JobActor, JobEntry
+from metronome.actors._job import CreateJob, JobActor, JobEntry
 from metronome.actors._runtime import PooledActor
 from metronome.errors import Conflict
 
 if TYPE_CHECKING:
     from metronome.actors._context import ActorContext
-    from metronome.actors._job import JobActorProxy
     from metronome.model import JobHistory, JobId, JobRun, JobSpec
 
 logger = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class JobSupervisor(PooledActor):
         if spec.id in self._jobs:
             msg = "Job with this id already exists"
             raise Conflict(msg)
-        return cast("JobActorProxy", self._spawn(spec).proxy()).create()
+        return self._spawn(spec).ask(CreateJob(), block=False)
 
     def forget(self, job_id: JobId) -> None:
         """Told by a job actor that is going away (deleted, or failed to persist its creation)."""

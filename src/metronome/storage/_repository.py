@@ -202,6 +202,15 @@ class JobHistoryRepository:
         history, self._stored[job_id] = self._read(path, *got)
         return history
 
+    def create(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
+        """Write a new job's first history, with `also` (the job's creation) in the same commit.
+
+        Raises:
+            NodeExistsError: the history exists (and so, since they are created together, the job).
+        """
+        path = join_path(JOB_HISTORIES, history.job_id)
+        self._stored[history.job_id] = self._write(path, history, _ABSENT, also)
+
     def save(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
         """Save the history; `also` joins the same commit (a finished run's deletion).
 
