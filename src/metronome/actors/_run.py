@@ -132,7 +132,7 @@ class RunActor(PooledActor):
         task = Task(task_id, TaskStatus.TASK_CREATED, self._context.clock())
         self._save(dataclasses.replace(self._run, tasks=(*self._run.tasks, task)))
         self._context.launcher.launch(task_id, self._run.run_spec)
-        logger.info("Run %s.%s: launching task %s", self._run.job_id, self._run.id, task_id)
+        logger.debug("Run %s.%s: launching task %s", self._run.job_id, self._run.id, task_id)
 
     def _on_update(self, update: TaskUpdate) -> None:
         tasks = self._run.tasks
