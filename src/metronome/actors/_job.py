@@ -234,16 +234,17 @@ class JobActor(PooledActor):
         )
         if schedule is None:
             self._context.runs.create(run)  # a manual run is on disk before its 201
+            logger.info("Run %s.%s started", run.job_id, run.id)
             self._spawn_run(run)
         else:
-            # A scheduled run is persisted by its own actor before it launches, so this actor
-            # is free for the next instant at once: 1,000 jobs due together do not queue behind
-            # each other's writes. Lost before it is written, the instant is simply replayed.
+            # A scheduled run is persisted (and logged) by its own actor before it launches, so
+            # this actor is free for the next instant at once: 1,000 jobs due together do not
+            # queue behind each other's writes. Lost before it is written, the instant is simply
+            # replayed.
             self._spawn_run(run, persisted=False)
             self._unconfirmed.add(run.id)
         self._runs[run.id] = run
         self._context.metrics.counter("jobs.started").inc()
-        logger.info("Run %s.%s started", run.job_id, run.id)
         self._publish()
         return run
 

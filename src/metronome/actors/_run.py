@@ -107,6 +107,10 @@ class RunActor(PooledActor):
             self._tell_job(RunFinished(failed, aborted=True, stored=False))
             self.stop()
             return False
+        logger.info(
+            "Run %s.%s started (schedule %s, %s)",
+            self._run.job_id, self._run.id, self._run.schedule_id, self._run.scheduled_at,
+        )  # fmt: skip
         self._tell_job(RunChanged(self._run))  # tells the job the record exists
         return True
 
