@@ -19,7 +19,7 @@ from metronome.storage import (
     decode_run,
     encode_history,
     encode_job,
-    encode_page,
+    encode_page_entry,
     encode_run,
 )
 from metronome.storage import metronome_pb2 as pb
@@ -48,7 +48,8 @@ def test_histories_and_pages_round_trip(gen: ModelGen) -> None:
         pages = HistoryPages(("page-1", "page-3"), ("page-2",))
 
         data = encode_history(history, pages)
-        runs = decode_page(encode_page(history.successful_runs), "/p")
+        page = b"".join(map(encode_page_entry, history.successful_runs))  # as the repository does
+        runs = decode_page(page, "/p")
 
         assert decode_history_pages(data, "/p") == pages
         assert decode_history(data, "/p", runs, history.failed_runs) == history

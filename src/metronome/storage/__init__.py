@@ -13,7 +13,7 @@ from metronome.storage._codec import (
     decode_run,
     encode_history,
     encode_job,
-    encode_page,
+    encode_page_entry,
     encode_run,
 )
 from metronome.storage._dump import dump
@@ -79,7 +79,7 @@ __all__ = [
     "dump",
     "encode_history",
     "encode_job",
-    "encode_page",
+    "encode_page_entry",
     "encode_run",
     "ensure_layout",
 ]

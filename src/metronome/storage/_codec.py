@@ -40,7 +40,7 @@ from metronome.storage import metronome_pb2 as pb
 from metronome.storage._store import StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Mapping
     from enum import StrEnum
 
     from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -117,7 +117,7 @@ def decode_run(data: bytes, path: str) -> JobRun:
 
 
 def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
-    """The history's own record: its counters and page names; the runs go in `encode_page`."""
+    """The history's own record: its counters and page names; the runs go in pages, joins of `encode_page_entry`."""
     return pb.JobHistory(
         job_id=history.job_id,
         success_count=history.success_count,
@@ -161,10 +161,6 @@ def decode_history_pages(data: bytes, path: str) -> HistoryPages:
         pb.JobHistory,
         lambda m: HistoryPages(tuple(m.successful_pages), tuple(m.failed_pages)),
     )
-
-
-def encode_page(runs: Iterable[RunInfo]) -> bytes:
-    return b"".join(map(encode_page_entry, runs))
 
 
 def encode_page_entry(run: RunInfo) -> bytes:
