@@ -162,6 +162,13 @@ class Served:
         """Seconds since the last spawn."""
         return time.monotonic() - self.started_at
 
+    def cpu_s(self) -> float:
+        """User plus system CPU seconds the process has used so far."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         assert self.process is not None
         status = Path(f"/proc/{self.process.pid}/status").read_text()

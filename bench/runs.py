@@ -50,14 +50,14 @@ async def measure(
             await post_all(client, bodies, workers, budget)
             for _ in range(rounds):
                 bare.append(await spawn_true(runs))
-                product.append(await _round(client, server.url, runs, jobs, workers, budget))
+                product.append(await run_round(client, server.url, runs, jobs, workers, budget))
                 note("round: %d runs in %.2f s, raw spawn %.2f s", runs, product[-1], bare[-1])
     finally:
         server.stop()
     return product, bare
 
 
-async def _round(
+async def run_round(
     client: aiohttp.ClientSession, url: str, runs: int, jobs: int, workers: int, budget: Budget
 ) -> float:
     """Seconds from the first POST to the last run's finishedAt."""
