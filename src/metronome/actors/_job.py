@@ -45,8 +45,8 @@ logger = logging.getLogger(__name__)
 class CreateJob:
     """Asked of a new job actor by its supervisor: persist the job (see `JobActor.create`).
 
-    A message rather than a proxy call: building a proxy introspects the actor, about 0.1 ms,
-    a tenth of the cost of a job creation (docs/benchmarks.md)."""
+    A message rather than a proxy call: building a proxy introspects every attribute of the
+    actor, which was the largest single cost of a job creation (docs/benchmarks.md)."""
 
 
 class JobActor(PooledActor):
