@@ -31,7 +31,14 @@ from runs import run_round
 
 
 async def compare(
-    configs: list[str], *, runs: int, rounds: int, jobs: int, workers: int, budget: Budget, workdir: Path
+    configs: list[str],
+    *,
+    runs: int,
+    rounds: int,
+    jobs: int,
+    workers: int,
+    budget: Budget,
+    workdir: Path,
 ) -> None:
     servers = [
         metronome(workdir / f"data-{i}", "--cpus", "64", "--mem", str(64 * runs), *shlex.split(c))

@@ -152,7 +152,9 @@ class _Page:
     changes, so loading does not re-encode what it decoded."""
 
     def encoded(self) -> tuple[bytes, ...]:
-        return self.entries if self.entries is not None else tuple(map(encode_page_entry, self.runs))
+        if self.entries is not None:
+            return self.entries
+        return tuple(map(encode_page_entry, self.runs))
 
 
 @dataclass(frozen=True, slots=True)
