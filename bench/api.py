@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from pathlib import Path
 
 from harness import (
@@ -17,6 +16,7 @@ from harness import (
     Served,
     WrkResult,
     baseline,
+    bench_dir,
     job_body,
     machine,
     median,
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     note("%s", machine())
     budget = Budget(args.budget_s)
-    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+    with bench_dir("bench-api-") as tmp:
         server = metronome(Path(tmp) / "data")
         bare = baseline(Path(tmp))
         try:

@@ -9,6 +9,7 @@ aiohttp app that keeps posted JSON in a dict, with no validation, storage or act
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -19,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +31,7 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENESS_TIMER = "metronome.jobs.trigger.lateness.timer.seconds"
@@ -113,6 +115,27 @@ async def wait_for(
 # -- processes -----------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def bench_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory for one benchmark's data, removed at the end unless
+    METRONOME_BENCH_KEEP is set.
+
+    On ext4 without a journal (this machine's root file system), creating an inode skips every
+    free one deleted in the last 60 s, or 360 s while its inode table block is dirty, and the
+    search looks at each of them: a benchmark started right after another removed its tens of
+    thousands of sandbox files created its own files 10-30 times slower (docs/benchmarks.md).
+    Keeping the data (and removing it once done) makes back-to-back runs comparable.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        if os.environ.get("METRONOME_BENCH_KEEP"):
+            note("kept %s (METRONOME_BENCH_KEEP)", path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -127,6 +150,7 @@ class Served:
     args: list[str]
     port: int
     log_path: Path
+    env: dict[str, str] | None = None  # on top of this process's environment
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
 
@@ -138,7 +162,10 @@ class Served:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.started_at = time.monotonic()
-            self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT)
+            env = {**os.environ, **self.env} if self.env else None
+            self.process = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
 
     async def wait_ready(self, session: aiohttp.ClientSession, budget: Budget) -> float:
         """Seconds from spawn until /ping answers."""
@@ -162,12 +189,14 @@ class Served:
         """Seconds since the last spawn."""
         return time.monotonic() - self.started_at
 
-    def cpu_s(self) -> float:
-        """User plus system CPU seconds the process has used so far."""
+    def cpu_s(self, *, children: bool = False) -> float:
+        """User plus system CPU seconds the process has used so far; with `children`, those of
+        its reaped children instead (the task processes a server spawned)."""
         assert self.process is not None
         stat = Path(f"/proc/{self.process.pid}/stat").read_text()
         fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        first = 13 if children else 11
+        return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
         assert self.process is not None
@@ -195,15 +224,17 @@ class Served:
         return [line for line in text.splitlines() if re.search(pattern, line)]
 
 
-def metronome(data_dir: Path, *extra: str) -> Served:
-    """`metronome serve` on a free loopback port (not yet spawned)."""
+def metronome(data_dir: Path, *extra: str, src: Path | None = None) -> Served:
+    """`metronome serve` on a free loopback port (not yet spawned); `src` runs the package from
+    another source tree (e.g. a `git worktree` of an older commit) instead of the installed one."""
     port = free_port()
     args = [
         sys.executable, "-m", "metronome.cli", "serve",
         "--http-address", "127.0.0.1", "--http-port", str(port),
         "--hostname", "127.0.0.1", "--data-dir", str(data_dir), *extra,
     ]  # fmt: skip
-    return Served("metronome", args, port, data_dir.parent / f"metronome-{port}.log")
+    env = {"PYTHONPATH": str(src)} if src else None
+    return Served("metronome", args, port, data_dir.parent / f"metronome-{port}.log", env)
 
 
 def baseline(log_dir: Path) -> Served:

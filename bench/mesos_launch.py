@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from pathlib import Path
+
+from harness import bench_dir
 
 from metronome.fakemesos import AgentSpec, FakeMesos, Settings
 from metronome.launch import MemoryFrameworkIdStore, MesosLauncher, MesosSettings, TaskUpdate
@@ -26,7 +27,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def bench(tasks: int, agents: int, allocation_s: float) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with bench_dir("bench-mesos-") as tmp:
         settings = Settings(Path(tmp), heartbeat_interval_s=1.0, allocation_interval_s=allocation_s,
                             update_retry_s=5.0, kill_grace_s=1.0)  # fmt: skip
         cluster = [AgentSpec(f"agent-{i}", cpus=64.0, mem=65536.0) for i in range(agents)]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import (
     Budget,
+    bench_dir,
     finished_runs,
     get_json,
     job_body,
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=300, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
-    with tempfile.TemporaryDirectory(prefix="bench-runs-") as tmp:
+    with bench_dir("bench-runs-") as tmp:
         product, bare = asyncio.run(
             measure(
                 args.runs,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 from harness import (
     Budget,
     baseline,
+    bench_dir,
     job_body,
     machine,
     median,
@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=600, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+    with bench_dir("bench-scale-") as tmp:
         figures = asyncio.run(
             measure(
                 args.jobs,

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import scale
 import trigger
-from harness import Budget, machine, note, summary
+from harness import Budget, bench_dir, machine, note, summary
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,10 +39,9 @@ async def curve(
             skipped.append(jobs)
             continue
         began = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix=f"bench-curve-{jobs}-") as tmp:
-            workdir = Path(tmp)
+        with bench_dir(f"bench-curve-{jobs}-") as work:
             sized = await scale.measure(
-                jobs, rounds=5, restarts=1, workers=workers, budget=budget, workdir=workdir / "s"
+                jobs, rounds=5, restarts=1, workers=workers, budget=budget, workdir=work / "s"
             )
             note("scale at %d: %s", jobs, sized.fields())
             fired = await trigger.measure(
@@ -53,7 +51,7 @@ async def curve(
                 lead_s=lead_s,
                 workers=workers,
                 budget=budget,
-                workdir=workdir / "t",
+                workdir=work / "t",
                 create_per_s=sized.create_per_s * SAFE_CREATE_SHARE,
             )
             note("trigger at %d: %s", jobs, fired.fields())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from harness import (
     Budget,
+    bench_dir,
     finished_runs,
     get_json,
     job_body,
@@ -222,7 +222,7 @@ def main() -> None:
     args = parser.parse_args()
     serve_args = ["--actor-threads", str(args.actor_threads)] if args.actor_threads else []
     note("%s", machine())
-    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp:
+    with bench_dir("bench-trigger-") as tmp:
         figures = asyncio.run(
             measure(
                 args.jobs,

@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from harness import (
     Budget,
+    bench_dir,
     job_body,
     machine,
     median,
@@ -76,73 +76,76 @@ async def main() -> None:
     args = parser.parse_args()
     budget = Budget(args.budget_s)
     note("%s", machine())
-    work = Path(tempfile.mkdtemp(prefix="bench-zk-"))
-    zk = ZkServer(work / "zookeeper").start()
-    root = f"/bench-{uuid.uuid4().hex[:8]}"
-    url_arg = ["--zk", f"zk://{zk.hosts}{root}", "--zk-session-timeout", f"{SESSION_TIMEOUT_S}s"]
-    members = [metronome(work / "data", *url_arg) for _ in range(2)]
-    try:
-        for member in members:
-            member.spawn()
-        async with session(4) as client:
+    with bench_dir("bench-zk-") as work:
+        zk = ZkServer(work / "zookeeper").start()
+        root = f"/bench-{uuid.uuid4().hex[:8]}"
+        url_arg = [
+            "--zk", f"zk://{zk.hosts}{root}", "--zk-session-timeout", f"{SESSION_TIMEOUT_S}s"
+        ]  # fmt: skip
+        members = [metronome(work / "data", *url_arg) for _ in range(2)]
+        try:
             for member in members:
-                await member.wait_ready(client, budget)
+                member.spawn()
+            async with session(4) as client:
+                for member in members:
+                    await member.wait_ready(client, budget)
 
-            async def leader_url() -> str | None:
-                async with client.get(f"{members[0].url}/leader") as answer:
-                    if answer.status != 200:
-                        return None
-                    address = (await answer.json())["leader"]
-                return f"http://{address}"
+                async def leader_url() -> str | None:
+                    async with client.get(f"{members[0].url}/leader") as answer:
+                        if answer.status != 200:
+                            return None
+                        address = (await answer.json())["leader"]
+                    return f"http://{address}"
 
-            leader = await wait_for(leader_url, budget, "a leader")
-        record = len(encode_job(parse_job(job_body("bench.j0", cron=unused_hour_cron()))))
-        product, raw = [], []
-        for r in range(args.rounds):
-            raw.append(raw_creates(zk.hosts, f"{root}-raw{r}", args.round, record, args.workers))
-            product.append(await create_rate(leader, f"r{r}", args.round, args.workers, budget))
-            note("round %d: product %.0f/s, raw kazoo %.0f/s", r + 1, product[-1], raw[-1])
-        created = args.rounds * args.round
-        async with session(args.workers) as client:
-            cron = unused_hour_cron()
-            rest = (
-                (f"{leader}/v1/jobs", job_body(f"fill.j{n}", cron=cron))
-                for n in range(args.jobs - created)
+                leader = await wait_for(leader_url, budget, "a leader")
+            record = len(encode_job(parse_job(job_body("bench.j0", cron=unused_hour_cron()))))
+            product, raw = [], []
+            for r in range(args.rounds):
+                raw_root = f"{root}-raw{r}"
+                raw.append(raw_creates(zk.hosts, raw_root, args.round, record, args.workers))
+                product.append(await create_rate(leader, f"r{r}", args.round, args.workers, budget))
+                note("round %d: product %.0f/s, raw kazoo %.0f/s", r + 1, product[-1], raw[-1])
+            created = args.rounds * args.round
+            async with session(args.workers) as client:
+                cron = unused_hour_cron()
+                rest = (
+                    (f"{leader}/v1/jobs", job_body(f"fill.j{n}", cron=cron))
+                    for n in range(args.jobs - created)
+                )
+                await post_all(client, rest, args.workers, budget)
+            old = next(m for m in members if m.url == leader)
+            new = next(m for m in members if m is not old)
+            assert old.process is not None
+            old.process.kill()
+            killed = time.monotonic()
+            async with session(4) as client:
+
+                async def serving() -> bool:
+                    async with client.get(f"{new.url}/v1/jobs/fill.j0") as answer:
+                        return answer.status == 200
+
+                await wait_for(serving, budget, "the new leader serving", interval_s=0.05)
+                serving_s = time.monotonic() - killed
+                async with client.post(f"{new.url}/v1/jobs/fill.j0/runs") as answer:
+                    triggered = answer.status == 201
+                triggering_s = time.monotonic() - killed
+                async with client.get(f"{new.url}/v1/jobs") as answer:
+                    listed = len(await answer.json())
+            summary(
+                "zookeeper",
+                record_bytes=record,
+                create=f"{median(product):.0f}/s",
+                raw_kazoo=f"{median(raw):.0f}/s",
+                ratio=f"{median(product) / median(raw):.2f}",
+                jobs=listed,
+                session_timeout=f"{SESSION_TIMEOUT_S}s",
+                failover_serving=f"{serving_s:.1f}s",
+                failover_triggering=f"{triggering_s:.1f}s" if triggered else "no",
             )
-            await post_all(client, rest, args.workers, budget)
-        old = next(m for m in members if m.url == leader)
-        new = next(m for m in members if m is not old)
-        assert old.process is not None
-        old.process.kill()
-        killed = time.monotonic()
-        async with session(4) as client:
-
-            async def serving() -> bool:
-                async with client.get(f"{new.url}/v1/jobs/fill.j0") as answer:
-                    return answer.status == 200
-
-            await wait_for(serving, budget, "the new leader serving", interval_s=0.05)
-            serving_s = time.monotonic() - killed
-            async with client.post(f"{new.url}/v1/jobs/fill.j0/runs") as answer:
-                triggered = answer.status == 201
-            triggering_s = time.monotonic() - killed
-            async with client.get(f"{new.url}/v1/jobs") as answer:
-                listed = len(await answer.json())
-        summary(
-            "zookeeper",
-            record_bytes=record,
-            create=f"{median(product):.0f}/s",
-            raw_kazoo=f"{median(raw):.0f}/s",
-            ratio=f"{median(product) / median(raw):.2f}",
-            jobs=listed,
-            session_timeout=f"{SESSION_TIMEOUT_S}s",
-            failover_serving=f"{serving_s:.1f}s",
-            failover_triggering=f"{triggering_s:.1f}s" if triggered else "no",
-        )
-    finally:
-        for member in members:
-            member.stop()
-        zk.stop()
+        finally:
+            for member in members:
+                member.stop()
+            zk.stop()
 
 
 if __name__ == "__main__":

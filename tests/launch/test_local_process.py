@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
+import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from metronome.launch._process import ExitWatch, abandon, release, spawn, start_time
-from metronome.launch._sandbox import Sandbox
+from metronome.launch._process import (
+    ExitWatch,
+    command_started,
+    release,
+    spawn,
+    start_time,
+)
+from metronome.launch._launcher import HostResources
+from metronome.launch._sandbox import Sandbox, record_fields
+from metronome.model import TaskStatus
 from tests.launch.conftest import wait_until
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 ENV = {"PATH": "/usr/bin:/bin"}
+FIELDS = record_fields(1.5, HostResources(cpus=0.5, mem=64.0, disk=0.0), 3.0)
 
 
 def make_sandbox(tmp_path: Path) -> Sandbox:
@@ -25,23 +37,74 @@ def make_sandbox(tmp_path: Path) -> Sandbox:
     return sandbox
 
 
+def wait_until_sync(condition: Callable[[], object], timeout_s: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
 def test_an_unreleased_wrapper_never_runs_its_command(tmp_path: Path) -> None:
-    # What happens when the launcher dies before recording the process: its pipe closes.
+    # What happens when the launcher dies before releasing the process: its pipe closes.
     sandbox = make_sandbox(tmp_path)
-    process = spawn(["/bin/sh", "-c", "touch ran"], sandbox, ENV, None)
-    abandon(process)
-    assert process.returncode == 111
+    process = spawn(["/bin/sh", "-c", "touch ran"], sandbox, ENV, None, FIELDS)
+    assert process.stdin is not None
+    process.stdin.close()
+    assert process.wait() == 111
     assert not (sandbox.path / "ran").exists()
     assert not (sandbox.path / "exit_status").exists()
+    assert sandbox.read_process() is None
+    outcome = sandbox.outcome()
+    assert outcome.status is TaskStatus.TASK_FAILED
+    assert outcome.message == "the launcher stopped before the task started"
 
 
-def test_a_released_wrapper_records_the_exit_code(tmp_path: Path) -> None:
+def test_a_released_wrapper_records_itself_then_the_exit_code(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    process = spawn(["/bin/sh", "-c", "exit 5"], sandbox, ENV, None)
+    process = spawn(["/bin/sh", "-c", "cat process.json; exit 5"], sandbox, ENV, None, FIELDS)
     assert os.getpgid(process.pid) == process.pid  # its own process group
-    release(process)
+    started = start_time(process.pid)
+    assert started is not None
+    release(process, started)
     assert process.wait() == 0
     assert (sandbox.path / "exit_status").read_text() == "5\n"
+    record = sandbox.read_process()
+    assert record is not None
+    assert (record.pid, record.start_time) == (process.pid, started)
+    assert (record.started_at, record.resources.cpus, record.kill_grace_s) == (1.5, 0.5, 3.0)
+    assert sandbox.stdout.read_text() == (sandbox.path / "process.json").read_text()  # before
+
+
+def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> None:
+    # It runs in a subshell of the wrapper: no positional parameters, none of the wrapper's
+    # variables, $0 as under `sh -c`, and its `exit` ends only itself.
+    sandbox = make_sandbox(tmp_path)
+    process = spawn('echo "$0|$#|$*|${go-unset}"; exit 4', sandbox, ENV, None, FIELDS)
+    release(process, 1)
+    assert process.wait() == 0
+    assert sandbox.stdout.read_text() == "/bin/sh|0||unset\n"
+    assert (sandbox.path / "exit_status").read_text() == "4\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sleep 30 & wait",  # a subshell that never execs: its TERM trap is reset
+        ["python3", "-c", "import signal, time; signal.signal(signal.SIGTERM, print); "
+         "time.sleep(30)"],  # an exec'd program that catches SIGTERM itself
+    ],
+    ids=["shell", "program-catching-sigterm"],
+)
+def test_a_released_command_is_seen_started(tmp_path: Path, command: str | list[str]) -> None:
+    sandbox = make_sandbox(tmp_path)
+    process = spawn(command, sandbox, ENV, None, FIELDS)
+    try:
+        assert not command_started(process.pid)  # waiting for its "go"
+        release(process, 1)
+        wait_until_sync(lambda: command_started(process.pid))
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])

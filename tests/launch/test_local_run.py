@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from metronome.launch import LaunchError, LocalLauncher, TaskUpdate
+from metronome.launch import LaunchError, LocalLauncher, TaskUpdate, _process
 from metronome.model import Constraint, ConstraintOperator, TaskStatus
 from tests.launch.conftest import BIG, Updates, process_gone, spec, wait_until
 
@@ -134,6 +135,33 @@ async def test_kill_of_a_queued_task_removes_it_from_the_queue(make_launcher) ->
     launcher.reconcile(["q1"])
     await wait_until(lambda: len(updates.of("q1")) == 2)
     assert updates.of("q1")[-1].status is S.TASK_KILLED
+
+
+async def test_a_kill_while_the_process_is_spawned_never_runs_the_command(
+    make_launcher, sandbox_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The spawn thread cannot be interrupted: the wrapper it makes must get EOF, not "go".
+    spawning, go_on = threading.Event(), threading.Event()
+    spawn = _process.spawn
+
+    def slow_spawn(*args: Any) -> Any:
+        spawning.set()
+        go_on.wait(5)
+        return spawn(*args)
+
+    monkeypatch.setattr(_process, "spawn", slow_spawn)
+    launcher, updates = await make_launcher()
+    try:
+        launcher.launch("s1", spec(cmd="touch ran"))
+        assert await asyncio.to_thread(spawning.wait, 5)
+        launcher.kill("s1")
+        assert (await updates.final("s1")).status is S.TASK_KILLED
+    finally:
+        go_on.set()
+    failed = sandbox_root / "s1" / "failed"
+    await wait_until(failed.exists)
+    assert failed.read_text() == "the launcher stopped before the task started"
+    assert not (sandbox_root / "s1" / "ran").exists()
 
 
 async def test_calls_from_another_thread_reach_the_loop(make_launcher) -> None:

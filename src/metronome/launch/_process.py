@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metronome.launch._launcher import TaskSetupError
-from metronome.launch._sandbox import EXIT_STATUS_FILE
+from metronome.launch._sandbox import (
+    EXIT_STATUS_FILE,
+    FAILED_FILE,
+    PROCESS_FILE,
+    UNRELEASED_MESSAGE,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -21,19 +27,41 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The wrapper outlives the server and writes the command's exit code into the sandbox. It waits
-# for "go" on stdin, sent once the launcher has recorded its pid, so no task runs unrecorded (a
-# launcher that dies first closes the pipe and the wrapper gives up). The command runs as a child,
-# so its own `exit` or `exec` cannot skip the recording. The TERM trap makes the wrapper outlast a
-# group SIGTERM until its command ends (POSIX defers traps while a foreground command runs); the
-# trap is reset to the default in the command, but a SIGTERM landing between the wrapper's `trap`
-# and its command's exec is lost (see `command_started`). Only builtins here: no extra process.
-_WRAPPER = f"""read -r go && [ "$go" = go ] || exit 111
+def _wrapper(run: str) -> str:
+    """The script of a task's wrapper, which runs `run` as its command.
+
+    The wrapper outlives the server and keeps the task's records in its sandbox. It waits for
+    "go" and its own start time on stdin (see `release`): a launcher that dies first closes the
+    pipe and the wrapper gives up. Then it records itself in process.json (its pid, its start
+    time, and the fields the launcher passed as $1) before it runs the command, so no command
+    runs that a restarted launcher cannot find. Writing the record is the wrapper's work, not the
+    server's: there each file operation was a GIL hand-over between threads (docs/benchmarks.md).
+
+    The command runs as a child, so its own `exit` or `exec` cannot skip writing its exit code.
+    The TERM trap makes the wrapper outlast a group SIGTERM until its command ends (POSIX defers
+    traps while a foreground command runs); the trap is reset to the default in the command, but
+    a SIGTERM landing between the wrapper's `trap` and that reset is lost (see
+    `command_started`). Only builtins: no extra process.
+    """
+    return f"""read -r go start && [ "$go" = go ] || {{
+  printf '{UNRELEASED_MESSAGE}' >{FAILED_FILE}; exit 111; }}
+printf '{{"pid": %s, "start_time": %s, %s' $$ "$start" "$1" >{PROCESS_FILE} || exit 112
+shift
 exec </dev/null
 trap : TERM
-"$@"
+unset go start
+{run}
 echo $? >{EXIT_STATUS_FILE}
 """
+
+
+_PROGRAM_WRAPPER = _wrapper('"$@"')
+# A shell command line runs in a subshell: a fork of the wrapper, where `sh -c` would add the exec
+# of a second shell, which doubled the CPU time of each task (docs/benchmarks.md). eval's text is
+# expanded before it runs, so its `shift` leaves the command no positional parameters, as `sh -c`.
+_SHELL_WRAPPER = _wrapper("""( eval "shift
+$1" )""")
+_SIGTERM_CAUGHT = 1 << (signal.SIGTERM - 1)
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _POLL_S = 0.2
 
@@ -103,17 +131,28 @@ class _TaskProcess(subprocess.Popen[bytes]):
 
 
 def spawn(
-    argv: Sequence[str], sandbox: Sandbox, env: Mapping[str, str], run_as: RunAs | None
+    command: str | Sequence[str],
+    sandbox: Sandbox,
+    env: Mapping[str, str],
+    run_as: RunAs | None,
+    record_fields: str,
 ) -> subprocess.Popen[bytes]:
-    """Start the wrapper for `argv` in its own session; it waits for `release` to run `argv`.
+    """Start the wrapper for `command` (a shell command line, or a program and its arguments)
+    in its own session; once released, it records itself with `record_fields` (see
+    `_sandbox.record_fields`) and runs the command.
 
     Raises:
         TaskSetupError: the process could not be created.
     """
+    if isinstance(command, str):  # $0 is the wrapper's, so the command sees what `sh -c` gives
+        script, args = _SHELL_WRAPPER, ["/bin/sh", record_fields, command]
+    else:
+        script, args = _PROGRAM_WRAPPER, ["metronome-task", record_fields, *command]
     try:
-        with sandbox.stdout.open("ab") as out, sandbox.stderr.open("ab") as err:
-            return _TaskProcess(  # noqa: S603 - argv comes from the job's run spec by design
-                ["/bin/sh", "-c", _WRAPPER, "metronome-task", *argv],
+        out, err = sandbox.open_output()
+        try:
+            return _TaskProcess(  # noqa: S603 - the command comes from the job's run spec by design
+                ["/bin/sh", "-c", script, *args],
                 cwd=sandbox.path,
                 stdin=subprocess.PIPE,
                 stdout=out,
@@ -124,33 +163,33 @@ def spawn(
                 group=run_as.gid if run_as else None,
                 extra_groups=list(run_as.groups) if run_as else None,
             )
+        finally:
+            os.close(out)
+            os.close(err)
     except OSError as exc:
         msg = f"cannot start the task's process: {exc}"
         raise TaskSetupError(msg) from exc
 
 
-def release(process: subprocess.Popen[bytes]) -> None:
-    """Let a spawned wrapper run its command (call after its pid is recorded)."""
+def release(process: subprocess.Popen[bytes], started: int) -> None:
+    """Let a spawned wrapper record itself with its start time `started` and run its command."""
     assert process.stdin is not None
     try:
         with process.stdin:
-            process.stdin.write(b"go\n")
+            process.stdin.write(b"go %d\n" % started)
     except BrokenPipeError:
         # The wrapper died before reading; its watch reports the end.
         logger.warning("task process %d ended before it was released", process.pid)
 
 
-def abandon(process: subprocess.Popen[bytes]) -> None:
-    """Make a spawned wrapper exit without running its command, and reap it."""
-    assert process.stdin is not None
-    process.stdin.close()  # EOF instead of "go"
-    process.wait()
-
-
 def start_time(pid: int) -> int | None:
     """The start time of a live (non-zombie) process, in clock ticks since boot (stat field 22)."""
-    try:
-        data = Path(f"/proc/{pid}/stat").read_bytes()
+    try:  # the file is a few hundred bytes: one read
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = os.read(fd, 4096)
+        finally:
+            os.close(fd)
     except OSError:
         return None
     # comm (field 2) may hold spaces or parentheses: split after its closing one.
@@ -161,11 +200,12 @@ def start_time(pid: int) -> int | None:
 
 
 def command_started(pid: int) -> bool:
-    """Whether the wrapper `pid` has exec'd its command, so that a SIGTERM to its group is not lost.
+    """Whether the wrapper `pid` runs its command, so that a SIGTERM to its group is not lost.
 
     Until then the signal would be consumed by the wrapper's trap, or dropped by the forked child
-    as it resets that trap. True as well when it cannot be told (wrapper gone, kernel without
-    /proc children lists): then waiting would not help.
+    as it resets that trap. A child runs the command once it no longer catches SIGTERM (the trap
+    is reset) or has exec'd (a program may catch SIGTERM itself). True as well when it cannot be
+    told (wrapper gone, kernel without /proc children lists): then waiting would not help.
     """
     try:
         own = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -173,13 +213,19 @@ def command_started(pid: int) -> bool:
     except OSError:
         return True
     for child in children:
-        # A forked child shows the wrapper's command line until it execs (a zombie shows none).
         try:
-            if Path(f"/proc/{child}/cmdline").read_bytes() != own:
+            status = Path(f"/proc/{child}/status").read_text()
+            if not _catches_sigterm(status) or Path(f"/proc/{child}/cmdline").read_bytes() != own:
                 return True
         except OSError:
-            continue
+            continue  # gone meanwhile
     return False
+
+
+def _catches_sigterm(status: str) -> bool:
+    """From /proc/PID/status: whether the process has a handler for SIGTERM."""
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) & _SIGTERM_CAUGHT)
 
 
 def is_alive(pid: int, started: int) -> bool:

@@ -2,9 +2,9 @@
 
 Layout of `<root>/<task id>/`:
   stdout, stderr   the task's output
-  process.json     pid + process start time (+ resources, kill grace); the task runs only once
-                   it is written
-  exit_status      the command's exit code, written by the wrapper process when the command ends
+  process.json     pid + process start time (+ resources, kill grace), written by the wrapper
+                   process before it may run the command
+  exit_status      the command's exit code, written by the wrapper when the command ends
   killed           present once a kill was requested for the live task
   failed           why the task failed before its command could start
 """
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_STATUS_FILE = "exit_status"
+PROCESS_FILE = "process.json"
+FAILED_FILE = "failed"
 KILLED_MESSAGE = "killed on request"
+UNRELEASED_MESSAGE = "the launcher stopped before the task started"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +61,10 @@ class Sandbox:
         self.path = root / task_id
         self.stdout = self.path / "stdout"
         self.stderr = self.path / "stderr"
-        self._process = self.path / "process.json"
+        self._process = self.path / PROCESS_FILE
         self._exit_status = self.path / EXIT_STATUS_FILE
         self._killed = self.path / "killed"
-        self._failed = self.path / "failed"
+        self._failed = self.path / FAILED_FILE
 
     def exists(self) -> bool:
         return self.path.is_dir()
@@ -69,21 +72,24 @@ class Sandbox:
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
 
-    def write_process(self, record: ProcessRecord) -> None:
-        data = {
-            "pid": record.pid,
-            "start_time": record.start_time,
-            "started_at": record.started_at,
-            "cpus": record.resources.cpus,
-            "mem": record.resources.mem,
-            "disk": record.resources.disk,
-            "kill_grace_s": record.kill_grace_s,
-        }
-        _write_atomically(self._process, json.dumps(data))
+    def open_output(self) -> tuple[int, int]:
+        """File descriptors of `stdout` and `stderr`, for appending (the caller closes them)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        out = os.open(self.stdout, flags, 0o666)
+        try:
+            return out, os.open(self.stderr, flags, 0o666)
+        except OSError:
+            os.close(out)
+            raise
 
     def read_process(self) -> ProcessRecord | None:
+        """The wrapper's record; None if it never wrote one (an empty file: it was killed
+        between creating the file and its single write)."""
         try:
-            data = json.loads(self._process.read_text())
+            text = self._process.read_text()
+            if not text:
+                return None
+            data = json.loads(text)
             return ProcessRecord(
                 pid=int(data["pid"]),
                 start_time=int(data["start_time"]),
@@ -131,7 +137,8 @@ class Sandbox:
         if self._process.exists():
             message = "the task's process ended without recording an exit status"
         else:
-            message = "the launcher stopped before the task started"
+            message = "the task's process was never recorded (its launcher stopped first, or "
+            message += "it could not write its sandbox)"
         return Outcome(TaskStatus.TASK_FAILED, datetime.now(UTC), message)
 
     def _read_exit_status(self) -> int | None:
@@ -142,6 +149,18 @@ class Sandbox:
         except FileNotFoundError:
             return None
         return int(text) if text.isdigit() else None
+
+
+def record_fields(started_at: float, resources: HostResources, kill_grace_s: float) -> str:
+    """The end of a process record, after the pid and start time the wrapper writes itself."""
+    fields = {
+        "started_at": started_at,
+        "cpus": resources.cpus,
+        "mem": resources.mem,
+        "disk": resources.disk,
+        "kill_grace_s": kill_grace_s,
+    }
+    return json.dumps(fields)[1:]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -11,7 +11,7 @@ from metronome.launch import _process
 from metronome.launch._artifacts import ArtifactFetcher
 from metronome.launch._container import SANDBOX_IN_CONTAINER, container_argv, probe_runtime
 from metronome.launch._launcher import TaskSetupError
-from metronome.launch._sandbox import ProcessRecord
+from metronome.launch._sandbox import ProcessRecord, record_fields
 
 if TYPE_CHECKING:
     import subprocess
@@ -42,7 +42,8 @@ class TaskStarter:
     async def start(
         self, sandbox: Sandbox, spec: RunSpec, resources: HostResources, kill_grace_s: float
     ) -> ProcessRecord:
-        """Check, fetch, spawn; returns the recorded process, which then runs the command.
+        """Check, fetch, spawn; returns the released process, which records itself in its
+        sandbox, then runs the command.
 
         Cancelling this before it returns leaves no process behind.
 
@@ -51,7 +52,7 @@ class TaskStarter:
             OSError: the sandbox cannot be written.
         """
         run_as = None if spec.docker else _process.resolve_user(spec.user)
-        argv, env = await self._command(sandbox, spec, run_as)
+        command, env = await self._command(sandbox, spec, run_as)
         loop = asyncio.get_running_loop()
         prepared = bool(spec.artifacts) or run_as is not None
         if prepared:
@@ -59,11 +60,18 @@ class TaskStarter:
             await self._fetcher.fetch_all(spec.artifacts, sandbox.path)
             if run_as is not None:
                 await loop.run_in_executor(self._spawner, sandbox.hand_over, run_as.uid, run_as.gid)
-        return await loop.run_in_executor(
-            self._spawner,
-            _spawn_and_record,
-            argv, sandbox, env, run_as, resources, kill_grace_s, not prepared,
-        )  # fmt: skip
+        started_at = time.time()
+        fields = record_fields(started_at, resources, kill_grace_s)
+        spawning = loop.run_in_executor(
+            self._spawner, _spawn, command, sandbox, env, run_as, fields, not prepared
+        )
+        try:
+            process, started = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            spawning.add_done_callback(_abandon)  # the thread may be spawning it right now
+            raise
+        _process.release(process, started)
+        return ProcessRecord(process.pid, started, started_at, resources, kill_grace_s)
 
     async def close(self) -> None:
         await self._fetcher.close()
@@ -71,21 +79,22 @@ class TaskStarter:
 
     async def _command(
         self, sandbox: Sandbox, spec: RunSpec, run_as: _process.RunAs | None
-    ) -> tuple[list[str], dict[str, str]]:
-        """The argv the wrapper runs and the environment it gets."""
+    ) -> tuple[str | list[str], dict[str, str]]:
+        """What the wrapper runs (a shell command line, or argv) and the environment it gets."""
         task_id, path = sandbox.path.name, str(sandbox.path)
         if spec.docker is None:
+            command: str | list[str]
             if spec.cmd is not None:
-                argv = ["/bin/sh", "-c", spec.cmd]
+                command = spec.cmd
             elif spec.args:
-                argv = list(spec.args)
+                command = list(spec.args)
             else:
                 msg = "the run spec has neither cmd nor args"
                 raise TaskSetupError(msg)
             env = _process.task_env(
                 spec.env, sandbox=path, task_id=task_id, hostname=self._hostname, run_as=run_as
             )
-            return argv, env
+            return command, env
         runtime = await self._container_runtime()
         if runtime is None:
             image = spec.docker.image
@@ -106,40 +115,38 @@ class TaskStarter:
         return await asyncio.shield(self._runtime)
 
 
-def _spawn_and_record(
-    argv: list[str],
+def _spawn(
+    command: str | list[str],
     sandbox: Sandbox,
     env: dict[str, str],
     run_as: _process.RunAs | None,
-    resources: HostResources,
-    kill_grace_s: float,
+    record_fields: str,
     create_sandbox: bool,
-) -> ProcessRecord:
-    """Off the loop: a wrapper whose start is lost (its caller cancelled) never gets its `go`,
-    and exits without running anything when its stdin closes. A task with nothing to prepare
-    gets its sandbox here too: one hand-over to this thread instead of two."""
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Off the loop: the wrapper, waiting for its release, and its start time. A task with
+    nothing to prepare gets its sandbox here too: one hand-over to this thread instead of two.
+
+    Raises:
+        TaskSetupError: the process could not be created, or ended at once.
+    """
     if create_sandbox:
         sandbox.create()
-    return _record(_process.spawn(argv, sandbox, env, run_as), sandbox, resources, kill_grace_s)
+    process = _process.spawn(command, sandbox, env, run_as, record_fields)
+    started = _process.start_time(process.pid)
+    if started is None:
+        process.wait()
+        msg = "the task's process ended before it could be released"
+        raise TaskSetupError(msg)
+    return process, started
 
 
-def _record(
-    process: subprocess.Popen[bytes],
-    sandbox: Sandbox,
-    resources: HostResources,
-    kill_grace_s: float,
-) -> ProcessRecord:
-    """Record the wrapper's identity in the sandbox, then let it run the command."""
-    try:
-        started = _process.start_time(process.pid)
-        if started is None:
-            msg = "it ended before it could be recorded"
-            raise TaskSetupError(msg)
-        record = ProcessRecord(process.pid, started, time.time(), resources, kill_grace_s)
-        sandbox.write_process(record)
-    except (TaskSetupError, OSError) as exc:
-        _process.abandon(process)
-        msg = f"cannot record the task's process: {exc}"
-        raise TaskSetupError(msg) from exc
-    _process.release(process)
-    return record
+def _abandon(spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int]]) -> None:
+    """Make a wrapper spawned for a start that was cancelled exit without running its command:
+    EOF instead of "go". Its watch reaps it."""
+    if spawning.cancelled() or spawning.exception() is not None:
+        return
+    process, started = spawning.result()
+    assert process.stdin is not None
+    process.stdin.close()
+    pid = process.pid
+    _process.ExitWatch(asyncio.get_running_loop(), pid, started, lambda: _process.reap(pid))
