@@ -49,7 +49,9 @@ class Settings:
     mem: float = field(default_factory=lambda: _total_memory_mb())
     disk: float = 100_000.0
     history_count: int = 1000
-    actor_threads: int = 16
+    actor_threads: int = 8
+    """Threads shared by all actors: with 16, more threads contended for the GIL and a burst of
+    due jobs fired later (docs/benchmarks.md)."""
     ask_timeout_s: float = 10.0
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
@@ -282,7 +284,7 @@ OPTIONS: tuple[Option, ...] = (
         "actor_threads",
         ("METRONOME_ACTOR_THREADS",),
         _positive_int,
-        "threads shared by all actors (default 16)",
+        "threads shared by all actors (default 8)",
     ),
     Option(
         "ask_timeout_s",

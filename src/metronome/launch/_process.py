@@ -33,8 +33,8 @@ def _wrapper(run: str) -> str:
     The wrapper outlives the server and keeps the task's records in its sandbox. It waits for
     "go" and its own start time on stdin (see `release`): a launcher that dies first closes the
     pipe and the wrapper gives up. Then it records itself in process.json (its pid, its start
-    time, and the fields the launcher passed as $1) before it runs the command, so no command
-    runs that a restarted launcher cannot find. Writing the record is the wrapper's work, not the
+    time, and the fields the launcher passed as $1; exit 112 if it cannot) before it runs the
+    command, so no command runs that a restarted launcher cannot find. Writing the record is the wrapper's work, not the
     server's: there each file operation was a GIL hand-over between threads (docs/benchmarks.md).
 
     The command runs as a child, so its own `exit` or `exec` cannot skip writing its exit code.

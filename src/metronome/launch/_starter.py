@@ -45,7 +45,8 @@ class TaskStarter:
         """Check, fetch, spawn; returns the released process, which records itself in its
         sandbox, then runs the command.
 
-        Cancelling this before it returns leaves no process behind.
+        Cancelled before it returns, it leaves no command running: a wrapper being spawned
+        meanwhile exits without running its command.
 
         Raises:
             TaskSetupError: the task cannot start; the message says why.
@@ -133,7 +134,9 @@ def _spawn(
         sandbox.create()
     process = _process.spawn(command, sandbox, env, run_as, record_fields)
     started = _process.start_time(process.pid)
-    if started is None:
+    if started is None:  # already gone (killed by someone else): nothing to release
+        assert process.stdin is not None
+        process.stdin.close()
         process.wait()
         msg = "the task's process ended before it could be released"
         raise TaskSetupError(msg)
