@@ -123,7 +123,7 @@ def bench_dir(prefix: str) -> Iterator[Path]:
     On ext4 without a journal (this machine's root file system), creating an inode skips every
     free one deleted in the last 60 s, or 360 s while its inode table block is dirty, and the
     search looks at each of them: a benchmark started right after another removed its tens of
-    thousands of sandbox files created its own files 10-30 times slower (docs/benchmarks.md).
+    thousands of sandbox files created its own files 10-20 times slower (docs/benchmarks.md).
     Keeping the data (and removing it once done) makes back-to-back runs comparable.
     """
     path = Path(tempfile.mkdtemp(prefix=prefix))
