@@ -104,7 +104,8 @@ def task_env(
     extra: Mapping[str, str], *, sandbox: str, task_id: str, hostname: str, run_as: RunAs | None
 ) -> dict[str, str]:
     """A minimal environment, Mesos-style sandbox variables, then the job's `env` on top."""
-    home = run_as.home if run_as else os.environ.get("HOME", pwd.getpwuid(os.geteuid()).pw_dir)
+    # `or`, not a default argument: the password database is read only when HOME is unset.
+    home = run_as.home if run_as else os.environ.get("HOME") or pwd.getpwuid(os.geteuid()).pw_dir
     env = {
         "PATH": os.environ.get("PATH", _DEFAULT_PATH),
         "HOME": home,
