@@ -137,8 +137,10 @@ class Sandbox:
         if self._process.exists():
             message = "the task's process ended without recording an exit status"
         else:
-            message = "the task's process was never recorded (its launcher stopped first, or "
-            message += "it could not write its sandbox)"
+            message = (
+                "the task's process was never recorded (its launcher stopped first, or it could "
+                "not write its sandbox)"
+            )
         return Outcome(TaskStatus.TASK_FAILED, datetime.now(UTC), message)
 
     def _read_exit_status(self) -> int | None:
