@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from harness import (
     Budget,
@@ -52,9 +51,9 @@ def main() -> None:
     args = parser.parse_args()
     note("%s", machine())
     budget = Budget(args.budget_s)
-    with bench_dir("bench-api-") as tmp:
-        server = metronome(Path(tmp) / "data")
-        bare = baseline(Path(tmp))
+    with bench_dir("bench-api-") as work:
+        server = metronome(work / "data")
+        bare = baseline(work)
         try:
             server.spawn()
             bare.spawn()

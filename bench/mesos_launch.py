@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import statistics
 import time
-from pathlib import Path
 
 from harness import bench_dir
 
@@ -27,8 +26,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def bench(tasks: int, agents: int, allocation_s: float) -> None:
-    with bench_dir("bench-mesos-") as tmp:
-        settings = Settings(Path(tmp), heartbeat_interval_s=1.0, allocation_interval_s=allocation_s,
+    with bench_dir("bench-mesos-") as work:
+        settings = Settings(work, heartbeat_interval_s=1.0, allocation_interval_s=allocation_s,
                             update_retry_s=5.0, kill_grace_s=1.0)  # fmt: skip
         cluster = [AgentSpec(f"agent-{i}", cpus=64.0, mem=65536.0) for i in range(agents)]
         fake = await FakeMesos(settings, cluster).start()

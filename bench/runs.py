@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=300, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
-    with bench_dir("bench-runs-") as tmp:
+    with bench_dir("bench-runs-") as work:
         product, bare = asyncio.run(
             measure(
                 args.runs,
@@ -103,7 +103,7 @@ def main() -> None:
                 cpus=args.cpus,
                 workers=args.workers,
                 budget=Budget(args.budget_s),
-                workdir=Path(tmp),
+                workdir=work,
             )
         )
     summary(

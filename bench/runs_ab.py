@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=600, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
-    with bench_dir("bench-runs-ab-") as tmp:
+    with bench_dir("bench-runs-ab-") as work:
         asyncio.run(
             compare(
                 args.configs,
@@ -109,7 +109,7 @@ def main() -> None:
                 jobs=args.jobs,
                 workers=args.workers,
                 budget=Budget(args.budget_s),
-                workdir=Path(tmp),
+                workdir=work,
             )
         )
 

@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=600, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
-    with bench_dir("bench-scale-") as tmp:
+    with bench_dir("bench-scale-") as work:
         figures = asyncio.run(
             measure(
                 args.jobs,
@@ -169,7 +169,7 @@ def main() -> None:
                 restarts=args.restarts,
                 workers=args.workers,
                 budget=Budget(args.budget_s),
-                workdir=Path(tmp),
+                workdir=work,
             )
         )
     summary("scale", **figures.fields())

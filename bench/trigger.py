@@ -222,7 +222,7 @@ def main() -> None:
     args = parser.parse_args()
     serve_args = ["--actor-threads", str(args.actor_threads)] if args.actor_threads else []
     note("%s", machine())
-    with bench_dir("bench-trigger-") as tmp:
+    with bench_dir("bench-trigger-") as work:
         figures = asyncio.run(
             measure(
                 args.jobs,
@@ -231,7 +231,7 @@ def main() -> None:
                 lead_s=args.lead_s,
                 workers=args.workers,
                 budget=Budget(args.budget_s),
-                workdir=Path(tmp),
+                workdir=work,
                 serve_args=serve_args,
             )
         )
