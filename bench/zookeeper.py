@@ -74,6 +74,8 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--budget-s", type=float, default=900)
     args = parser.parse_args()
+    if args.jobs <= args.rounds * args.round:
+        parser.error("--jobs must exceed --rounds x --round: the fail-over reads a later job")
     budget = Budget(args.budget_s)
     note("%s", machine())
     with bench_dir("bench-zk-") as work:
