@@ -6,6 +6,9 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from metronome.actors._run import ACTIVE_WRITE_DELAY_S
+from metronome.model import RunStatus, TaskStatus
+from metronome.storage import JobRunRepository, SqliteStore
 from tests.support.jobs import job_body
 from tests.support.server import wait
 
@@ -188,6 +191,45 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
     done = wait(lambda: _finished(client, "sleeper"), 15)
     assert done["successCount"] == 1
     assert counter.read_text().count("x") == 1  # launched once, never twice
+
+
+def test_a_run_restarted_after_its_launch_deadline_is_adopted_not_aborted(
+    own_server: ServerProcess,
+) -> None:
+    """Killed before the run's ACTIVE status is written, the server finds it STARTING past its
+    maxLaunchDelay; the launcher reports the task running before the deadline can abort it."""
+    server = own_server.start()
+    client = server.client
+    body = job_body("late", cmd="sleep 4", maxLaunchDelay=1)
+    assert client.post("/v1/jobs", body).status == 201
+    run_id = client.post("/v1/jobs/late/runs").json()["id"]
+    wait(lambda: _active_run(client, "late", run_id), 10)
+    server.kill9()  # well within ACTIVE_WRITE_DELAY_S of the task's start
+    time.sleep(1.5)  # the launch deadline passes while no server runs
+    server.start()
+    assert [run["id"] for run in client.get("/v1/jobs/late/runs").json()] == [run_id]
+    done = wait(lambda: _finished(client, "late"), 15)
+    assert done["successCount"] == 1, done
+
+
+def test_a_long_runs_active_status_is_written_after_the_delay(own_server: ServerProcess) -> None:
+    server = own_server.start()
+    client = server.client
+    assert client.post("/v1/jobs", job_body("long", cmd="sleep 30")).status == 201
+    run_id = client.post("/v1/jobs/long/runs").json()["id"]
+    wait(lambda: _active_run(client, "long", run_id), 10)
+    time.sleep(ACTIVE_WRITE_DELAY_S + 0.5)
+    server.kill9()
+    store = SqliteStore(server.data_dir)
+    try:
+        [run] = JobRunRepository(store).load_all()
+    finally:
+        store.close()
+    assert (run.id, run.status, run.tasks[0].status) == (
+        run_id, RunStatus.ACTIVE, TaskStatus.TASK_RUNNING
+    )
+    server.start()
+    assert client.post(f"/v1/jobs/long/runs/{run_id}/actions/stop").status == 200
 
 
 def test_a_real_every_minute_schedule_fires_on_the_minute(client: Client, job_id: str) -> None:

@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 
 MAX_RELAUNCH_DELAY_S = 60.0
 """Longest wait between two launches of a crash-looping ON_FAILURE run."""
+ACTIVE_WRITE_DELAY_S = 1.0
+"""How long a run's new ACTIVE status waits to be written. A run that ends sooner is written
+once, at its end: the extra write cost about 15 % of the run throughput (docs/benchmarks.md).
+Lost in a crash, the status is recovered from the launcher, which reports the task again."""
+ADOPTION_GRACE_S = 10.0
+"""Time a loaded run whose launch deadline passed while no server ran gets for the launcher to
+report its task running, before the deadline aborts it."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,11 @@ class _Relaunch:
     pass
 
 
+@dataclass(frozen=True)
+class _Write:
+    pass
+
+
 class RunActor(PooledActor):
     """Drives one run from STARTING to its end. Never asks its parent; tells it instead."""
 
@@ -73,6 +85,8 @@ class RunActor(PooledActor):
         self._key = (run.job_id, run.id)
         self._deadline: TimerHandle | None = None
         self._relaunch: TimerHandle | None = None
+        self._write: TimerHandle | None = None
+        """The pending write of a status that is not yet persisted (see `_save_later`)."""
         self._failures = 0
         context.router.open_run(self._key, self.actor_ref)
 
@@ -115,7 +129,7 @@ class RunActor(PooledActor):
         return True
 
     def on_stop(self) -> None:
-        for handle in (self._deadline, self._relaunch):
+        for handle in (self._deadline, self._relaunch, self._write):
             if handle is not None:
                 handle.cancel()
 
@@ -126,6 +140,9 @@ class RunActor(PooledActor):
             self._on_deadline()
         elif isinstance(message, _Relaunch):
             self._launch()
+        elif isinstance(message, _Write):
+            self._write = None
+            self._save(self._run)
         else:
             super().on_receive(message)
 
@@ -160,7 +177,7 @@ class RunActor(PooledActor):
         if run.status is RunStatus.STARTING:
             if self._deadline is not None:
                 self._deadline.cancel()
-            self._save(dataclasses.replace(run, status=RunStatus.ACTIVE))
+            self._save_later(dataclasses.replace(run, status=RunStatus.ACTIVE))
         elif previous.status is TaskStatus.TASK_CREATED:
             self._save(run)  # a relaunched task of an ACTIVE run is running
         else:
@@ -206,6 +223,9 @@ class RunActor(PooledActor):
         if run.starting_deadline_s is not None:
             limits.append(run.starting_deadline_s)
         due = run.created_at + timedelta(seconds=min(limits))
+        now = self._context.clock()
+        if due <= now:  # passed while no server ran: first hear whether the task runs
+            due = now + timedelta(seconds=ADOPTION_GRACE_S)
         self._deadline = self._context.timers.call_at(due, lambda: self.actor_ref.tell(_Deadline()))
 
     def _finish(self, run: JobRun, *, aborted: bool = False) -> None:
@@ -221,6 +241,9 @@ class RunActor(PooledActor):
 
     def _save(self, run: JobRun) -> None:
         """Persist the run, then tell the job. A run deleted meanwhile (stopped) ends this actor."""
+        if self._write is not None:  # this write carries the pending status too
+            self._write.cancel()
+            self._write = None
         try:
             self._context.runs.update(run)
         except NoNodeError:
@@ -230,6 +253,15 @@ class RunActor(PooledActor):
             logger.exception("Run %s.%s: cannot persist its state", run.job_id, run.id)
         self._run = run
         self._tell_job(RunChanged(run))
+
+    def _save_later(self, run: JobRun) -> None:
+        """Tell the job the run's new state now and persist it in `ACTIVE_WRITE_DELAY_S`, unless
+        the run ends (or is written) first."""
+        self._run = run
+        self._tell_job(RunChanged(run))
+        if self._write is None:
+            due = self._context.clock() + timedelta(seconds=ACTIVE_WRITE_DELAY_S)
+            self._write = self._context.timers.call_at(due, lambda: self.actor_ref.tell(_Write()))
 
     def _tell_job(self, message: RunChanged | RunFinished) -> None:
         self._job.tell(message)
