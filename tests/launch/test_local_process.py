@@ -65,8 +65,8 @@ def test_a_released_wrapper_records_itself_then_the_exit_code(tmp_path: Path) ->
     assert os.getpgid(process.pid) == process.pid  # its own process group
     started = start_time(process.pid)
     assert started is not None
-    release(process, started)
-    assert process.wait() == 0
+    release(process)
+    assert process.wait() == 5  # the wrapper exits as its command did
     assert (sandbox.path / "exit_status").read_text() == "5\n"
     record = sandbox.read_process()
     assert record is not None
@@ -79,9 +79,9 @@ def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> No
     # It runs in a subshell of the wrapper: no positional parameters, none of the wrapper's
     # variables, $0 as under `sh -c`, and its `exit` ends only itself.
     sandbox = make_sandbox(tmp_path)
-    process = spawn('echo "$0|$#|$*|${go-unset}"; exit 4', sandbox, ENV, None, FIELDS)
-    release(process, 1)
-    assert process.wait() == 0
+    process = spawn('echo "$0|$#|$*|${go-unset}"; exit 4; echo never', sandbox, ENV, None, FIELDS)
+    release(process)
+    assert process.wait() == 4
     assert sandbox.stdout.read_text() == "/bin/sh|0||unset\n"
     assert (sandbox.path / "exit_status").read_text() == "4\n"
 
@@ -100,16 +100,17 @@ def test_a_released_command_is_seen_started(tmp_path: Path, command: str | list[
     process = spawn(command, sandbox, ENV, None, FIELDS)
     try:
         assert not command_started(process.pid)  # waiting for its "go"
-        release(process, 1)
+        release(process)
         wait_until_sync(lambda: command_started(process.pid))
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
+@pytest.mark.parametrize("own", [True, False], ids=["own-child", "by-start-time"])
 @pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])
 async def test_the_exit_watch_fires_once_the_process_ends(
-    monkeypatch: pytest.MonkeyPatch, pidfd: bool
+    monkeypatch: pytest.MonkeyPatch, pidfd: bool, own: bool
 ) -> None:
     if not pidfd:
         def no_pidfd(pid: int) -> int:
@@ -120,7 +121,8 @@ async def test_the_exit_watch_fires_once_the_process_ends(
     started = start_time(process.pid)
     assert started is not None
     ended: list[bool] = []
-    watch = ExitWatch(asyncio.get_running_loop(), process.pid, started, lambda: ended.append(True))
+    identity = None if own else started
+    watch = ExitWatch(asyncio.get_running_loop(), process.pid, identity, lambda: ended.append(True))
     await asyncio.sleep(0.05)
     assert ended == []
     await wait_until(lambda: ended, timeout=2)

@@ -22,7 +22,7 @@ from metronome.launch._launcher import (
     UpdateCallback,
 )
 from metronome.launch._placement import ResourcePool, constraints_match, demand
-from metronome.launch._sandbox import KILLED_MESSAGE, Outcome, Sandbox
+from metronome.launch._sandbox import KILLED_MESSAGE, Outcome, Sandbox, exited
 from metronome.launch._starter import TaskStarter
 from metronome.model import TaskStatus
 
@@ -188,7 +188,7 @@ class LocalLauncher(Launcher):
 
     async def _prepare(self, task: _Task, spec: RunSpec) -> None:
         try:
-            record = await self._starter.start(
+            started = await self._starter.start(
                 task.sandbox, spec, task.resources, task.kill_grace_s
             )
         except (TaskSetupError, OSError) as exc:
@@ -199,9 +199,8 @@ class LocalLauncher(Launcher):
             logger.exception("task %s: unexpected error while starting it", task.id)
             self._fail_before_start(task, f"internal error while starting the task: {exc!r}")
             return
-        task.pid = record.pid
-        task.started_at = record.started_at
-        self._watch(task, record.start_time)
+        task.pid, task.started_at = started
+        self._watch(task, None)  # our child
         logger.debug("task %s started: pid %d", task.id, task.pid)
         self._emit(task.id, TaskStatus.TASK_RUNNING)
 
@@ -213,7 +212,8 @@ class LocalLauncher(Launcher):
             logger.exception("cannot record the failure of task %s", task.id)
         self._finish(task, Outcome(TaskStatus.TASK_FAILED, datetime.now(UTC), message))
 
-    def _watch(self, task: _Task, started: int) -> None:
+    def _watch(self, task: _Task, started: int | None) -> None:
+        """Follow the task's process; `started` as for `ExitWatch`."""
         assert self._loop is not None
         task.phase = _Phase.RUNNING
         task.watch = _process.ExitWatch(
@@ -229,7 +229,10 @@ class LocalLauncher(Launcher):
         task.exited.set()
         if task.killing is not None:
             return  # the kill sequence reports the end
-        outcome = task.sandbox.outcome()
+        if _process.succeeded(status):  # the common end, told without reading the sandbox
+            outcome = exited(0, datetime.now(UTC))
+        else:
+            outcome = task.sandbox.outcome()
         if status is not None and os.WIFSIGNALED(status) and outcome.exit_code is None:
             message = f"{outcome.message} (killed by signal {os.WTERMSIG(status)})"
             outcome = Outcome(outcome.status, outcome.at, message)

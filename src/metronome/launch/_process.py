@@ -16,6 +16,8 @@ from metronome.launch._sandbox import (
     EXIT_STATUS_FILE,
     FAILED_FILE,
     PROCESS_FILE,
+    STDERR_FILE,
+    STDOUT_FILE,
     UNRELEASED_MESSAGE,
 )
 
@@ -31,29 +33,34 @@ logger = logging.getLogger(__name__)
 def _wrapper(run: str) -> str:
     """The script of a task's wrapper, which runs `run` as its command.
 
-    The wrapper outlives the server and keeps the task's records in its sandbox. It waits for
-    "go" and its own start time on stdin (see `release`): a launcher that dies first closes the
-    pipe and the wrapper gives up. Then it records itself in process.json (its pid, its start
-    time, and the fields the launcher passed as $1; exit 112 if it cannot) before it runs the
-    command, so no command runs that a restarted launcher cannot find. Writing the record is the
-    wrapper's work, not the server's: there each file operation was a GIL hand-over between
+    The wrapper outlives the server and keeps the task's records in its sandbox. It opens its
+    output files, then waits for "go" on stdin (see `release`): a launcher that dies first
+    closes the pipe and the wrapper gives up. Then it records itself in process.json (its pid,
+    its start time, and the fields the launcher passed as $1; exit 112 if it cannot) before it
+    runs the command, so no command runs that a restarted launcher cannot find. These steps are
+    the wrapper's work, not the server's: there each file operation was a GIL hand-over between
     threads (docs/benchmarks.md).
 
-    The command runs as a child, so its own `exit` or `exec` cannot skip writing its exit code.
-    The TERM trap makes the wrapper outlast a group SIGTERM until its command ends (POSIX defers
-    traps while a foreground command runs); the trap is reset to the default in the command, but
-    a SIGTERM landing between the wrapper's `trap` and that reset is lost (see
-    `command_started`). Only builtins: no extra process.
+    The command runs as a child, so its own `exit` or `exec` cannot skip writing its exit code;
+    the wrapper then exits with that code too, which spares a launcher that reaps it reading
+    the file when the command succeeded. The TERM trap makes the wrapper outlast a group SIGTERM
+    until its command ends (POSIX defers traps while a foreground command runs); the trap is
+    reset to the default in the command, but a SIGTERM landing between the wrapper's `trap` and
+    that reset is lost (see `command_started`). Only builtins: no extra process.
     """
-    return f"""read -r go start && [ "$go" = go ] || {{
-  printf '{UNRELEASED_MESSAGE}' >{FAILED_FILE}; exit 111; }}
+    # The start time is field 22 of /proc/PID/stat; the fields before it hold no spaces for sh.
+    return f"""exec >>{STDOUT_FILE} 2>>{STDERR_FILE}
+read -r go && [ "$go" = go ] || {{ printf '{UNRELEASED_MESSAGE}' >{FAILED_FILE}; exit 111; }}
+read -r _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ start _ </proc/$$/stat
 printf '{{"pid": %s, "start_time": %s, %s' $$ "$start" "$1" >{PROCESS_FILE} || exit 112
 shift
 exec </dev/null
 trap : TERM
 unset go start
 {run}
-echo $? >{EXIT_STATUS_FILE}
+code=$?
+echo $code >{EXIT_STATUS_FILE}
+exit $code
 """
 
 
@@ -153,34 +160,27 @@ def spawn(
     else:
         script, args = _PROGRAM_WRAPPER, ["metronome-task", record_fields, *command]
     try:
-        out, err = sandbox.open_output()
-        try:
-            return _TaskProcess(  # noqa: S603 - the command comes from the job's run spec by design
-                ["/bin/sh", "-c", script, *args],
-                cwd=sandbox.path,
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=err,
-                env=dict(env),
-                start_new_session=True,
-                user=run_as.uid if run_as else None,
-                group=run_as.gid if run_as else None,
-                extra_groups=list(run_as.groups) if run_as else None,
-            )
-        finally:
-            os.close(out)
-            os.close(err)
+        return _TaskProcess(  # noqa: S603 - the command comes from the job's run spec by design
+            ["/bin/sh", "-c", script, *args],
+            cwd=sandbox.path,
+            stdin=subprocess.PIPE,
+            env=dict(env),
+            start_new_session=True,
+            user=run_as.uid if run_as else None,
+            group=run_as.gid if run_as else None,
+            extra_groups=list(run_as.groups) if run_as else None,
+        )
     except OSError as exc:
         msg = f"cannot start the task's process: {exc}"
         raise TaskSetupError(msg) from exc
 
 
-def release(process: subprocess.Popen[bytes], started: int) -> None:
-    """Let a spawned wrapper record itself with its start time `started` and run its command."""
+def release(process: subprocess.Popen[bytes]) -> None:
+    """Let a spawned wrapper record itself and run its command."""
     assert process.stdin is not None
     try:
         with process.stdin:
-            process.stdin.write(b"go %d\n" % started)
+            process.stdin.write(b"go\n")
     except BrokenPipeError:
         # The wrapper died before reading; its watch reports the end.
         logger.warning("task process %d ended before it was released", process.pid)
@@ -246,6 +246,12 @@ def reap(pid: int) -> int | None:
     return status if reaped else None
 
 
+def succeeded(status: int | None) -> bool:
+    """Whether a reaped wrapper's wait status says its command exited 0 (see `_wrapper`); any
+    other end is told by the sandbox's records."""
+    return status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def signal_group(pgid: int, signum: int) -> None:
     """Signal a task's process group; a group already gone is fine."""
     try:
@@ -259,11 +265,17 @@ def signal_group(pgid: int, signum: int) -> None:
 class ExitWatch:
     """Calls `on_exit` once on the loop when a process ends, whether or not we spawned it.
 
-    Uses a pidfd on the event loop (Linux 5.3+), else polls /proc.
+    `started` is the process's start time, which tells it from a reused pid; None for a child
+    of this process not yet reaped, whose pid cannot be reused. Uses a pidfd on the event loop
+    (Linux 5.3+), else polls /proc.
     """
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, pid: int, started: int, on_exit: Callable[[], None]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        pid: int,
+        started: int | None,
+        on_exit: Callable[[], None],
     ) -> None:
         self._loop = loop
         self._pid = pid
@@ -274,10 +286,12 @@ class ExitWatch:
         try:
             self._fd = os.pidfd_open(pid)
         except OSError:
+            if started is None:  # still ours: a pid that is gone has no start time
+                self._started = start_time(pid)
             self._timer = loop.call_later(_POLL_S, self._poll)
             return
         # Checked after opening: if the pid was reused before pidfd_open, this sees it.
-        if is_alive(pid, started):
+        if started is None or is_alive(pid, started):
             loop.add_reader(self._fd, self._fire)
         else:
             self._timer = loop.call_soon(self._fire)
@@ -292,7 +306,7 @@ class ExitWatch:
             self._fd = None
 
     def _poll(self) -> None:
-        if is_alive(self._pid, self._started):
+        if self._started is not None and is_alive(self._pid, self._started):
             self._timer = self._loop.call_later(_POLL_S, self._poll)
         else:
             self._fire()

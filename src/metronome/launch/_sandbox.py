@@ -23,6 +23,8 @@ from metronome.model import TaskStatus
 if TYPE_CHECKING:
     from pathlib import Path
 
+STDOUT_FILE = "stdout"
+STDERR_FILE = "stderr"
 EXIT_STATUS_FILE = "exit_status"
 PROCESS_FILE = "process.json"
 FAILED_FILE = "failed"
@@ -51,6 +53,12 @@ class Outcome:
     exit_code: int | None = None
 
 
+def exited(code: int, at: datetime) -> Outcome:
+    """The outcome of a command that exited with `code`."""
+    status = TaskStatus.TASK_FINISHED if code == 0 else TaskStatus.TASK_FAILED
+    return Outcome(status, at, None if code == 0 else f"exited with status {code}", code)
+
+
 class Sandbox:
     """The directory of one task and its records."""
 
@@ -59,8 +67,8 @@ class Sandbox:
             msg = f"task id {task_id!r} cannot name a sandbox directory"
             raise LaunchError(msg)
         self.path = root / task_id
-        self.stdout = self.path / "stdout"
-        self.stderr = self.path / "stderr"
+        self.stdout = self.path / STDOUT_FILE
+        self.stderr = self.path / STDERR_FILE
         self._process = self.path / PROCESS_FILE
         self._exit_status = self.path / EXIT_STATUS_FILE
         self._killed = self.path / "killed"
@@ -71,16 +79,6 @@ class Sandbox:
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-
-    def open_output(self) -> tuple[int, int]:
-        """File descriptors of `stdout` and `stderr`, for appending (the caller closes them)."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-        out = os.open(self.stdout, flags, 0o666)
-        try:
-            return out, os.open(self.stderr, flags, 0o666)
-        except OSError:
-            os.close(out)
-            raise
 
     def read_process(self) -> ProcessRecord | None:
         """The wrapper's record; None if it never wrote one (an empty file: it was killed
@@ -129,9 +127,7 @@ class Sandbox:
             return Outcome(TaskStatus.TASK_KILLED, _mtime(self._killed), KILLED_MESSAGE)
         code = self._read_exit_status()
         if code is not None:
-            status = TaskStatus.TASK_FINISHED if code == 0 else TaskStatus.TASK_FAILED
-            message = None if code == 0 else f"exited with status {code}"
-            return Outcome(status, _mtime(self._exit_status), message, code)
+            return exited(code, _mtime(self._exit_status))
         if self._failed.exists():
             return Outcome(TaskStatus.TASK_FAILED, _mtime(self._failed), self._failed.read_text())
         if self._process.exists():

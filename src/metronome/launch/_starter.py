@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from metronome.launch import _process
 from metronome.launch._artifacts import ArtifactFetcher
 from metronome.launch._container import SANDBOX_IN_CONTAINER, container_argv, probe_runtime
 from metronome.launch._launcher import TaskSetupError
-from metronome.launch._sandbox import ProcessRecord, record_fields
+from metronome.launch._sandbox import record_fields
 
 if TYPE_CHECKING:
     import subprocess
@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from metronome.launch._launcher import HostResources
     from metronome.launch._sandbox import Sandbox
     from metronome.model import RunSpec
+
+
+class Started(NamedTuple):
+    """A task's released wrapper process."""
+
+    pid: int
+    started_at: float
+    """When it was started, in seconds since the epoch (also in its process record)."""
 
 
 SPAWN_THREADS = 4
@@ -41,9 +49,9 @@ class TaskStarter:
 
     async def start(
         self, sandbox: Sandbox, spec: RunSpec, resources: HostResources, kill_grace_s: float
-    ) -> ProcessRecord:
-        """Check, fetch, spawn; returns the released process, which records itself in its
-        sandbox, then runs the command.
+    ) -> Started:
+        """Check, fetch, spawn; returns the released process, a child of this one, which records
+        itself in its sandbox, then runs the command.
 
         Cancelled before it returns, it leaves no command running: a wrapper being spawned
         meanwhile exits without running its command.
@@ -67,12 +75,12 @@ class TaskStarter:
             self._spawner, _spawn, command, sandbox, env, run_as, fields, not prepared
         )
         try:
-            process, started = await asyncio.shield(spawning)
+            process = await asyncio.shield(spawning)
         except asyncio.CancelledError:
             spawning.add_done_callback(_abandon)  # the thread may be spawning it right now
             raise
-        _process.release(process, started)
-        return ProcessRecord(process.pid, started, started_at, resources, kill_grace_s)
+        _process.release(process)
+        return Started(process.pid, started_at)
 
     async def close(self) -> None:
         await self._fetcher.close()
@@ -123,33 +131,25 @@ def _spawn(
     run_as: _process.RunAs | None,
     record_fields: str,
     create_sandbox: bool,
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Off the loop: the wrapper, waiting for its release, and its start time. A task with
-    nothing to prepare gets its sandbox here too: one hand-over to this thread instead of two.
+) -> subprocess.Popen[bytes]:
+    """Off the loop: the wrapper, waiting for its release. A task with nothing to prepare gets
+    its sandbox here too: one hand-over to this thread instead of two.
 
     Raises:
-        TaskSetupError: the process could not be created, or ended at once.
+        TaskSetupError: the process could not be created.
     """
     if create_sandbox:
         sandbox.create()
-    process = _process.spawn(command, sandbox, env, run_as, record_fields)
-    started = _process.start_time(process.pid)
-    if started is None:  # already gone (killed by someone else): nothing to release
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait()
-        msg = "the task's process ended before it could be released"
-        raise TaskSetupError(msg)
-    return process, started
+    return _process.spawn(command, sandbox, env, run_as, record_fields)
 
 
-def _abandon(spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int]]) -> None:
+def _abandon(spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
     """Make a wrapper spawned for a start that was cancelled exit without running its command:
     EOF instead of "go". Its watch reaps it."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    process, started = spawning.result()
+    process = spawning.result()
     assert process.stdin is not None
     process.stdin.close()
     pid = process.pid
-    _process.ExitWatch(asyncio.get_running_loop(), pid, started, lambda: _process.reap(pid))
+    _process.ExitWatch(asyncio.get_running_loop(), pid, None, lambda: _process.reap(pid))
