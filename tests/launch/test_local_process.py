@@ -47,7 +47,7 @@ def wait_until_sync(condition: Callable[[], object], timeout_s: float = 2.0) -> 
 def test_an_unreleased_wrapper_never_runs_its_command(tmp_path: Path) -> None:
     # What happens when the launcher dies before releasing the process: its pipe closes.
     sandbox = make_sandbox(tmp_path)
-    process = spawn(["/bin/sh", "-c", "touch ran"], sandbox, ENV, None, FIELDS)
+    process, _ = spawn(["/bin/sh", "-c", "touch ran"], sandbox, ENV, None, FIELDS)
     assert process.stdin is not None
     process.stdin.close()
     assert process.wait() == 111
@@ -61,11 +61,12 @@ def test_an_unreleased_wrapper_never_runs_its_command(tmp_path: Path) -> None:
 
 def test_a_released_wrapper_records_itself_then_the_exit_code(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    process = spawn(["/bin/sh", "-c", "cat process.json; exit 5"], sandbox, ENV, None, FIELDS)
+    process, started = spawn(
+        ["/bin/sh", "-c", "cat process.json; exit 5"], sandbox, ENV, None, FIELDS
+    )
     assert os.getpgid(process.pid) == process.pid  # its own process group
-    started = start_time(process.pid)
-    assert started is not None
-    release(process)
+    assert started == start_time(process.pid)
+    release(process, started)
     assert process.wait() == 5  # the wrapper exits as its command did
     assert (sandbox.path / "exit_status").read_text() == "5\n"
     record = sandbox.read_process()
@@ -75,12 +76,24 @@ def test_a_released_wrapper_records_itself_then_the_exit_code(tmp_path: Path) ->
     assert sandbox.stdout.read_text() == (sandbox.path / "process.json").read_text()  # before
 
 
+def test_spawn_tells_each_wrappers_start_time_as_proc_does(tmp_path: Path) -> None:
+    # Mostly computed from the boot-time clock around the fork, not read: compare many.
+    for n in range(50):
+        process, started = spawn("true", make_sandbox(tmp_path / str(n)), ENV, None, FIELDS)
+        assert started == start_time(process.pid)
+        assert process.stdin is not None
+        process.stdin.close()
+        assert process.wait() == 111
+
+
 def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> None:
     # It runs in a subshell of the wrapper: no positional parameters, none of the wrapper's
     # variables, $0 as under `sh -c`, and its `exit` ends only itself.
     sandbox = make_sandbox(tmp_path)
-    process = spawn('echo "$0|$#|$*|${go-unset}"; exit 4; echo never', sandbox, ENV, None, FIELDS)
-    release(process)
+    command = 'echo "$0|$#|$*|${go-unset}"; exit 4; echo never'
+    process, started = spawn(command, sandbox, ENV, None, FIELDS)
+    assert started is not None
+    release(process, started)
     assert process.wait() == 4
     assert sandbox.stdout.read_text() == "/bin/sh|0||unset\n"
     assert (sandbox.path / "exit_status").read_text() == "4\n"
@@ -97,10 +110,11 @@ def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> No
 )
 def test_a_released_command_is_seen_started(tmp_path: Path, command: str | list[str]) -> None:
     sandbox = make_sandbox(tmp_path)
-    process = spawn(command, sandbox, ENV, None, FIELDS)
+    process, started = spawn(command, sandbox, ENV, None, FIELDS)
+    assert started is not None
     try:
         assert not command_started(process.pid)  # waiting for its "go"
-        release(process)
+        release(process, started)
         wait_until_sync(lambda: command_started(process.pid))
     finally:
         os.killpg(process.pid, signal.SIGKILL)

@@ -7,6 +7,7 @@ import os
 import pwd
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,12 +35,12 @@ def _wrapper(run: str) -> str:
     """The script of a task's wrapper, which runs `run` as its command.
 
     The wrapper outlives the server and keeps the task's records in its sandbox. It opens its
-    output files, then waits for "go" on stdin (see `release`): a launcher that dies first
-    closes the pipe and the wrapper gives up. Then it records itself in process.json (its pid,
-    its start time, and the fields the launcher passed as $1; exit 112 if it cannot) before it
-    runs the command, so no command runs that a restarted launcher cannot find. These steps are
-    the wrapper's work, not the server's: there each file operation was a GIL hand-over between
-    threads (docs/benchmarks.md).
+    output files, then waits for "go" and its own start time on stdin (see `release`): a
+    launcher that dies first closes the pipe and the wrapper gives up. Then it records itself in
+    process.json (its pid, its start time, and the fields the launcher passed as $1; exit 112 if
+    it cannot) before it runs the command, so no command runs that a restarted launcher cannot
+    find. The files are the wrapper's work, not the server's: there each file operation was a
+    GIL hand-over between threads (docs/benchmarks.md).
 
     The command runs as a child, so its own `exit` or `exec` cannot skip writing its exit code;
     the wrapper then exits with that code too, which spares a launcher that reaps it reading
@@ -48,10 +49,9 @@ def _wrapper(run: str) -> str:
     reset to the default in the command, but a SIGTERM landing between the wrapper's `trap` and
     that reset is lost (see `command_started`). Only builtins: no extra process.
     """
-    # The start time is field 22 of /proc/PID/stat; the fields before it hold no spaces for sh.
     return f"""exec >>{STDOUT_FILE} 2>>{STDERR_FILE}
-read -r go && [ "$go" = go ] || {{ printf '{UNRELEASED_MESSAGE}' >{FAILED_FILE}; exit 111; }}
-read -r _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ start _ </proc/$$/stat
+read -r go start && [ "$go" = go ] || {{
+  printf '{UNRELEASED_MESSAGE}' >{FAILED_FILE}; exit 111; }}
 printf '{{"pid": %s, "start_time": %s, %s' $$ "$start" "$1" >{PROCESS_FILE} || exit 112
 shift
 exec </dev/null
@@ -74,6 +74,7 @@ $1" )""")
 _SIGTERM_CAUGHT = 1 << (signal.SIGTERM - 1)
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _POLL_S = 0.2
+_NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +148,11 @@ def spawn(
     env: Mapping[str, str],
     run_as: RunAs | None,
     record_fields: str,
-) -> subprocess.Popen[bytes]:
+) -> tuple[subprocess.Popen[bytes], int | None]:
     """Start the wrapper for `command` (a shell command line, or a program and its arguments)
     in its own session; once released, it records itself with `record_fields` (see
-    `_sandbox.record_fields`) and runs the command.
+    `_sandbox.record_fields`) and runs the command. Returns it with its start time, None if it
+    is already gone.
 
     Raises:
         TaskSetupError: the process could not be created.
@@ -160,7 +162,8 @@ def spawn(
     else:
         script, args = _PROGRAM_WRAPPER, ["metronome-task", record_fields, *command]
     try:
-        return _TaskProcess(  # noqa: S603 - the command comes from the job's run spec by design
+        before = _boot_ticks()
+        process = _TaskProcess(  # noqa: S603 - the command comes from the job's run spec by design
             ["/bin/sh", "-c", script, *args],
             cwd=sandbox.path,
             stdin=subprocess.PIPE,
@@ -170,17 +173,26 @@ def spawn(
             group=run_as.gid if run_as else None,
             extra_groups=list(run_as.groups) if run_as else None,
         )
+        after = _boot_ticks()
     except OSError as exc:
         msg = f"cannot start the task's process: {exc}"
         raise TaskSetupError(msg) from exc
+    # The kernel stamps a child's start time at its fork, on the boot-time clock. Unless a tick
+    # began during the spawn, that is the tick read on both sides: no /proc read (3 syscalls).
+    return process, before if before == after else start_time(process.pid)
 
 
-def release(process: subprocess.Popen[bytes]) -> None:
-    """Let a spawned wrapper record itself and run its command."""
+def _boot_ticks() -> int:
+    """Now, in the clock ticks since boot that /proc gives start times in."""
+    return time.clock_gettime_ns(time.CLOCK_BOOTTIME) // _NS_PER_TICK
+
+
+def release(process: subprocess.Popen[bytes], started: int) -> None:
+    """Let a spawned wrapper record itself with its start time `started` and run its command."""
     assert process.stdin is not None
     try:
         with process.stdin:
-            process.stdin.write(b"go\n")
+            process.stdin.write(b"go %d\n" % started)
     except BrokenPipeError:
         # The wrapper died before reading; its watch reports the end.
         logger.warning("task process %d ended before it was released", process.pid)

@@ -75,11 +75,11 @@ class TaskStarter:
             self._spawner, _spawn, command, sandbox, env, run_as, fields, not prepared
         )
         try:
-            process = await asyncio.shield(spawning)
+            process, started = await asyncio.shield(spawning)
         except asyncio.CancelledError:
             spawning.add_done_callback(_abandon)  # the thread may be spawning it right now
             raise
-        _process.release(process)
+        _process.release(process, started)
         return Started(process.pid, started_at)
 
     async def close(self) -> None:
@@ -131,24 +131,31 @@ def _spawn(
     run_as: _process.RunAs | None,
     record_fields: str,
     create_sandbox: bool,
-) -> subprocess.Popen[bytes]:
-    """Off the loop: the wrapper, waiting for its release. A task with nothing to prepare gets
-    its sandbox here too: one hand-over to this thread instead of two.
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Off the loop: the wrapper, waiting for its release, and its start time. A task with
+    nothing to prepare gets its sandbox here too: one hand-over to this thread instead of two.
 
     Raises:
-        TaskSetupError: the process could not be created.
+        TaskSetupError: the process could not be created, or ended at once.
     """
     if create_sandbox:
         sandbox.create()
-    return _process.spawn(command, sandbox, env, run_as, record_fields)
+    process, started = _process.spawn(command, sandbox, env, run_as, record_fields)
+    if started is None:  # already gone (killed by someone else): nothing to release
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait()
+        msg = "the task's process ended before it could be released"
+        raise TaskSetupError(msg)
+    return process, started
 
 
-def _abandon(spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+def _abandon(spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int]]) -> None:
     """Make a wrapper spawned for a start that was cancelled exit without running its command:
     EOF instead of "go". Its watch reaps it."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    process = spawning.result()
+    process, _ = spawning.result()
     assert process.stdin is not None
     process.stdin.close()
     pid = process.pid
