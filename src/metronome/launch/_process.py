@@ -165,6 +165,7 @@ def spawn(
         before = _boot_ticks()
         process = _TaskProcess(  # noqa: S603 - the command comes from the job's run spec by design
             ["/bin/sh", "-c", script, *args],
+            bufsize=0,  # `release` writes once: no buffer, and no lseek or ioctl to set one up
             cwd=sandbox.path,
             stdin=subprocess.PIPE,
             env=dict(env),
