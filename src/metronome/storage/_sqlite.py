@@ -253,17 +253,21 @@ class SqliteStore(Store):
 
     def _commit_batch(self, batch: list[_Request]) -> None:
         conn = self._conn
+        alone = len(batch) == 1  # then the transaction is its savepoint: two statements fewer
         try:
             conn.execute("BEGIN IMMEDIATE")
             for request in batch:
-                conn.execute("SAVEPOINT request")
+                if not alone:
+                    conn.execute("SAVEPOINT request")
                 try:
                     request.result = request.apply(conn)
                 except Exception as exc:  # noqa: BLE001 - its caller raises it
-                    conn.execute("ROLLBACK TO request")
+                    conn.execute("ROLLBACK" if alone else "ROLLBACK TO request")
                     request.error = self._failed(exc) if isinstance(exc, sqlite3.Error) else exc
-                conn.execute("RELEASE request")
-            conn.execute("COMMIT")
+                if not alone:
+                    conn.execute("RELEASE request")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             logger.error("Commit of %d writes to %s failed: %s", len(batch), self._file, exc)
             if conn.in_transaction:
@@ -323,18 +327,25 @@ def _checked_version(conn: sqlite3.Connection, path: str, expected: int) -> int:
     return version
 
 
+# Each operation is one statement when it succeeds (the writer thread hands the GIL over at
+# every statement); the statements that tell why it failed run only then.
+
+
 def _create(conn: sqlite3.Connection, path: str, data: bytes, *, makepath: bool) -> None:
     parent, _ = split_path(path)
     if makepath and parent != "/":
         _create_ancestors(conn, parent)
-    elif conn.execute("SELECT 1 FROM nodes WHERE path = ?", (parent,)).fetchone() is None:
-        msg = f"{path}: parent node does not exist"
-        raise NoNodeError(msg)
     try:
-        conn.execute("INSERT INTO nodes VALUES (?, ?, ?, 0)", (path, parent, data))
+        inserted = conn.execute(
+            "INSERT INTO nodes SELECT ?, ?, ?, 0 WHERE EXISTS (SELECT 1 FROM nodes WHERE path = ?)",
+            (path, parent, data, parent),
+        ).rowcount
     except sqlite3.IntegrityError as exc:
         msg = f"{path}: node exists"
         raise NodeExistsError(msg) from exc
+    if not inserted:
+        msg = f"{path}: parent node does not exist"
+        raise NoNodeError(msg)
 
 
 def _create_ancestors(conn: sqlite3.Connection, path: str) -> None:
@@ -345,22 +356,34 @@ def _create_ancestors(conn: sqlite3.Connection, path: str) -> None:
 
 
 def _set(conn: sqlite3.Connection, path: str, data: bytes, version: int) -> int:
-    new_version = _checked_version(conn, path, version) + 1
-    conn.execute("UPDATE nodes SET data = ?, version = ? WHERE path = ?", (data, new_version, path))
-    return new_version
+    row = conn.execute(
+        "UPDATE nodes SET data = ?, version = version + 1 WHERE path = ? AND ? IN (?, version)"
+        " RETURNING version",
+        (data, path, version, ANY_VERSION),
+    ).fetchone()
+    if row is None:
+        _checked_version(conn, path, version)  # raises why
+    return row[0]
 
 
 def _delete(conn: sqlite3.Connection, path: str, version: int, *, recursive: bool) -> None:
-    _checked_version(conn, path, version)
     if recursive:
+        _checked_version(conn, path, version)
         # Every descendant's path sorts in [path + "/", path + "0"): "0" follows "/" in ASCII.
         conn.execute(
             "DELETE FROM nodes WHERE path >= ? AND path < ?", (f"{path}/", f"{path}0")
         )
-    elif conn.execute("SELECT 1 FROM nodes WHERE parent = ? LIMIT 1", (path,)).fetchone():
+        conn.execute("DELETE FROM nodes WHERE path = ?", (path,))
+        return
+    deleted = conn.execute(
+        "DELETE FROM nodes WHERE path = ? AND ? IN (?, version)"
+        " AND NOT EXISTS (SELECT 1 FROM nodes WHERE parent = ?)",
+        (path, version, ANY_VERSION, path),
+    ).rowcount
+    if not deleted:
+        _checked_version(conn, path, version)  # raises why, unless it is the children
         msg = f"{path}: node has children"
         raise NotEmptyError(msg)
-    conn.execute("DELETE FROM nodes WHERE path = ?", (path,))
 
 
 def _apply_ops(conn: sqlite3.Connection, ops: Sequence[Op]) -> None:
