@@ -106,14 +106,16 @@ class JobHistory:
     the instants after it are the ones missed meanwhile."""
 
     def with_finished(self, run: JobRun, keep: int) -> JobHistory:
-        """The history with a finished run recorded; recording the same run twice changes nothing.
+        """The history with a finished run recorded.
+
+        Each run is recorded once: its job actor forgets it as it records it, and one loaded
+        from the store that is in the history already is dropped, not finished. (Looking for
+        it in up to 2,000 runs cost 0.1 ms per run.)
 
         Args:
             run: a run in a final status, with `completed_at` set.
             keep: how many runs each list keeps (newest first); counters are never truncated.
         """
-        if any(info.id == run.id for info in (*self.successful_runs, *self.failed_runs)):
-            return self
         assert run.completed_at is not None
         info = RunInfo(run.id, run.created_at, run.completed_at, tuple(t.id for t in run.tasks))
         if run.status is RunStatus.SUCCESS:
