@@ -49,6 +49,8 @@ class Settings:
     mem: float = field(default_factory=lambda: _total_memory_mb())
     disk: float = 100_000.0
     history_count: int = 1000
+    sandbox_retention: float = 7 * 24 * 3600.0
+    """Seconds the local launcher keeps an ended task's sandbox (a week, as a Mesos agent)."""
     actor_threads: int = 8
     """Threads shared by all actors: with 16, more threads contended for the GIL and a burst of
     due jobs fired later (docs/benchmarks.md)."""
@@ -279,6 +281,13 @@ OPTIONS: tuple[Option, ...] = (
         ("METRONOME_HISTORY_COUNT",),
         _positive_int,
         "finished runs kept per job in each history list (default 1000)",
+    ),
+    Option(
+        "sandbox_retention",
+        ("METRONOME_SANDBOX_RETENTION",),
+        _duration_s,
+        "how long the local launcher keeps the sandbox of an ended task: 7d as 604800s, or a"
+        " bare number of ms (default 7 days)",
     ),
     Option(
         "actor_threads",

@@ -264,6 +264,7 @@ def start_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> L
             hostname=settings.hostname,
             attributes=settings.attributes,
             capacity=HostResources(cpus=settings.cpus, mem=settings.mem, disk=settings.disk),
+            sandbox_retention_s=settings.sandbox_retention,
         )
     masters = parse_master(settings.master)
     mesos = MesosSettings(

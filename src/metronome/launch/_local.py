@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from metronome.launch import _process
+from metronome.launch import _process, _sandbox_gc
 from metronome.launch._launcher import (
     HostResources,
     Launcher,
@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_KILL_GRACE_S = 5.0
+DEFAULT_SANDBOX_RETENTION_S = 7 * 24 * 3600.0
+"""How long the sandbox of an ended task is kept (a week, as a Mesos agent's `--gc_delay`);
+`--sandbox-retention` sets it."""
 _COMMAND_START_WAIT_S = 1.0
+_MAX_SWEEP_INTERVAL_S = 3600.0
 
 
 class _Phase(enum.Enum):
@@ -81,8 +85,11 @@ class LocalLauncher(Launcher):
         capacity: HostResources,
         artifact_timeout_s: float = 300.0,
         artifact_max_bytes: int = 1 << 30,
+        sandbox_retention_s: float = DEFAULT_SANDBOX_RETENTION_S,
     ) -> None:
         self._root = sandbox_root
+        self._retention_s = sandbox_retention_s
+        self._sweeper: asyncio.Task[None] | None = None
         self._hostname = hostname
         self._attributes = {"hostname": hostname, **attributes}
         self._pool = ResourcePool(capacity)
@@ -100,7 +107,18 @@ class LocalLauncher(Launcher):
         self._root.mkdir(parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
         self._on_update = on_update
+        self._sweeper = self._loop.create_task(self._sweep_sandboxes())
         logger.info("local launcher started: host %s, sandboxes in %s", self._hostname, self._root)
+
+    async def remove_expired_sandboxes(self) -> int:
+        """Remove the sandboxes of tasks that ended over the retention ago; how many went."""
+        keep = frozenset(self._tasks)  # queued, preparing or running here
+        before = time.time() - self._retention_s
+        removed = await asyncio.to_thread(_sandbox_gc.remove_expired, self._root, before, keep)
+        if removed:
+            ago_s = self._retention_s
+            logger.info("removed %d sandboxes of tasks that ended over %.0f s ago", removed, ago_s)
+        return removed
 
     def launch(self, task_id: str, spec: RunSpec) -> None:
         self._call(self._enqueue, Sandbox(self._root, task_id), spec)
@@ -119,6 +137,8 @@ class LocalLauncher(Launcher):
     async def stop(self) -> None:
         self._loop = None
         pending = []
+        if self._sweeper is not None and self._sweeper.cancel():
+            pending.append(self._sweeper)
         for task in self._tasks.values():
             if task.watch is not None:
                 task.watch.cancel()
@@ -131,6 +151,15 @@ class LocalLauncher(Launcher):
         self._tasks.clear()
         self._queue.clear()
         logger.info("local launcher stopped; %d task(s) left running", running)
+
+    async def _sweep_sandboxes(self) -> None:
+        interval_s = min(max(self._retention_s / 4, 1.0), _MAX_SWEEP_INTERVAL_S)
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.remove_expired_sandboxes()
+            except Exception:
+                logger.exception("cannot remove expired sandboxes under %s", self._root)
 
     def _call(self, callback: Callable[..., None], *args: Any) -> None:
         if self._loop is None:
