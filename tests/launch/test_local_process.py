@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,9 +21,9 @@ from metronome.launch._launcher import HostResources
 from metronome.launch._sandbox import Sandbox, record_fields
 from metronome.model import TaskStatus
 from tests.launch.conftest import wait_until
+from tests.support.server import wait
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
 ENV = {"PATH": "/usr/bin:/bin"}
@@ -35,13 +34,6 @@ def make_sandbox(tmp_path: Path) -> Sandbox:
     sandbox = Sandbox(tmp_path, "p1")
     sandbox.create()
     return sandbox
-
-
-def wait_until_sync(condition: Callable[[], object], timeout_s: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def test_an_unreleased_wrapper_never_runs_its_command(tmp_path: Path) -> None:
@@ -115,7 +107,7 @@ def test_a_released_command_is_seen_started(tmp_path: Path, command: str | list[
     try:
         assert not command_started(process.pid)  # waiting for its "go"
         release(process, started)
-        wait_until_sync(lambda: command_started(process.pid))
+        wait(lambda: command_started(process.pid), 2)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
