@@ -43,7 +43,7 @@ async def bench(tasks: int, agents: int, allocation_s: float) -> None:
             elif update.status is TaskStatus.TASK_FINISHED:
                 finished[update.task_id] = now
             elif not update.status.is_active:
-                print(f"{update.task_id}: {update.status} {update.message}")  # noqa: T201
+                print(f"{update.task_id}: {update.status} {update.message}")
                 finished[update.task_id] = now
             if len(finished) == tasks:
                 done.set()
@@ -68,12 +68,18 @@ async def bench(tasks: int, agents: int, allocation_s: float) -> None:
         offer_to_launch = fake.master.launch_latencies_s
         await launcher.stop()
         await fake.stop()
-    print(f"tasks {tasks} on {agents} agents: {ok} finished TASK_FINISHED in {elapsed:.2f} s")  # noqa: T201
-    print(f"launch rate: {len(running) / (max(running.values()) - began):.0f} tasks/s reached RUNNING")  # noqa: T201
-    print(f"offer-to-launch: p50 {_pct(offer_to_launch, 0.5):.1f} ms, p99 {_pct(offer_to_launch, 0.99):.1f} ms "  # noqa: T201
-          f"({len(offer_to_launch)} tasks, mean {statistics.mean(offer_to_launch) * 1000:.1f} ms)")
-    print(f"launch()-to-RUNNING: p50 {_pct(to_running, 0.5):.0f} ms, p99 {_pct(to_running, 0.99):.0f} ms; "  # noqa: T201
-          f"launch()-to-FINISHED: p50 {_pct(to_finished, 0.5):.0f} ms, p99 {_pct(to_finished, 0.99):.0f} ms")
+    print(f"tasks {tasks} on {agents} agents: {ok} finished TASK_FINISHED in {elapsed:.2f} s")
+    print(
+        f"launch rate: {len(running) / (max(running.values()) - began):.0f} tasks/s reached RUNNING"
+    )
+    print(
+        f"offer-to-launch: p50 {_pct(offer_to_launch, 0.5):.1f} ms, p99 {_pct(offer_to_launch, 0.99):.1f} ms "
+        f"({len(offer_to_launch)} tasks, mean {statistics.mean(offer_to_launch) * 1000:.1f} ms)"
+    )
+    print(
+        f"launch()-to-RUNNING: p50 {_pct(to_running, 0.5):.0f} ms, p99 {_pct(to_running, 0.99):.0f} ms; "
+        f"launch()-to-FINISHED: p50 {_pct(to_finished, 0.5):.0f} ms, p99 {_pct(to_finished, 0.99):.0f} ms"
+    )
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import scale
@@ -94,6 +93,7 @@ def main() -> None:
         timer_p99_ms=series(lambda _, t: f"{t.timer_p99_ms:.0f}"),
         skipped=",".join(map(str, skipped)) or "none",
     )
+
 
 if __name__ == "__main__":
     main()

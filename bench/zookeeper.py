@@ -32,9 +32,9 @@ from harness import (
 from kazoo.client import KazooClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from metronome.api._schemas import parse_job  # noqa: E402
-from metronome.storage import encode_job  # noqa: E402
-from tests.support.zookeeper import ZkServer  # noqa: E402
+from metronome.api._schemas import parse_job
+from metronome.storage import encode_job
+from tests.support.zookeeper import ZkServer
 
 SESSION_TIMEOUT_S = 6
 

@@ -58,7 +58,10 @@ def test_public_settings_are_text() -> None:
 
 
 def test_zookeeper_url_and_session_timeout() -> None:
-    env = {"METRONOME_ZK_URL": "zk://a:2181,b:2181/metronome/", "METRONOME_ZK_SESSION_TIMEOUT": "6000"}
+    env = {
+        "METRONOME_ZK_URL": "zk://a:2181,b:2181/metronome/",
+        "METRONOME_ZK_SESSION_TIMEOUT": "6000",
+    }
     settings = config.load(_flags(), environ=env)
     assert settings.zk == config.ZkUrl("a:2181,b:2181", "/metronome")
     assert settings.zk_session_timeout == 6.0

@@ -57,23 +57,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _passwd(*, token: bool) -> int:
-    from metronome.api import hash_password, hash_token, new_token  # noqa: PLC0415
+    from metronome.api import hash_password, hash_token, new_token
 
     if token:
         secret = new_token()
-        print(f"token:      {secret}\ntoken_hash: {hash_token(secret)}")  # noqa: T201
+        print(f"token:      {secret}\ntoken_hash: {hash_token(secret)}")
         return 0
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
-            print("The passwords differ.", file=sys.stderr)  # noqa: T201
+            print("The passwords differ.", file=sys.stderr)
             return 1
     else:
         password = sys.stdin.readline().rstrip("\n")
     if not password:
-        print("An empty password is not allowed.", file=sys.stderr)  # noqa: T201
+        print("An empty password is not allowed.", file=sys.stderr)
         return 1
-    print(hash_password(password))  # noqa: T201
+    print(hash_password(password))
     return 0
 
 
@@ -83,22 +83,25 @@ def _zk_dump(args: argparse.Namespace) -> int:
     try:
         zk = config.load(flags).zk
     except ConfigError as exc:
-        print(exc, file=sys.stderr)  # noqa: T201
+        print(exc, file=sys.stderr)
         return 2
     if zk is None:
-        print("metronome zk dump: give --zk zk://host:port/path or set METRONOME_ZK_URL", file=sys.stderr)  # noqa: T201
+        print(
+            "metronome zk dump: give --zk zk://host:port/path or set METRONOME_ZK_URL",
+            file=sys.stderr,
+        )
         return 2
-    from metronome.storage import StorageError, ZkStore, dump  # noqa: PLC0415
+    from metronome.storage import StorageError, ZkStore, dump
 
     try:
         store = ZkStore(zk.hosts, zk.root)
     except StorageError as exc:
-        print(f"metronome zk dump: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"metronome zk dump: {exc}", file=sys.stderr)
         return 1
     try:
-        print(json.dumps(dump(store, args.path), indent=2))  # noqa: T201
+        print(json.dumps(dump(store, args.path), indent=2))
     except StorageError as exc:
-        print(f"metronome zk dump: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"metronome zk dump: {exc}", file=sys.stderr)
         return 1
     finally:
         store.close()
@@ -112,7 +115,7 @@ def _configure_logging(level: str) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging._srcfile = None  # noqa: SLF001 - the HOWTO's documented switch
+    logging._srcfile = None
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -120,15 +123,15 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = config.load(args)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)  # noqa: T201
+        print(exc, file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
-    from metronome.server import serve  # noqa: PLC0415 - keep `--help` fast
+    from metronome.server import serve
 
     try:
         asyncio.run(serve(settings))
     except ConfigError as exc:
-        print(exc, file=sys.stderr)  # noqa: T201
+        print(exc, file=sys.stderr)
         return 2
     except (MetronomeError, OSError) as exc:
         logging.getLogger("metronome").error("Cannot start: %s", exc)

@@ -41,7 +41,7 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     auth_config: Path | None = None
-    http_address: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable
+    http_address: str = "0.0.0.0"
     data_dir: Path = Path("data")
     hostname: str = field(default_factory=socket.gethostname)
     attributes: dict[str, str] = field(default_factory=dict)
@@ -402,7 +402,9 @@ def _inconsistencies(values: dict[str, Any]) -> list[str]:
     """Problems between settings that are each valid alone."""
     errors = []
     https = values.get("https_port") is not None
-    if https != (values.get("tls_cert") is not None) or https != (values.get("tls_key") is not None):
+    if https != (values.get("tls_cert") is not None) or https != (
+        values.get("tls_key") is not None
+    ):
         errors.append("--https-port, --tls-cert and --tls-key go together: give all three or none")
     if "http_port" in values and values["http_port"] is None and not https:
         errors.append("--http-port disabled needs --https-port, or nothing would serve the API")

@@ -47,8 +47,8 @@ from metronome.launch import (
     MesosLauncher,
     MesosSettings,
     ZkAddress,
-    parse_master,
     ZkMasterDetector,
+    parse_master,
 )
 from metronome.metrics import MetricsRegistry
 from metronome.storage import (
@@ -65,8 +65,8 @@ if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable
 
-    from metronome.api import AuthConfig
     from metronome.actors import JobSupervisorProxy
+    from metronome.api import AuthConfig
     from metronome.config import Settings, ZkUrl
     from metronome.model import JobId, RunId
     from metronome.storage import Store
@@ -89,7 +89,11 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(signum, stopping.set)
     loop.add_signal_handler(signal.SIGUSR1, pykka.debug.log_thread_tracebacks)
     auth = load_auth_config(settings.auth_config) if settings.auth_config else None
-    tls = tls_context(settings.tls_cert, settings.tls_key) if settings.tls_cert and settings.tls_key else None
+    tls = (
+        tls_context(settings.tls_cert, settings.tls_key)
+        if settings.tls_cert and settings.tls_key
+        else None
+    )
     async with AsyncExitStack() as stack:
         metrics = MetricsRegistry()
         slot = ServiceSlot()
@@ -131,7 +135,9 @@ def join_cluster(
         loop = asyncio.get_running_loop()
         while True:
             try:
-                store = await loop.run_in_executor(None, lambda: open_zk_store(settings, zk, leadership))
+                store = await loop.run_in_executor(
+                    None, lambda: open_zk_store(settings, zk, leadership)
+                )
                 break
             except StoreUnavailable as exc:
                 logger.warning("%s; retrying", exc)

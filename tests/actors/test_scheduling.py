@@ -52,7 +52,9 @@ async def test_every_enabled_schedule_fires_and_disabled_ones_do_not(tmp_path: P
         )
         await create_job(services, _job("a", "sleep 30", *schedules))
         clock.set(datetime(2026, 1, 5, 10, 2, tzinfo=UTC))  # 10:01 is late but still due
-        runs = await until(lambda: len(entry(services, "a").runs) == 3 and entry(services, "a").runs)
+        runs = await until(
+            lambda: len(entry(services, "a").runs) == 3 and entry(services, "a").runs
+        )
         fired = sorted((run.schedule_id, run.scheduled_at.minute) for run in runs)
         assert fired == [("one", 1), ("one", 2), ("two", 2)]
 
@@ -91,7 +93,9 @@ async def test_forbid_skips_and_records_the_instant(tmp_path: Path) -> None:
 async def test_replace_stops_the_active_run_and_starts_a_new_one(tmp_path: Path) -> None:
     clock = FakeClock(START)
     async with running(tmp_path, clock) as services:
-        await create_job(services, _job("a", "sleep 30", _every_minute(concurrencyPolicy="REPLACE")))
+        await create_job(
+            services, _job("a", "sleep 30", _every_minute(concurrencyPolicy="REPLACE"))
+        )
         clock.set(datetime(2026, 1, 5, 10, 1, tzinfo=UTC))
         [first] = await until(lambda: entry(services, "a").runs)
         clock.set(datetime(2026, 1, 5, 10, 2, tzinfo=UTC))

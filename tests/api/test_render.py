@@ -69,8 +69,12 @@ RICH = JobSpec(
     ),
     schedules=(
         ScheduleSpec(ScheduleId("nightly"), "20 0 * * *", "Europe/Rome", 60),
-        ScheduleSpec(ScheduleId("off"), "* * * * *", concurrency_policy=ConcurrencyPolicy.FORBID,
-                     enabled=False),
+        ScheduleSpec(
+            ScheduleId("off"),
+            "* * * * *",
+            concurrency_policy=ConcurrencyPolicy.FORBID,
+            enabled=False,
+        ),
     ),
 )
 
@@ -85,83 +89,87 @@ def test_format_timestamp_is_utc_with_milliseconds() -> None:
 def test_minimal_job_renders_like_metronome() -> None:
     rendered = render_job(MINIMAL, with_schedules=False, now=NOW)
 
-    assert json.dumps(rendered) == json.dumps({
-        "id": "my-job",
-        "labels": {},
-        "run": {
-            "cpus": 0.01,
-            "mem": 32,
-            "disk": 0,
-            "cmd": "sleep 60",
-            "env": {},
-            "placement": {"constraints": []},
-            "artifacts": [],
-            "maxLaunchDelay": 3600,
-            "volumes": [],
-            "restart": {"policy": "NEVER"},
-        },
-    })
+    assert json.dumps(rendered) == json.dumps(
+        {
+            "id": "my-job",
+            "labels": {},
+            "run": {
+                "cpus": 0.01,
+                "mem": 32,
+                "disk": 0,
+                "cmd": "sleep 60",
+                "env": {},
+                "placement": {"constraints": []},
+                "artifacts": [],
+                "maxLaunchDelay": 3600,
+                "volumes": [],
+                "restart": {"policy": "NEVER"},
+            },
+        }
+    )
 
 
 def test_rich_job_renders_every_field_in_order() -> None:
     rendered = render_job(RICH, with_schedules=True, now=NOW)
 
-    assert json.dumps(rendered) == json.dumps({
-        "id": "prod.example.app",
-        "description": "Example Application",
-        "labels": {"location": "olympus", "owner": "zeus"},
-        "run": {
-            "cpus": 1.5,
-            "mem": 32,
-            "disk": 128,
-            "cmd": "nuke --dry --master local",
-            "user": "root",
-            "env": {"MON": "test", "CONNECT": "direct"},
-            "placement": {
-                "constraints": [
-                    {"attribute": "rack", "operator": "IS", "value": "rack-2"},
-                    {"attribute": "host", "operator": "UNLIKE"},
-                ]
+    assert json.dumps(rendered) == json.dumps(
+        {
+            "id": "prod.example.app",
+            "description": "Example Application",
+            "labels": {"location": "olympus", "owner": "zeus"},
+            "run": {
+                "cpus": 1.5,
+                "mem": 32,
+                "disk": 128,
+                "cmd": "nuke --dry --master local",
+                "user": "root",
+                "env": {"MON": "test", "CONNECT": "direct"},
+                "placement": {
+                    "constraints": [
+                        {"attribute": "rack", "operator": "IS", "value": "rack-2"},
+                        {"attribute": "host", "operator": "UNLIKE"},
+                    ]
+                },
+                "artifacts": [
+                    {
+                        "uri": "http://foo.example.com/application.zip",
+                        "extract": True,
+                        "executable": True,
+                        "cache": False,
+                    }
+                ],
+                "maxLaunchDelay": 60,
+                "docker": {
+                    "image": "foo/bla:test",
+                    "forcePullImage": True,
+                    "privileged": True,
+                    "parameters": [{"key": "label", "value": "a=b"}],
+                },
+                "volumes": [{"containerPath": "/mnt/test", "hostPath": "/etc/guest", "mode": "RW"}],
+                "restart": {"policy": "ON_FAILURE", "activeDeadlineSeconds": 120},
+                "taskKillGracePeriodSeconds": 2.5,
             },
-            "artifacts": [
+            "schedules": [
                 {
-                    "uri": "http://foo.example.com/application.zip",
-                    "extract": True,
-                    "executable": True,
-                    "cache": False,
-                }
+                    "id": "nightly",
+                    "cron": "20 0 * * *",
+                    "timezone": "Europe/Rome",
+                    "startingDeadlineSeconds": 60,
+                    "concurrencyPolicy": "ALLOW",
+                    "enabled": True,
+                    "nextRunAt": "2017-10-02T22:20:00.000+0000",  # 00:20 CEST
+                },
+                {
+                    "id": "off",
+                    "cron": "* * * * *",
+                    "timezone": "UTC",
+                    "startingDeadlineSeconds": 900,
+                    "concurrencyPolicy": "FORBID",
+                    "enabled": False,
+                },
             ],
-            "maxLaunchDelay": 60,
-            "docker": {
-                "image": "foo/bla:test",
-                "forcePullImage": True,
-                "privileged": True,
-                "parameters": [{"key": "label", "value": "a=b"}],
-            },
-            "volumes": [{"containerPath": "/mnt/test", "hostPath": "/etc/guest", "mode": "RW"}],
-            "restart": {"policy": "ON_FAILURE", "activeDeadlineSeconds": 120},
-            "taskKillGracePeriodSeconds": 2.5,
-        },
-        "schedules": [
-            {
-                "id": "nightly",
-                "cron": "20 0 * * *",
-                "timezone": "Europe/Rome",
-                "startingDeadlineSeconds": 60,
-                "concurrencyPolicy": "ALLOW",
-                "enabled": True,
-                "nextRunAt": "2017-10-02T22:20:00.000+0000",  # 00:20 CEST
-            },
-            {
-                "id": "off",
-                "cron": "* * * * *",
-                "timezone": "UTC",
-                "startingDeadlineSeconds": 900,
-                "concurrencyPolicy": "FORBID",
-                "enabled": False,
-            },
-        ],
-    })
+        }
+    )
 
 
 def test_args_render_as_a_list_and_docker_defaults_are_left_out() -> None:
@@ -195,16 +203,22 @@ def test_render_run_while_active() -> None:
         tasks=(Task("task-1", TaskStatus.TASK_RUNNING, T2),),
     )
 
-    assert json.dumps(render_run(run)) == json.dumps({
-        "id": "20160715130259A34HX",
-        "jobId": "prod.example.app",
-        "status": "ACTIVE",
-        "createdAt": "2016-07-15T13:02:59.735+0000",
-        "completedAt": None,
-        "tasks": [
-            {"id": "task-1", "status": "TASK_RUNNING", "startedAt": "2016-07-15T13:05:00.000+0000"}
-        ],
-    })
+    assert json.dumps(render_run(run)) == json.dumps(
+        {
+            "id": "20160715130259A34HX",
+            "jobId": "prod.example.app",
+            "status": "ACTIVE",
+            "createdAt": "2016-07-15T13:02:59.735+0000",
+            "completedAt": None,
+            "tasks": [
+                {
+                    "id": "task-1",
+                    "status": "TASK_RUNNING",
+                    "startedAt": "2016-07-15T13:05:00.000+0000",
+                }
+            ],
+        }
+    )
 
 
 def test_render_run_when_finished() -> None:
@@ -236,41 +250,45 @@ def test_render_history() -> None:
         missed_count=5,
     )
 
-    assert json.dumps(render_history(history)) == json.dumps({
-        "successCount": 3,
-        "failureCount": 1,
-        "lastSuccessAt": "2016-07-15T13:05:00.000+0000",
-        "lastFailureAt": None,
-        "skippedCount": 2,
-        "missedCount": 5,
-        "successfulFinishedRuns": [
-            {
-                "id": "r2",
-                "createdAt": "2016-07-15T13:02:59.735+0000",
-                "finishedAt": "2016-07-15T13:05:00.000+0000",
-                "tasks": ["t2"],
-            }
-        ],
-        "failedFinishedRuns": [
-            {
-                "id": "r1",
-                "createdAt": "2016-07-15T13:02:59.735+0000",
-                "finishedAt": "2016-07-15T13:02:59.735+0000",
-                "tasks": [],
-            }
-        ],
-    })
+    assert json.dumps(render_history(history)) == json.dumps(
+        {
+            "successCount": 3,
+            "failureCount": 1,
+            "lastSuccessAt": "2016-07-15T13:05:00.000+0000",
+            "lastFailureAt": None,
+            "skippedCount": 2,
+            "missedCount": 5,
+            "successfulFinishedRuns": [
+                {
+                    "id": "r2",
+                    "createdAt": "2016-07-15T13:02:59.735+0000",
+                    "finishedAt": "2016-07-15T13:05:00.000+0000",
+                    "tasks": ["t2"],
+                }
+            ],
+            "failedFinishedRuns": [
+                {
+                    "id": "r1",
+                    "createdAt": "2016-07-15T13:02:59.735+0000",
+                    "finishedAt": "2016-07-15T13:02:59.735+0000",
+                    "tasks": [],
+                }
+            ],
+        }
+    )
 
 
 def test_render_history_summary_of_empty_history() -> None:
-    assert json.dumps(render_history_summary(JobHistory(job_id=JobId("a")))) == json.dumps({
-        "successCount": 0,
-        "failureCount": 0,
-        "lastSuccessAt": None,
-        "lastFailureAt": None,
-        "skippedCount": 0,
-        "missedCount": 0,
-    })
+    assert json.dumps(render_history_summary(JobHistory(job_id=JobId("a")))) == json.dumps(
+        {
+            "successCount": 0,
+            "failureCount": 0,
+            "lastSuccessAt": None,
+            "lastFailureAt": None,
+            "skippedCount": 0,
+            "missedCount": 0,
+        }
+    )
 
 
 def test_rendered_values_are_plain_json_types() -> None:

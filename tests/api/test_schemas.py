@@ -149,14 +149,20 @@ def test_validation_failed_carries_metronome_message() -> None:
         ({**job(), "activeRuns": []}, "/activeRuns"),
         (job(gpus=1), "/run/gpus"),
         (job(placement={"constraints": [], "x": 1}), "/run/placement/x"),
-        (job(placement={"constraints": [{"attribute": "a", "operator": "IS", "x": 1}]}),
-         "/run/placement/constraints(0)/x"),
+        (
+            job(placement={"constraints": [{"attribute": "a", "operator": "IS", "x": 1}]}),
+            "/run/placement/constraints(0)/x",
+        ),
         (job(artifacts=[{"uri": "u", "x": 1}]), "/run/artifacts(0)/x"),
         (job(docker={"image": "i", "x": 1}), "/run/docker/x"),
-        (job(docker={"image": "i", "parameters": [{"key": "k", "value": "v", "x": 1}]}),
-         "/run/docker/parameters(0)/x"),
-        (job(volumes=[{"containerPath": "/a", "hostPath": "/b", "mode": "RO", "x": 1}]),
-         "/run/volumes(0)/x"),
+        (
+            job(docker={"image": "i", "parameters": [{"key": "k", "value": "v", "x": 1}]}),
+            "/run/docker/parameters(0)/x",
+        ),
+        (
+            job(volumes=[{"containerPath": "/a", "hostPath": "/b", "mode": "RO", "x": 1}]),
+            "/run/volumes(0)/x",
+        ),
         (job(restart={"policy": "NEVER", "x": 1}), "/run/restart/x"),
         (job([{"id": "s", "cron": "* * * * *", "x": 1}]), "/schedules(0)/x"),
     ],
@@ -313,8 +319,12 @@ def test_user_and_env() -> None:
 
 @pytest.mark.parametrize(
     ("operator", "stored"),
-    [("EQ", ConstraintOperator.IS), ("IS", ConstraintOperator.IS),
-     ("LIKE", ConstraintOperator.LIKE), ("UNLIKE", ConstraintOperator.UNLIKE)],
+    [
+        ("EQ", ConstraintOperator.IS),
+        ("IS", ConstraintOperator.IS),
+        ("LIKE", ConstraintOperator.LIKE),
+        ("UNLIKE", ConstraintOperator.UNLIKE),
+    ],
 )
 def test_constraint_operators(operator: str, stored: ConstraintOperator) -> None:
     placement = {"constraints": [{"attribute": "rack", "operator": operator, "value": "r.*"}]}
@@ -336,9 +346,7 @@ def test_constraint_fields() -> None:
         "/run/placement/constraints(0)/attribute": [MISSING],
         "/run/placement/constraints(0)/operator": [MISSING],
         "/run/placement/constraints(1)/attribute": ["Wrong type. Expected string, was number."],
-        "/run/placement/constraints(1)/operator": [
-            "'UNIQUE' is not one of EQ, IS, LIKE, UNLIKE."
-        ],
+        "/run/placement/constraints(1)/operator": ["'UNIQUE' is not one of EQ, IS, LIKE, UNLIKE."],
         "/run/placement/constraints(1)/value": ["Wrong type. Expected string, was number."],
     }
 
@@ -418,18 +426,33 @@ def test_docker_fields() -> None:
 @pytest.mark.parametrize(
     ("volume", "path", "expected"),
     [
-        ({"containerPath": "//x", "hostPath": "/h", "mode": "RO"}, "containerPath",
-         "'//x' does not match pattern '^/[^/].*$'."),
-        ({"containerPath": "rel", "hostPath": "/h", "mode": "RO"}, "containerPath",
-         "'rel' does not match pattern '^/[^/].*$'."),
-        ({"containerPath": "/", "hostPath": "/h", "mode": "RO"}, "containerPath",
-         "'/' does not match pattern '^/[^/].*$'."),
+        (
+            {"containerPath": "//x", "hostPath": "/h", "mode": "RO"},
+            "containerPath",
+            "'//x' does not match pattern '^/[^/].*$'.",
+        ),
+        (
+            {"containerPath": "rel", "hostPath": "/h", "mode": "RO"},
+            "containerPath",
+            "'rel' does not match pattern '^/[^/].*$'.",
+        ),
+        (
+            {"containerPath": "/", "hostPath": "/h", "mode": "RO"},
+            "containerPath",
+            "'/' does not match pattern '^/[^/].*$'.",
+        ),
         ({"hostPath": "/h", "mode": "RO"}, "containerPath", MISSING),
-        ({"containerPath": "/c", "hostPath": "", "mode": "RO"}, "hostPath",
-         "'' is shorter than minimum length of 1."),
+        (
+            {"containerPath": "/c", "hostPath": "", "mode": "RO"},
+            "hostPath",
+            "'' is shorter than minimum length of 1.",
+        ),
         ({"containerPath": "/c", "mode": "RO"}, "hostPath", MISSING),
-        ({"containerPath": "/c", "hostPath": "/h", "mode": "rw"}, "mode",
-         "'rw' is not one of RO, RW."),
+        (
+            {"containerPath": "/c", "hostPath": "/h", "mode": "rw"},
+            "mode",
+            "'rw' is not one of RO, RW.",
+        ),
         ({"containerPath": "/c", "hostPath": "/h"}, "mode", MISSING),
     ],
 )
@@ -491,7 +514,7 @@ def test_inline_schedule_errors_are_indexed() -> None:
     body = job([{"id": "ok", "cron": "* * * * *"}, {"id": "Bad", "cron": "nope"}])
     found = errors(body)
     assert set(found) == {"/schedules(1)/id", "/schedules(1)/cron"}
-    assert found["/schedules(1)/cron"][0].startswith("Invalid cron expression \"nope\": ")
+    assert found["/schedules(1)/cron"][0].startswith('Invalid cron expression "nope": ')
 
 
 def test_duplicate_schedule_ids() -> None:

@@ -24,7 +24,7 @@ def test_the_example_file_loads(tmp_path: Path) -> None:
     assert not prod.may(Action.VIEW, "prod")
     assert not prod.may(Action.VIEW, "production.a")
     assert config.users["nobody"].identity.grants == ()
-    (_, ci), = config.tokens
+    ((_, ci),) = config.tokens
     assert str(ci) == "token:ci"
     assert config.metrics_require_auth is False
 
@@ -67,7 +67,7 @@ USER = f'[[users]]\nname = "a"\npassword_hash = "{HASH}"\n'
         ('[[tokens]]\nname = "t"\ntoken_hash = "md5$00"\n', 3, "expected sha256$"),
         (USER + 'role = "admin"\n', 4, "unknown key 'role'"),
         ("colour = 1\n" + USER, 1, "unknown key 'colour'"),
-        ("[metrics]\nrequire_auth = \"yes\"\n" + USER, 2, "require_auth must be true or false"),
+        ('[metrics]\nrequire_auth = "yes"\n' + USER, 2, "require_auth must be true or false"),
         ("# nothing here\n", 1, "nobody could use the API"),
     ],
 )

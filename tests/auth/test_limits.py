@@ -36,7 +36,7 @@ async def test_a_body_that_trickles_gets_a_json_408() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(
             b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n{\"a\": "
+            b'Content-Length: 100\r\n\r\n{"a": '
         )
         await writer.drain()
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)

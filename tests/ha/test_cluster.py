@@ -74,7 +74,9 @@ def test_killed_leader_is_replaced_and_no_run_is_lost_or_doubled(
     assert time.monotonic() - killed_at <= SESSION_TIMEOUT_S + 5  # leading and serving
     active = {run["id"] for run in runs.json()}
     assert active <= run_ids
-    history = wait(lambda: (h := _finished(new_leader, "long")) and h["successCount"] == 2 and h, 20)
+    history = wait(
+        lambda: (h := _finished(new_leader, "long")) and h["successCount"] == 2 and h, 20
+    )
     finished = {run["id"] for run in history["successfulFinishedRuns"]}
     assert finished == run_ids  # both runs accounted for, both succeeded
     assert len(launches.read_text().split()) == 2  # adopted, never launched again

@@ -111,7 +111,19 @@ def test_fuzzed_types_at_every_field_never_500(client: Client) -> None:
         },
     }
     del base["run"]["args"]
-    wrong_values: list[Any] = [None, True, -1, 1.5, "s", [], {}, [None], {"x": []}, "\u0000", 10**30]
+    wrong_values: list[Any] = [
+        None,
+        True,
+        -1,
+        1.5,
+        "s",
+        [],
+        {},
+        [None],
+        {"x": []},
+        "\u0000",
+        10**30,
+    ]
     paths = list(_paths(base))
     for path in paths:
         for value in rng.sample(wrong_values, 4):

@@ -185,7 +185,9 @@ def test_embed_options(client: Client, job_id: str) -> None:
     }
     assert "schedules" not in job
     listed = {job["id"]: job for job in client.get("/v1/jobs?embed=activeRuns").json()}
-    assert "activeRuns" not in listed[job_id]  # a listing shows activeRuns only where there are some
+    assert (
+        "activeRuns" not in listed[job_id]
+    )  # a listing shows activeRuns only where there are some
 
 
 def test_unknown_embed_is_400_listing_the_valid_ones(client: Client, job_id: str) -> None:

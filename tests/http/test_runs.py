@@ -90,7 +90,9 @@ def test_non_zero_exit_is_failure(client: Client, job_id: str) -> None:
 
 
 def test_args_env_and_sandbox_output(client: Client, server: ServerProcess, job_id: str) -> None:
-    body = job_body(job_id, cmd=None, args=["/bin/sh", "-c", "echo $GREETING $0"], env={"GREETING": "hi"})
+    body = job_body(
+        job_id, cmd=None, args=["/bin/sh", "-c", "echo $GREETING $0"], env={"GREETING": "hi"}
+    )
     del body["run"]["cmd"]
     assert client.post("/v1/jobs", body).status == 201
     client.post(f"/v1/jobs/{job_id}/runs")
@@ -176,7 +178,10 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
     server = own_server.start()
     client = server.client
     counter = server.data_dir.parent / "launches"
-    assert client.post("/v1/jobs", job_body("sleeper", cmd=f"echo x >> {counter}; sleep 4")).status == 201
+    assert (
+        client.post("/v1/jobs", job_body("sleeper", cmd=f"echo x >> {counter}; sleep 4")).status
+        == 201
+    )
     assert client.post("/v1/jobs", job_body("quick", cmd="sleep 1; exit 7")).status == 201
     sleeper = client.post("/v1/jobs/sleeper/runs").json()["id"]
     client.post("/v1/jobs/quick/runs")
@@ -226,7 +231,9 @@ def test_a_long_runs_active_status_is_written_after_the_delay(own_server: Server
     finally:
         store.close()
     assert (run.id, run.status, run.tasks[0].status) == (
-        run_id, RunStatus.ACTIVE, TaskStatus.TASK_RUNNING
+        run_id,
+        RunStatus.ACTIVE,
+        TaskStatus.TASK_RUNNING,
     )
     server.start()
     assert client.post(f"/v1/jobs/long/runs/{run_id}/actions/stop").status == 200

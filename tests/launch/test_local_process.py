@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from metronome.launch._launcher import HostResources
 from metronome.launch._process import (
     ExitWatch,
     command_started,
@@ -17,7 +18,6 @@ from metronome.launch._process import (
     spawn,
     start_time,
 )
-from metronome.launch._launcher import HostResources
 from metronome.launch._sandbox import Sandbox, record_fields
 from metronome.model import TaskStatus
 from tests.launch.conftest import wait_until
@@ -95,8 +95,11 @@ def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> No
     "command",
     [
         "sleep 30 & wait",  # a subshell that never execs: its TERM trap is reset
-        ["python3", "-c", "import signal, time; signal.signal(signal.SIGTERM, print); "
-         "time.sleep(30)"],  # an exec'd program that catches SIGTERM itself
+        [
+            "python3",
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, print); time.sleep(30)",
+        ],  # an exec'd program that catches SIGTERM itself
     ],
     ids=["shell", "program-catching-sigterm"],
 )
@@ -119,6 +122,7 @@ async def test_the_exit_watch_fires_once_the_process_ends(
     monkeypatch: pytest.MonkeyPatch, pidfd: bool, own: bool
 ) -> None:
     if not pidfd:
+
         def no_pidfd(pid: int) -> int:
             raise OSError("pidfd_open unavailable")
 

@@ -43,8 +43,13 @@ async def run_and_crash(root: Path, *cmds: str) -> None:
     """Launch `cmds` as tasks t0, t1... in a server process, then kill -9 that server."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASHING_SERVER, str(root), *cmds,
-        stdout=asyncio.subprocess.PIPE, env=env,
+        sys.executable,
+        "-c",
+        CRASHING_SERVER,
+        str(root),
+        *cmds,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
     )
     assert server.stdout is not None
     assert await asyncio.wait_for(server.stdout.readline(), 10) == b"ready\n"
@@ -105,8 +110,15 @@ async def test_a_reused_pid_is_not_taken_for_the_task(make_launcher, sandbox_roo
     sandbox = sandbox_root / "old"
     sandbox.mkdir(parents=True)
     # This test process is alive, but it did not start at tick 1: not the task.
-    record = {"pid": os.getpid(), "start_time": 1, "started_at": 0.0, "cpus": 1.0,
-              "mem": 1.0, "disk": 0.0, "kill_grace_s": 5.0}
+    record = {
+        "pid": os.getpid(),
+        "start_time": 1,
+        "started_at": 0.0,
+        "cpus": 1.0,
+        "mem": 1.0,
+        "disk": 0.0,
+        "kill_grace_s": 5.0,
+    }
     (sandbox / "process.json").write_text(json.dumps(record))
     launcher, updates = await make_launcher()
     launcher.reconcile(["old"])

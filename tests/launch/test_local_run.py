@@ -196,4 +196,3 @@ async def test_unusable_before_start_and_invalid_ids_are_refused(sandbox_root: P
     with pytest.raises(LaunchError):
         launcher.launch("../escape", spec(cmd="true"))
     await launcher.stop()
-

@@ -26,9 +26,15 @@ async def make_fake(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Fak
     """Starts fake clusters (agents `agent-<i>` with `rack: rack-<i>` by default); stops them after."""
     started: list[FakeMesos] = []
 
-    async def make(agents: list[AgentSpec] | None = None, masters: int = 1, **settings: Any) -> FakeMesos:
-        agents = agents or [AgentSpec(f"agent-{i}", attributes={"rack": f"rack-{i}"}) for i in range(3)]
-        fake = FakeMesos(Settings(tmp_path / "agents", **{**FAST, **settings}), agents, masters=masters)
+    async def make(
+        agents: list[AgentSpec] | None = None, masters: int = 1, **settings: Any
+    ) -> FakeMesos:
+        agents = agents or [
+            AgentSpec(f"agent-{i}", attributes={"rack": f"rack-{i}"}) for i in range(3)
+        ]
+        fake = FakeMesos(
+            Settings(tmp_path / "agents", **{**FAST, **settings}), agents, masters=masters
+        )
         started.append(await fake.start())
         return fake
 
@@ -46,7 +52,9 @@ async def make_launcher() -> AsyncIterator[Callable[..., Awaitable[tuple[MesosLa
         fake: FakeMesos, ids: MemoryFrameworkIdStore | None = None, **settings: Any
     ) -> tuple[MesosLauncher, Updates]:
         master = settings.pop("master", ",".join(fake.addresses))
-        launcher = MesosLauncher(MesosSettings(master=master, **{**QUICK, **settings}), ids or MemoryFrameworkIdStore())
+        launcher = MesosLauncher(
+            MesosSettings(master=master, **{**QUICK, **settings}), ids or MemoryFrameworkIdStore()
+        )
         updates = Updates()
         await launcher.start(updates)
         started.append(launcher)
@@ -58,7 +66,9 @@ async def make_launcher() -> AsyncIterator[Callable[..., Awaitable[tuple[MesosLa
 
 
 def pids_of(fake: FakeMesos, task_id: str) -> list[int]:
-    return [t.process.pid for t in fake.master.all_tasks() if t.id == task_id and t.process is not None]
+    return [
+        t.process.pid for t in fake.master.all_tasks() if t.id == task_id and t.process is not None
+    ]
 
 
 def alive(pid: int) -> bool:
@@ -67,4 +77,3 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-

@@ -11,7 +11,9 @@ from tests.mesos.conftest import pids_of
 S = TaskStatus
 
 
-async def test_a_restarted_scheduler_fails_over_and_adopts_its_running_task(make_fake, make_launcher) -> None:
+async def test_a_restarted_scheduler_fails_over_and_adopts_its_running_task(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     ids = MemoryFrameworkIdStore()
     first, _ = await make_launcher(fake, ids)
@@ -32,7 +34,9 @@ async def test_a_restarted_scheduler_fails_over_and_adopts_its_running_task(make
     assert (await updates.final("long")).status is S.TASK_KILLED
 
 
-async def test_updates_sent_while_the_scheduler_was_down_arrive_after_it_returns(make_fake, make_launcher) -> None:
+async def test_updates_sent_while_the_scheduler_was_down_arrive_after_it_returns(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     ids = MemoryFrameworkIdStore()
     first, _ = await make_launcher(fake, ids)
@@ -49,7 +53,9 @@ async def test_updates_sent_while_the_scheduler_was_down_arrive_after_it_returns
     assert updates.statuses("never-launched") == [S.TASK_LOST]
 
 
-async def test_a_new_task_under_a_reused_framework_id_launches_once_checked(make_fake, make_launcher) -> None:
+async def test_a_new_task_under_a_reused_framework_id_launches_once_checked(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     ids = MemoryFrameworkIdStore()
     first, _ = await make_launcher(fake, ids)
@@ -86,7 +92,9 @@ async def test_master_failover_redirects_and_the_task_carries_on(make_fake, make
     assert (await updates.final("after")).status is S.TASK_FINISHED
 
 
-async def test_unacknowledged_updates_are_resent_and_delivered_once(make_fake, make_launcher) -> None:
+async def test_unacknowledged_updates_are_resent_and_delivered_once(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     fake.master.drop_acks = 3  # the master "loses" the first three acknowledgements
     launcher, updates = await make_launcher(fake)
@@ -94,10 +102,17 @@ async def test_unacknowledged_updates_are_resent_and_delivered_once(make_fake, m
     await updates.final("dup", timeout=5)
     await wait_until(lambda: not fake.master.all_tasks(), timeout=5)  # all acknowledged at last
     assert fake.master.drop_acks == 0
-    assert updates.statuses("dup") == [S.TASK_STAGING, S.TASK_STARTING, S.TASK_RUNNING, S.TASK_FINISHED]
+    assert updates.statuses("dup") == [
+        S.TASK_STAGING,
+        S.TASK_STARTING,
+        S.TASK_RUNNING,
+        S.TASK_FINISHED,
+    ]
 
 
-async def test_the_watchdog_resubscribes_when_the_master_goes_silent(make_fake, make_launcher) -> None:
+async def test_the_watchdog_resubscribes_when_the_master_goes_silent(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     launcher, _ = await make_launcher(fake, heartbeat_misses=2)
     await wait_until(lambda: launcher.connected)

@@ -7,12 +7,27 @@ import json
 import aiohttp
 import pytest
 
-from metronome.launch import HostResources, LaunchError, ZkAddress, master_address, parse_master, zk_leader
+from metronome.launch import (
+    HostResources,
+    LaunchError,
+    ZkAddress,
+    master_address,
+    parse_master,
+    zk_leader,
+)
 from metronome.launch._mesos_config import ContainerKind
 from metronome.launch._mesos_offers import OfferSpace, constraints_match, format_scalar
 from metronome.launch._mesos_recordio import RecordIODecoder, RecordIOError, encode
 from metronome.launch._mesos_tasks import task_info, to_update
-from metronome.model import Artifact, Constraint, ConstraintOperator, Docker, TaskStatus, Volume, VolumeMode
+from metronome.model import (
+    Artifact,
+    Constraint,
+    ConstraintOperator,
+    Docker,
+    TaskStatus,
+    Volume,
+    VolumeMode,
+)
 from tests.launch.conftest import spec
 
 OP = ConstraintOperator
@@ -56,7 +71,13 @@ def test_constraints_follow_marathon(constraint: Constraint, matches: bool) -> N
 
 
 def test_scalars_format_like_java_decimal_format() -> None:
-    assert [format_scalar(v) for v in (2.0, 0.8, 1.0005, 1.1005, 100.0)] == ["2", "0.8", "1", "1.101", "100"]
+    assert [format_scalar(v) for v in (2.0, 0.8, 1.0005, 1.1005, 100.0)] == [
+        "2",
+        "0.8",
+        "1",
+        "1.101",
+        "100",
+    ]
 
 
 def test_offer_space_takes_resources_keeping_their_allocation() -> None:
@@ -77,7 +98,9 @@ def test_offer_space_takes_resources_keeping_their_allocation() -> None:
 
 def test_master_urls_and_zookeeper_nodes() -> None:
     assert parse_master("http://m1:5050,m2") == ("m1:5050", "m2:5050")
-    assert parse_master("zk://u:p@z1:2181,z2:2181/mesos") == ZkAddress("z1:2181,z2:2181", "/mesos", "u:p")
+    assert parse_master("zk://u:p@z1:2181,z2:2181/mesos") == ZkAddress(
+        "z1:2181,z2:2181", "/mesos", "u:p"
+    )
     with pytest.raises(LaunchError):
         parse_master("zk://z1:2181/")
     info = {"hostname": "m2.example", "port": 5050, "address": {"ip": "10.0.0.12", "port": 5051}}
@@ -95,19 +118,40 @@ def test_task_info_from_a_run_spec() -> None:
         volumes=(Volume("/data", "/srv", VolumeMode.RO),),
     )  # fmt: skip
     task_id = "prod_app_20240601120000aB3xY.0b6c"
-    info = task_info(task_id, run, agent_id="s1", hostname="h1", resources=[], container_kind=ContainerKind.DOCKER)
+    info = task_info(
+        task_id,
+        run,
+        agent_id="s1",
+        hostname="h1",
+        resources=[],
+        container_kind=ContainerKind.DOCKER,
+    )
     assert info["name"] == "20240601120000aB3xY.app.prod"
     command = info["command"]
-    assert (command["shell"], command["arguments"], "value" in command) == (False, ["run", "--fast"], False)
+    assert (command["shell"], command["arguments"], "value" in command) == (
+        False,
+        ["run", "--fast"],
+        False,
+    )
     assert {"name": "A", "value": "1"} in command["environment"]["variables"]
-    assert command["uris"] == [{"value": "http://x/a.tgz", "extract": True, "executable": False, "cache": False}]
+    assert command["uris"] == [
+        {"value": "http://x/a.tgz", "extract": True, "executable": False, "cache": False}
+    ]
     assert command["user"] == "jobs"
     assert info["container"]["docker"]["image"] == "img:1"
-    assert info["container"]["volumes"] == [{"container_path": "/data", "host_path": "/srv", "mode": "RO"}]
+    assert info["container"]["volumes"] == [
+        {"container_path": "/data", "host_path": "/srv", "mode": "RO"}
+    ]
     assert info["kill_policy"] == {"grace_period": {"nanoseconds": 2_000_000_000}}
     assert {"key": "metronome.job_id", "value": "prod.app"} in info["labels"]["labels"]
-    ucr = task_info(task_id, run, agent_id="s1", hostname="h", resources=[], container_kind=ContainerKind.MESOS)
-    assert ucr["container"]["mesos"]["image"] == {"type": "DOCKER", "docker": {"name": "img:1"}, "cached": False}
+    ucr = task_info(
+        task_id, run, agent_id="s1", hostname="h", resources=[], container_kind=ContainerKind.MESOS
+    )
+    assert ucr["container"]["mesos"]["image"] == {
+        "type": "DOCKER",
+        "docker": {"name": "img:1"},
+        "cached": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -131,17 +175,35 @@ async def test_the_fake_master_enforces_the_http_rules(make_fake) -> None:
 
         async def status(url: str, body: object, **headers: str) -> int:
             headers.setdefault("Content-Type", "application/json")
-            async with http.post(url, data=json.dumps(body), headers=headers, allow_redirects=False) as r:
+            async with http.post(
+                url, data=json.dumps(body), headers=headers, allow_redirects=False
+            ) as r:
                 return r.status
 
         async with http.post(follower, json=subscribe, allow_redirects=False) as r:
-            assert (r.status, r.headers["Location"]) == (307, f"//{fake.addresses[0]}/api/v1/scheduler")
-        assert await status(leader, subscribe, **{"Content-Type": "application/json; charset=utf-8"}) == 415
+            assert (r.status, r.headers["Location"]) == (
+                307,
+                f"//{fake.addresses[0]}/api/v1/scheduler",
+            )
+        assert (
+            await status(leader, subscribe, **{"Content-Type": "application/json; charset=utf-8"})
+            == 415
+        )
         async with http.get(leader) as r:
             assert r.status == 405
         bad_id = {"type": "KILL", "framework_id": "f", "kill": {"task_id": {"value": "t"}}}
         assert await status(leader, bad_id) == 400
-        assert await status(leader, {"type": "KILL", "framework_id": {"value": "nope"}, "kill": {"task_id": {"value": "t"}}}) == 400
+        assert (
+            await status(
+                leader,
+                {
+                    "type": "KILL",
+                    "framework_id": {"value": "nope"},
+                    "kill": {"task_id": {"value": "t"}},
+                },
+            )
+            == 400
+        )
         async with http.post(leader, json=subscribe) as stream:
             assert stream.status == 200
             first = await stream.content.readuntil(b"\n")
@@ -151,4 +213,9 @@ async def test_the_fake_master_enforces_the_http_rules(make_fake) -> None:
             revive = {"type": "REVIVE", "framework_id": framework_id}
             assert await status(leader, revive) == 400  # no Mesos-Stream-Id
             assert await status(leader, revive, **{"Mesos-Stream-Id": "other"}) == 400
-            assert await status(leader, revive, **{"Mesos-Stream-Id": stream.headers["Mesos-Stream-Id"]}) == 202
+            assert (
+                await status(
+                    leader, revive, **{"Mesos-Stream-Id": stream.headers["Mesos-Stream-Id"]}
+                )
+                == 202
+            )

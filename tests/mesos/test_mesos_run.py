@@ -10,12 +10,19 @@ from tests.mesos.conftest import alive, pids_of
 S = TaskStatus
 
 
-async def test_a_task_runs_to_finished_and_every_update_is_acknowledged(make_fake, make_launcher) -> None:
+async def test_a_task_runs_to_finished_and_every_update_is_acknowledged(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     launcher, updates = await make_launcher(fake)
-    launcher.launch("t1", spec(cmd="echo hello; test -n \"$MESOS_SANDBOX\""))
+    launcher.launch("t1", spec(cmd='echo hello; test -n "$MESOS_SANDBOX"'))
     final = await updates.final("t1")
-    assert updates.statuses("t1") == [S.TASK_STAGING, S.TASK_STARTING, S.TASK_RUNNING, S.TASK_FINISHED]
+    assert updates.statuses("t1") == [
+        S.TASK_STAGING,
+        S.TASK_STARTING,
+        S.TASK_RUNNING,
+        S.TASK_FINISHED,
+    ]
     assert (final.exit_code, final.message) == (0, "Command exited with status 0")
     # The terminal update was acknowledged, so the master forgot the task.
     await wait_until(lambda: not fake.master.all_tasks())
@@ -35,14 +42,20 @@ async def test_args_env_and_artifacts_reach_the_task(make_fake, make_launcher, t
     fake = await make_fake()
     launcher, updates = await make_launcher(fake)
     script = tmp_path / "hello.sh"
-    script.write_text("#!/bin/sh\necho \"$GREETING $1\" \"$HOST\"\n")
+    script.write_text('#!/bin/sh\necho "$GREETING $1" "$HOST"\n')
     artifact = Artifact(str(script), executable=True)
-    launcher.launch("a1", spec(args=("./hello.sh", "world"), env={"GREETING": "hi"}, artifacts=(artifact,)))
+    launcher.launch(
+        "a1", spec(args=("./hello.sh", "world"), env={"GREETING": "hi"}, artifacts=(artifact,))
+    )
     assert (await updates.final("a1")).status is S.TASK_FINISHED
     (task_host,) = {a.hostname for a in fake.master.agents.values()} & {
-        (fake.master.settings.sandbox_root / launcher.framework_id / "a1" / "stdout").read_text().split()[-1]
+        (fake.master.settings.sandbox_root / launcher.framework_id / "a1" / "stdout")
+        .read_text()
+        .split()[-1]
     }
-    stdout = (fake.master.settings.sandbox_root / launcher.framework_id / "a1" / "stdout").read_text()
+    stdout = (
+        fake.master.settings.sandbox_root / launcher.framework_id / "a1" / "stdout"
+    ).read_text()
     assert stdout == f"hi world {task_host}\n"
 
 
@@ -107,7 +120,9 @@ async def test_too_few_resources_wait_until_resources_free_up(make_fake, make_la
     assert updates.of("big2")[0].timestamp >= big1_end.timestamp  # staged only once big1 ended
 
 
-async def test_offers_are_suppressed_when_idle_and_revived_for_new_tasks(make_fake, make_launcher) -> None:
+async def test_offers_are_suppressed_when_idle_and_revived_for_new_tasks(
+    make_fake, make_launcher
+) -> None:
     fake = await make_fake()
     launcher, updates = await make_launcher(fake)
     await wait_until(lambda: launcher.connected)

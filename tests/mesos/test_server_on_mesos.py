@@ -93,9 +93,16 @@ def test_a_leader_change_hands_the_framework_over(
 ) -> None:
     """Two instances on ZooKeeper and Mesos: the new leader re-subscribes with the stored
     framework id, adopts the running task, and the run finishes once."""
-    from tests.ha.conftest import leader_of  # noqa: PLC0415
+    from tests.ha.conftest import leader_of
 
-    args = ["--master", fake_master, "--zk", f"zk://{zookeeper.hosts}{zk_root}", "--zk-session-timeout", "4s"]
+    args = [
+        "--master",
+        fake_master,
+        "--zk",
+        f"zk://{zookeeper.hosts}{zk_root}",
+        "--zk-session-timeout",
+        "4s",
+    ]
     members = [ServerProcess(tmp_path / "data", extra_args=args).start() for _ in range(2)]
     try:
         leader = leader_of(members)

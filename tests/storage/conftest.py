@@ -120,9 +120,7 @@ class ModelGen:
                 )
             ),
             volumes=self.few(lambda: Volume(self.text(), self.text(), r.choice(list(VolumeMode)))),
-            restart=Restart(
-                r.choice(list(RestartPolicy)), self.maybe(lambda: r.randint(0, 10**6))
-            ),
+            restart=Restart(r.choice(list(RestartPolicy)), self.maybe(lambda: r.randint(0, 10**6))),
             task_kill_grace_period_s=r.choice([None, 0.0, r.random() * 100]),
         )
 

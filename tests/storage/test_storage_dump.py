@@ -19,9 +19,8 @@ from metronome.storage import (
 )
 
 if TYPE_CHECKING:
-    from tests.storage.conftest import ModelGen
-
     from metronome.storage import Store
+    from tests.storage.conftest import ModelGen
 
 
 def test_job_with_runs_and_paged_history(store: Store, gen: ModelGen) -> None:

@@ -27,9 +27,8 @@ from metronome.storage import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.storage.conftest import ModelGen
-
     from metronome.model import JobHistory, RunInfo
+    from tests.storage.conftest import ModelGen
 
 
 def test_base_nodes_are_created_on_first_use(store: Store) -> None:
@@ -64,9 +63,7 @@ def test_spec_create_twice_and_update_of_unknown_fail(store: Store, gen: ModelGe
     assert store.children(JOB_SPECS) == ["a"]
 
 
-def test_spec_delete_removes_runs_and_history_in_one_commit(
-    store: Store, gen: ModelGen
-) -> None:
+def test_spec_delete_removes_runs_and_history_in_one_commit(store: Store, gen: ModelGen) -> None:
     specs, runs, histories = (
         JobSpecRepository(store),
         JobRunRepository(store),

@@ -20,8 +20,8 @@ from metronome.storage import (
     StoreUnavailable,
     ZkStore,
 )
-from metronome.storage._zk_reads import get_children_many, get_data_many
 from metronome.storage import _zookeeper as zookeeper_store
+from metronome.storage._zk_reads import get_children_many, get_data_many
 from metronome.storage._zookeeper import MAX_REQUEST_BYTES
 from tests.support.server import free_port, wait
 
@@ -121,9 +121,7 @@ def test_root_must_be_below_zookeepers_own_root() -> None:
 def test_ten_thousand_children_load_in_about_a_second(zk_store: ZkStore) -> None:
     zk_store.create("/jobs")
     for batch in range(10):
-        zk_store.commit(
-            [Create(f"/jobs/job-{batch}-{i:03}", b"r" * 200) for i in range(1000)]
-        )
+        zk_store.commit([Create(f"/jobs/job-{batch}-{i:03}", b"r" * 200) for i in range(1000)])
 
     started = time.monotonic()
     loaded = zk_store.children_data("/jobs")
@@ -145,7 +143,10 @@ def test_multi_read_answers_each_node_in_order_and_missing_ones_as_errors(
     lists = get_children_many(client, paths).get(timeout=5)
 
     assert [d if isinstance(d, Exception) else (d[0], d[1].version) for d in data] == [
-        (b"C", 0), data[1], (b"A", 0), (b"", 0)
+        (b"C", 0),
+        data[1],
+        (b"A", 0),
+        (b"", 0),
     ]
     assert isinstance(data[1], NoNodeError)
     assert lists[0] == [] and lists[2] == ["x"] and lists[3] == []
@@ -248,7 +249,7 @@ def test_ensemble_keeps_serving_when_its_leader_is_killed(zk_ensemble: ZkEnsembl
         finally:
             rejoined.close()
     except BaseException:
-        print(zk_ensemble.log())  # noqa: T201 - shown with the failure
+        print(zk_ensemble.log())
         raise
     finally:
         store.close()

@@ -98,7 +98,9 @@ class JobActor(PooledActor):
             missed_count=self._history.missed_count + catch_up.missed,
         )
         if catch_up.missed:
-            logger.warning("Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed)
+            logger.warning(
+                "Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed
+            )
             self._context.metrics.counter("jobs.missed").inc(catch_up.missed)
         if history != self._history:
             self._save_history(history)
@@ -310,7 +312,9 @@ class JobActor(PooledActor):
         if self._runs and policy is ConcurrencyPolicy.FORBID:
             logger.info("Job %s: skipping %s (a run is active, FORBID)", self._spec.id, instant)
             self._context.metrics.counter("jobs.skipped").inc()
-            history = dataclasses.replace(self._history, skipped_count=self._history.skipped_count + 1)
+            history = dataclasses.replace(
+                self._history, skipped_count=self._history.skipped_count + 1
+            )
             self._save_history(self._schedules.marked(history, schedule.id, instant))
             self._publish()
             return

@@ -114,7 +114,9 @@ class RunActor(PooledActor):
         try:
             self._context.runs.create(self._run)
         except StorageError:
-            logger.exception("Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id)
+            logger.exception(
+                "Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id
+            )
             now = self._context.clock()
             failed = dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now)
             self._context.router.close_run(self._key)
@@ -169,7 +171,9 @@ class RunActor(PooledActor):
         if update.status.is_active:
             self._on_active(run, previous)
         elif update.status is TaskStatus.TASK_FINISHED:
-            self._finish(dataclasses.replace(run, status=RunStatus.SUCCESS, completed_at=update.timestamp))
+            self._finish(
+                dataclasses.replace(run, status=RunStatus.SUCCESS, completed_at=update.timestamp)
+            )
         else:
             self._on_failure(run, update)
 
@@ -214,7 +218,9 @@ class RunActor(PooledActor):
         for task_id in self._context.router.close_run(self._key):
             self._context.launcher.kill(task_id)
         now = self._context.clock()
-        self._finish(dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now), aborted=True)
+        self._finish(
+            dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now), aborted=True
+        )
 
     def _arm_deadline(self) -> None:
         """Abort if no task runs in time: maxLaunchDelay, or a schedule's startingDeadlineSeconds."""

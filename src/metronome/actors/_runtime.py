@@ -131,7 +131,7 @@ class ActorPool:
     def _work(self) -> None:
         while (actor := self._ready.get()) is not None:
             try:
-                actor._run_slice()  # noqa: SLF001
+                actor._run_slice()
             except BaseException:
                 logger.exception("Actor %s crashed its worker slice", actor)
 

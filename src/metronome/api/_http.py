@@ -30,7 +30,9 @@ def json_body(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def json_response(data: Any = None, *, status: int = 200, body: bytes | None = None) -> web.Response:
+def json_response(
+    data: Any = None, *, status: int = 200, body: bytes | None = None
+) -> web.Response:
     """A JSON response with `Content-Type: application/json` exactly and a Content-Length.
 
     `body` passes bytes that are already JSON (cached renderings) without re-encoding them.
@@ -96,7 +98,9 @@ def error_middleware(*, max_body_bytes: int) -> Middleware:
         except web.HTTPNotFound:
             return _error(404, "Unknown route.", requestPath=request.path)
         except web.HTTPMethodNotAllowed as exc:
-            response = _error(405, f"Method {request.method} is not allowed.", requestPath=request.path)
+            response = _error(
+                405, f"Method {request.method} is not allowed.", requestPath=request.path
+            )
             response.headers["Allow"] = exc.headers.get("Allow", "")
             return response
         except web.HTTPException as exc:

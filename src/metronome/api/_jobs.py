@@ -96,7 +96,9 @@ async def _update(request: web.Request, *, keep_schedules: bool) -> web.Response
     updated = await services.ask_job(
         job_id, lambda actor: actor.update(spec, keep_schedules=keep_schedules)
     )
-    return _job_response(updated, services.clock(), status=200, schedules=not keep_schedules or None)
+    return _job_response(
+        updated, services.clock(), status=200, schedules=not keep_schedules or None
+    )
 
 
 def _job_response(

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 class ErrorSchema(Schema):
     message = fields.String(required=True)
-    requestPath = fields.String()  # noqa: N815 - the JSON name
+    requestPath = fields.String()
 
 
 class ValidationDetailSchema(Schema):
@@ -57,40 +57,40 @@ class ValidationErrorSchema(Schema):
 class TaskInfoSchema(Schema):
     id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in TaskStatus]))
-    startedAt = fields.String(required=True)  # noqa: N815
-    completedAt = fields.String()  # noqa: N815
+    startedAt = fields.String(required=True)
+    completedAt = fields.String()
 
 
 class JobRunSchema(Schema):
     id = fields.String(required=True)
-    jobId = fields.String(required=True)  # noqa: N815
+    jobId = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in RunStatus]))
-    createdAt = fields.String(required=True)  # noqa: N815
-    completedAt = fields.String(required=True, allow_none=True)  # noqa: N815
+    createdAt = fields.String(required=True)
+    completedAt = fields.String(required=True, allow_none=True)
     tasks = fields.List(fields.Nested(TaskInfoSchema), required=True)
 
 
 class FinishedRunSchema(Schema):
     id = fields.String(required=True)
-    createdAt = fields.String(required=True)  # noqa: N815
-    finishedAt = fields.String(required=True)  # noqa: N815
+    createdAt = fields.String(required=True)
+    finishedAt = fields.String(required=True)
     tasks = fields.List(fields.String(), required=True)
 
 
 class HistorySummarySchema(Schema):
-    successCount = fields.Integer(required=True)  # noqa: N815
-    failureCount = fields.Integer(required=True)  # noqa: N815
-    lastSuccessAt = fields.String(required=True, allow_none=True)  # noqa: N815
-    lastFailureAt = fields.String(required=True, allow_none=True)  # noqa: N815
-    skippedCount = fields.Integer(required=True)  # noqa: N815
-    missedCount = fields.Integer(required=True)  # noqa: N815
+    successCount = fields.Integer(required=True)
+    failureCount = fields.Integer(required=True)
+    lastSuccessAt = fields.String(required=True, allow_none=True)
+    lastFailureAt = fields.String(required=True, allow_none=True)
+    skippedCount = fields.Integer(required=True)
+    missedCount = fields.Integer(required=True)
 
 
 class HistorySchema(HistorySummarySchema):
-    successfulFinishedRuns = fields.List(  # noqa: N815
+    successfulFinishedRuns = fields.List(
         fields.Nested(FinishedRunSchema), required=True
     )
-    failedFinishedRuns = fields.List(fields.Nested(FinishedRunSchema), required=True)  # noqa: N815
+    failedFinishedRuns = fields.List(fields.Nested(FinishedRunSchema), required=True)
 
 
 class ScheduleInfoSchema(InlineScheduleSchema):
@@ -109,17 +109,17 @@ class JobInfoSchema(JobSchema):
 
 
 class QueuedRunSchema(Schema):
-    runId = fields.String(required=True)  # noqa: N815
+    runId = fields.String(required=True)
 
 
 class QueueEntrySchema(Schema):
-    jobId = fields.String(required=True)  # noqa: N815
+    jobId = fields.String(required=True)
     runs = fields.List(fields.Nested(QueuedRunSchema), required=True)
 
 
 class InfoSchema(Schema):
     version = fields.String(required=True)
-    libVersion = fields.String(required=True)  # noqa: N815
+    libVersion = fields.String(required=True)
     config = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
 
 

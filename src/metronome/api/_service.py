@@ -22,7 +22,9 @@ async def ping(_request: web.Request) -> web.Response:
 @routes.get("/info")
 async def info(request: web.Request) -> web.Response:
     settings = request.app[INSTANCE].settings
-    return json_response({"version": __version__, "libVersion": __version__, "config": settings.public()})
+    return json_response(
+        {"version": __version__, "libVersion": __version__, "config": settings.public()}
+    )
 
 
 @routes.get("/leader")

@@ -28,20 +28,32 @@ def _attributes(text: str, index: int) -> dict[str, str | float]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="fake-mesos", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, action="append", help="a master's port; repeat for several")
+    parser.add_argument(
+        "--port", type=int, action="append", help="a master's port; repeat for several"
+    )
     parser.add_argument("--agents", type=int, default=3)
     parser.add_argument("--cpus", type=float, default=4.0)
     parser.add_argument("--mem", type=float, default=8192.0)
     parser.add_argument("--disk", type=float, default=65536.0)
-    parser.add_argument("--attributes", default="rack:rack-{i}", help="per agent, `{i}` = its index")
+    parser.add_argument(
+        "--attributes", default="rack:rack-{i}", help="per agent, `{i}` = its index"
+    )
     parser.add_argument("--sandboxes", type=Path, help="where tasks run (default: a temp dir)")
     parser.add_argument("--heartbeat", type=float, default=15.0, help="heartbeat interval, s")
     parser.add_argument("--allocation", type=float, default=1.0, help="allocation interval, s")
-    parser.add_argument("--update-retry", type=float, default=10.0, help="first status update resend, s")
-    parser.add_argument("--kill-grace", type=float, default=3.0, help="default kill grace period, s")
-    parser.add_argument("--containers-on-host", action="store_true", help="run image tasks on the host")
+    parser.add_argument(
+        "--update-retry", type=float, default=10.0, help="first status update resend, s"
+    )
+    parser.add_argument(
+        "--kill-grace", type=float, default=3.0, help="default kill grace period, s"
+    )
+    parser.add_argument(
+        "--containers-on-host", action="store_true", help="run image tasks on the host"
+    )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     asyncio.run(_serve(args))
 
 
@@ -65,7 +77,7 @@ async def _serve(args: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        print(f"fake Mesos masters: {','.join(fake.addresses)}", flush=True)  # noqa: T201
+        print(f"fake Mesos masters: {','.join(fake.addresses)}", flush=True)
         await stop.wait()
         await fake.stop()
 

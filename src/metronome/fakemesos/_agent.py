@@ -49,12 +49,20 @@ class CommandExecutor:
         if task.process is None:
             if task.runner is not None:
                 task.runner.cancel()
-            self._report(task, "TASK_KILLED", "Killed before the command started", "REASON_TASK_KILLED_DURING_LAUNCH")
+            self._report(
+                task,
+                "TASK_KILLED",
+                "Killed before the command started",
+                "REASON_TASK_KILLED_DURING_LAUNCH",
+            )
             return
         _signal_group(task.process.pid, signal.SIGTERM)
         grace = grace_s if grace_s is not None else task.kill_grace_s
         try:
-            await asyncio.wait_for(asyncio.shield(task.process.wait()), self._settings.kill_grace_s if grace is None else grace)
+            await asyncio.wait_for(
+                asyncio.shield(task.process.wait()),
+                self._settings.kill_grace_s if grace is None else grace,
+            )
         except TimeoutError:
             _signal_group(task.process.pid, signal.SIGKILL)
 
@@ -83,13 +91,21 @@ class CommandExecutor:
             for uri in task.info.get("command", {}).get("uris", []):
                 await asyncio.to_thread(_fetch, uri, task.sandbox)
             env = self._env(task, agent)
-            with (task.sandbox / "stdout").open("wb") as out, (task.sandbox / "stderr").open("wb") as err:
+            with (
+                (task.sandbox / "stdout").open("wb") as out,
+                (task.sandbox / "stderr").open("wb") as err,
+            ):
                 task.process = await asyncio.create_subprocess_exec(
                     *argv, executable=executable, cwd=task.sandbox, env=env,
                     stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
                 )  # fmt: skip
         except (_LaunchFailed, OSError, shutil.ReadError) as exc:
-            self._report(task, "TASK_FAILED", f"Failed to launch container: {exc}", "REASON_CONTAINER_LAUNCH_FAILED")
+            self._report(
+                task,
+                "TASK_FAILED",
+                f"Failed to launch container: {exc}",
+                "REASON_CONTAINER_LAUNCH_FAILED",
+            )
             return
         self._report(task, "TASK_RUNNING")
         code = await task.process.wait()
@@ -107,7 +123,9 @@ class CommandExecutor:
     def _command(self, info: dict[str, Any]) -> tuple[list[str], str | None]:
         container = info.get("container")
         if container is not None:
-            image = container.get("docker", {}).get("image") or container.get("mesos", {}).get("image")
+            image = container.get("docker", {}).get("image") or container.get("mesos", {}).get(
+                "image"
+            )
             if image and not self._settings.run_containers_on_host:
                 msg = "this fake agent has no container runtime"
                 raise _LaunchFailed(msg)

@@ -26,7 +26,16 @@ PATH = "/api/v1/scheduler"
 _JSON = "application/json"
 _TICK_S = 0.05
 _ID_KEYS = ("framework_id", "task_id", "agent_id", "executor_id", "offer_id", "id")
-_SUB_MESSAGES = ("ACCEPT", "DECLINE", "KILL", "ACKNOWLEDGE", "RECONCILE", "SHUTDOWN", "MESSAGE", "REQUEST")
+_SUB_MESSAGES = (
+    "ACCEPT",
+    "DECLINE",
+    "KILL",
+    "ACKNOWLEDGE",
+    "RECONCILE",
+    "SHUTDOWN",
+    "MESSAGE",
+    "REQUEST",
+)
 
 
 @dataclass
@@ -62,7 +71,10 @@ class FakeMesos:
                  host: str = "127.0.0.1", ports: list[int] | None = None) -> None:  # fmt: skip
         self.master = Master(
             settings,
-            [(a.hostname, {"cpus": a.cpus, "mem": a.mem, "disk": a.disk}, a.attribute_json()) for a in agents],
+            [
+                (a.hostname, {"cpus": a.cpus, "mem": a.mem, "disk": a.disk}, a.attribute_json())
+                for a in agents
+            ],
         )
         self.host = host
         self._ports = ports or [0] * masters
@@ -122,7 +134,9 @@ class FakeMesos:
             call = json.loads(await request.read())
             _check(call)
         except (ValueError, CallError) as exc:
-            return web.Response(status=400, text=f"Failed to convert JSON into Call protobuf: {exc}")
+            return web.Response(
+                status=400, text=f"Failed to convert JSON into Call protobuf: {exc}"
+            )
         kind = call["type"]
         if kind == "SUBSCRIBE":
             return await self._subscribe(request, call)
@@ -142,14 +156,20 @@ class FakeMesos:
         if info is None:
             return web.Response(status=400, text="Expecting 'subscribe' to be present")
         if "Mesos-Stream-Id" in request.headers:
-            return web.Response(status=400, text="Subscribe calls should not include the 'Mesos-Stream-Id' header")
+            return web.Response(
+                status=400, text="Subscribe calls should not include the 'Mesos-Stream-Id' header"
+            )
         if call.get("framework_id") != info.get("id"):
-            return web.Response(status=400, text="'framework_id' differs from 'subscribe.framework_info.id'")
+            return web.Response(
+                status=400, text="'framework_id' differs from 'subscribe.framework_info.id'"
+            )
         accept = request.headers.get("Accept", "*/*")
         if not any(t in accept for t in (_JSON, "*/*", "application/x-protobuf")):
             return web.Response(status=406)
         connection = self.master.subscribe(call)
-        response = web.StreamResponse(headers={"Content-Type": _JSON, "Mesos-Stream-Id": connection.stream_id})
+        response = web.StreamResponse(
+            headers={"Content-Type": _JSON, "Mesos-Stream-Id": connection.stream_id}
+        )
         response.enable_chunked_encoding()
         await response.prepare(request)
         framework_id = await self._serve(request, response, connection)
@@ -157,7 +177,9 @@ class FakeMesos:
             self.master.disconnected(framework_id, connection)
         return response
 
-    async def _serve(self, request: web.Request, response: web.StreamResponse, connection: Connection) -> str | None:
+    async def _serve(
+        self, request: web.Request, response: web.StreamResponse, connection: Connection
+    ) -> str | None:
         """Write the connection's events (and heartbeats) until it is closed at either end."""
         loop = asyncio.get_running_loop()
         interval_s = self.master.settings.heartbeat_interval_s
@@ -169,7 +191,9 @@ class FakeMesos:
                     await response.write_eof()
                     break
                 try:
-                    event = await asyncio.wait_for(connection.events.get(), min(_TICK_S, interval_s))
+                    event = await asyncio.wait_for(
+                        connection.events.get(), min(_TICK_S, interval_s)
+                    )
                 except TimeoutError:
                     event = None
                 if event is not None and event["type"] == "SUBSCRIBED":
@@ -197,12 +221,17 @@ def _check(call: Any) -> None:
     if not isinstance(call.get("type"), str):
         raise CallError(400, "Expecting 'type' to be present")
     _check_ids(call)
-    for info in call.get("accept", {}).get("operations", []) if isinstance(call.get("accept"), dict) else []:
+    for info in (
+        call.get("accept", {}).get("operations", []) if isinstance(call.get("accept"), dict) else []
+    ):
         for task in info.get("launch", {}).get("task_infos", []):
             for required in ("name", "task_id", "agent_id"):
                 if required not in task:
                     raise CallError(400, f"Missing required field 'TaskInfo.{required}'")
-    for required, fields in (("kill", ("task_id",)), ("acknowledge", ("agent_id", "task_id", "uuid"))):
+    for required, fields in (
+        ("kill", ("task_id",)),
+        ("acknowledge", ("agent_id", "task_id", "uuid")),
+    ):
         body = call.get(required)
         if isinstance(body, dict) and (missing := [f for f in fields if f not in body]):
             raise CallError(400, f"Missing required field '{missing[0]}'")
@@ -214,7 +243,9 @@ def _check_ids(value: Any) -> None:
             if key in _ID_KEYS or key == "offer_ids":
                 for each in item if isinstance(item, list) else [item]:
                     if not isinstance(each, dict) or not isinstance(each.get("value"), str):
-                        raise CallError(400, f"Not expecting a JSON {type(each).__name__} for field '{key}'")
+                        raise CallError(
+                            400, f"Not expecting a JSON {type(each).__name__} for field '{key}'"
+                        )
             else:
                 _check_ids(item)
     elif isinstance(value, list):

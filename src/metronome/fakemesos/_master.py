@@ -16,8 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from metronome.fakemesos._agent import CommandExecutor
 from metronome.fakemesos._state import (
-    PORTS, SCALARS, TERMINAL, Agent, Connection, Filter, Framework, Offer, Resources, Settings,
-    Task, add, contains, new_uuid, sub,
+    PORTS,
+    SCALARS,
+    TERMINAL,
+    Agent,
+    Connection,
+    Filter,
+    Framework,
+    Offer,
+    Resources,
+    Settings,
+    Task,
+    add,
+    contains,
+    new_uuid,
+    sub,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -41,7 +54,9 @@ class CallError(Exception):
 class Master:
     """Everything the leading master knows and does; one instance serves every fake master port."""
 
-    def __init__(self, settings: Settings, agents: Iterable[tuple[str, Resources, list[dict[str, Any]]]]) -> None:
+    def __init__(
+        self, settings: Settings, agents: Iterable[tuple[str, Resources, list[dict[str, Any]]]]
+    ) -> None:
         self.settings = settings
         self.master_id = str(uuid.uuid4())
         self.agents: dict[str, Agent] = {}
@@ -135,7 +150,9 @@ class Master:
         if multi_role and "role" in info:
             return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable"
         if not multi_role and "roles" in info:
-            return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable"
+            return (
+                "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable"
+            )
         if framework_id in self.removed:
             return "Framework has been removed"
         known = self.frameworks.get(framework_id or "")
@@ -185,9 +202,13 @@ class Master:
         if framework.connection is None:
             raise CallError(403, "Framework is not subscribed")
         if stream_id is None:
-            raise CallError(400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header")
+            raise CallError(
+                400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header"
+            )
         if stream_id != framework.connection.stream_id:
-            raise CallError(400, f"The stream ID '{stream_id}' included in this request didn't match")
+            raise CallError(
+                400, f"The stream ID '{stream_id}' included in this request didn't match"
+            )
         return framework
 
     # -- calls ------------------------------------------------------------------------------
@@ -234,7 +255,9 @@ class Master:
             wanted = _scalars(info.get("resources", []))
             problem = self._invalid_task(framework, info, offer, wanted, remaining)
             if problem is not None:
-                self._master_update(framework, task_id, "TASK_ERROR", problem, "REASON_TASK_INVALID")
+                self._master_update(
+                    framework, task_id, "TASK_ERROR", problem, "REASON_TASK_INVALID"
+                )
                 continue
             remaining = sub(remaining, wanted)
             grace = info.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds")
@@ -263,11 +286,19 @@ class Master:
         return None
 
     def _invalid_task(
-        self, framework: Framework, info: dict[str, Any], offer: Offer, wanted: Resources, remaining: Resources
+        self,
+        framework: Framework,
+        info: dict[str, Any],
+        offer: Offer,
+        wanted: Resources,
+        remaining: Resources,
     ) -> str | None:
         task_id = info["task_id"]["value"]
-        if not task_id or len(task_id) > 255 or task_id in (".", "..") or any(
-            c in "/\\" or ord(c) < 32 for c in task_id
+        if (
+            not task_id
+            or len(task_id) > 255
+            or task_id in (".", "..")
+            or any(c in "/\\" or ord(c) < 32 for c in task_id)
         ):
             return f"Task ID '{task_id}' is invalid"
         if task_id in self.tasks.get(framework.id, {}):
@@ -303,7 +334,9 @@ class Master:
             offer = self.offers.get(ref["value"])
             if offer is not None and offer.framework_id == framework.id:
                 del self.offers[offer.id]
-                self._filter(framework, offer.role, offer.agent_id, offer.resources, decline.get("filters"))
+                self._filter(
+                    framework, offer.role, offer.agent_id, offer.resources, decline.get("filters")
+                )
 
     def _filter(self, framework: Framework, role: str, agent_id: str, resources: Resources,
                 filters: dict[str, Any] | None) -> None:  # fmt: skip
@@ -341,7 +374,9 @@ class Master:
         if agent_id is not None and agent_id != task.agent_id:
             return
         nanos = kill.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds")
-        job = asyncio.create_task(self.executor.kill(task, None if nanos is None else int(nanos) / _NANOS))
+        job = asyncio.create_task(
+            self.executor.kill(task, None if nanos is None else int(nanos) / _NANOS)
+        )
         self._background.add(job)
         job.add_done_callback(self._background.discard)
 
@@ -404,7 +439,9 @@ class Master:
 
     # -- status updates ---------------------------------------------------------------------
 
-    def _report(self, task: Task, state: str, message: str | None = None, reason: str | None = None) -> None:
+    def _report(
+        self, task: Task, state: str, message: str | None = None, reason: str | None = None
+    ) -> None:
         """An executor (or agent) update: reliable, with a uuid, resent until acknowledged."""
         if task.released:
             return
@@ -437,7 +474,9 @@ class Master:
         task.forwarded_state = head["state"]
         framework.connection.events.put_nowait({"type": "UPDATE", "update": {"status": head}})
         s = self.settings
-        task.retry_s = min(s.update_retry_max_s, task.retry_s * 2) if task.retry_s else s.update_retry_s
+        task.retry_s = (
+            min(s.update_retry_max_s, task.retry_s * 2) if task.retry_s else s.update_retry_s
+        )
         task.retry = asyncio.get_running_loop().call_later(task.retry_s, self._forward, task)
 
     def _master_update(self, framework: Framework, task_id: str, state: str, message: str,
@@ -477,7 +516,9 @@ class Master:
                 if role in framework.suppressed:
                     continue
                 for agent in self.agents.values():
-                    free = {k: max(0.0, v) for k, v in sub(agent.total, used.get(agent.id, {})).items()}
+                    free = {
+                        k: max(0.0, v) for k, v in sub(agent.total, used.get(agent.id, {})).items()
+                    }
                     if not any(free.get(k, 0.0) >= v for k, v in _MIN_OFFER.items()):
                         continue
                     if any(f.role == role and f.agent_id == agent.id and contains(f.resources, free)
@@ -485,18 +526,30 @@ class Master:
                         continue
                     if agent.state != "active":
                         continue
-                    offer = Offer(f"{self.master_id}-O{self._offers_made}", framework.id, agent.id, role, free)
+                    offer = Offer(
+                        f"{self.master_id}-O{self._offers_made}", framework.id, agent.id, role, free
+                    )
                     self._offers_made += 1
                     self.offers[offer.id] = offer
                     used[agent.id] = add(used.get(agent.id, {}), free)
                     made.append(self._offer_json(framework, offer, agent))
             if made:
-                framework.connection.events.put_nowait({"type": "OFFERS", "offers": {"offers": made}})
+                framework.connection.events.put_nowait(
+                    {"type": "OFFERS", "offers": {"offers": made}}
+                )
 
     def _offer_json(self, framework: Framework, offer: Offer, agent: Agent) -> dict[str, Any]:
-        allocation = {"allocation_info": {"role": offer.role}} if framework.capable("MULTI_ROLE") else {}
+        allocation = (
+            {"allocation_info": {"role": offer.role}} if framework.capable("MULTI_ROLE") else {}
+        )
         resources: list[dict[str, Any]] = [
-            {"name": name, "type": "SCALAR", "scalar": {"value": offer.resources[name]}, "role": "*", **allocation}
+            {
+                "name": name,
+                "type": "SCALAR",
+                "scalar": {"value": offer.resources[name]},
+                "role": "*",
+                **allocation,
+            }
             for name in SCALARS
             if offer.resources.get(name, 0.0) > 0
         ]
@@ -514,7 +567,9 @@ class Master:
         for offer in [o for o in self.offers.values() if o.framework_id == framework.id]:
             del self.offers[offer.id]
             if rescind and framework.connection is not None:
-                framework.connection.events.put_nowait({"type": "RESCIND", "rescind": {"offer_id": {"value": offer.id}}})
+                framework.connection.events.put_nowait(
+                    {"type": "RESCIND", "rescind": {"offer_id": {"value": offer.id}}}
+                )
 
     # -- failures (test controls) -----------------------------------------------------------
 
@@ -529,7 +584,9 @@ class Master:
             del self.offers[offer.id]
             framework = self.frameworks.get(offer.framework_id)
             if framework is not None and framework.connection is not None:
-                framework.connection.events.put_nowait({"type": "RESCIND", "rescind": {"offer_id": {"value": offer.id}}})
+                framework.connection.events.put_nowait(
+                    {"type": "RESCIND", "rescind": {"offer_id": {"value": offer.id}}}
+                )
         for task in [t for t in self.all_tasks() if t.agent_id == agent_id]:
             del self.tasks[task.framework_id][task.id]
             self._drop(task)
@@ -537,16 +594,24 @@ class Master:
             if framework is None or task.state in TERMINAL:
                 continue
             if gone:
-                state, reason, extra = "TASK_GONE_BY_OPERATOR", "REASON_AGENT_REMOVED_BY_OPERATOR", {}
+                state, reason, extra = (
+                    "TASK_GONE_BY_OPERATOR",
+                    "REASON_AGENT_REMOVED_BY_OPERATOR",
+                    {},
+                )
             else:
                 state, reason = "TASK_UNREACHABLE", "REASON_AGENT_REMOVED"
                 extra = {"unreachable_time": {"nanoseconds": int(time.time() * _NANOS)}}
             if not framework.partition_aware:
                 state = "TASK_LOST"
-            self._master_update(framework, task.id, state, "Agent removed", reason, agent_id, **extra)
+            self._master_update(
+                framework, task.id, state, "Agent removed", reason, agent_id, **extra
+            )
         for framework in self.frameworks.values():
             if framework.connection is not None:
-                framework.connection.events.put_nowait({"type": "FAILURE", "failure": {"agent_id": {"value": agent_id}}})
+                framework.connection.events.put_nowait(
+                    {"type": "FAILURE", "failure": {"agent_id": {"value": agent_id}}}
+                )
         logger.info("agent %s %s", agent_id, agent.state)
 
     def failover(self, recovering_s: float = 0.0) -> None:
@@ -578,5 +643,7 @@ def _scalars(resources: list[dict[str, Any]]) -> Resources:
     wanted: Resources = {}
     for resource in resources:
         if resource.get("type") == "SCALAR":
-            wanted = add(wanted, {resource["name"]: float(resource.get("scalar", {}).get("value", 0.0))})
+            wanted = add(
+                wanted, {resource["name"]: float(resource.get("scalar", {}).get("value", 0.0))}
+            )
     return wanted

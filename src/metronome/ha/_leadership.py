@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from metronome.storage import Check
 
 
-
 class Leadership(abc.ABC):
     """Leader election as the rest of the process sees it.
 

@@ -16,7 +16,6 @@ from metronome.launch._mesos_config import (
     MemoryFrameworkIdStore,
     MesosSettings,
 )
-from metronome.launch._mesos_zk import ZkMasterDetector
 from metronome.launch._mesos_detect import (
     MasterDetector,
     ZkAddress,
@@ -25,24 +24,25 @@ from metronome.launch._mesos_detect import (
     static_detector,
     zk_leader,
 )
+from metronome.launch._mesos_zk import ZkMasterDetector
 
 __all__ = [
-    "ZkMasterDetector",
     "DEFAULT_KILL_GRACE_S",
     "ContainerKind",
     "FrameworkIdStore",
-    "MasterDetector",
-    "MemoryFrameworkIdStore",
-    "MesosLauncher",
-    "MesosSettings",
-    "ZkAddress",
     "HostResources",
     "LaunchError",
     "Launcher",
     "LocalLauncher",
+    "MasterDetector",
+    "MemoryFrameworkIdStore",
+    "MesosLauncher",
+    "MesosSettings",
     "TaskSetupError",
     "TaskUpdate",
     "UpdateCallback",
+    "ZkAddress",
+    "ZkMasterDetector",
     "master_address",
     "parse_master",
     "static_detector",

@@ -30,7 +30,7 @@ def probe_runtime() -> str | None:
         if path is None:
             continue
         try:
-            result = subprocess.run(  # noqa: S603 - fixed command
+            result = subprocess.run(
                 [path, "info"], capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -245,9 +245,7 @@ class LocalLauncher(Launcher):
         """Follow the task's process; `started` as for `ExitWatch`."""
         assert self._loop is not None
         task.phase = _Phase.RUNNING
-        task.watch = _process.ExitWatch(
-            self._loop, task.pid, started, lambda: self._on_exit(task)
-        )
+        task.watch = _process.ExitWatch(self._loop, task.pid, started, lambda: self._on_exit(task))
 
     def _on_exit(self, task: _Task) -> None:
         # Stragglers of the group go too, as when Mesos tears down a container. The kernel does not

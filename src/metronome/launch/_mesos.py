@@ -111,7 +111,9 @@ class MesosLauncher(Launcher):
         self._stored_id = self._client.framework_id
         self._fresh = self._stored_id is None
         self._periodic = asyncio.create_task(self._reconcile_periodically())
-        logger.info("Mesos launcher started: master %s, role %s", self._settings.master, self._settings.role)
+        logger.info(
+            "Mesos launcher started: master %s, role %s", self._settings.master, self._settings.role
+        )
 
     def launch(self, task_id: str, spec: RunSpec) -> None:
         self._call(self._launch, task_id, spec)
@@ -179,7 +181,12 @@ class MesosLauncher(Launcher):
         logger.info("killing task %s (%s)", task_id, task.phase.value)
         if task.phase is not _Phase.LAUNCHED:
             self._queue.pop(task_id, None)
-            self._end(task, TaskUpdate(task_id, TaskStatus.TASK_KILLED, datetime.now(UTC), "killed before launch"))
+            self._end(
+                task,
+                TaskUpdate(
+                    task_id, TaskStatus.TASK_KILLED, datetime.now(UTC), "killed before launch"
+                ),
+            )
             self._snapshot()
             if task.phase is _Phase.QUEUED:
                 return
@@ -212,7 +219,9 @@ class MesosLauncher(Launcher):
             if task.kill_requested and task.phase is _Phase.LAUNCHED:
                 self._send_kill(task)
         self._asked.clear()
-        self._ask([t.id for t in self._tasks.values() if t.phase is not _Phase.QUEUED] + [*self._answer])
+        self._ask(
+            [t.id for t in self._tasks.values() if t.phase is not _Phase.QUEUED] + [*self._answer]
+        )
         self._call_mesos("RECONCILE", {"tasks": []})
         self._offers_wanted()
 
@@ -255,9 +264,15 @@ class MesosLauncher(Launcher):
                 declined.append({"value": space.id})
                 continue
             operation = {"type": "LAUNCH", "launch": {"task_infos": infos}}
-            accept = {"offer_ids": [{"value": space.id}], "operations": [operation], "filters": filters}
+            accept = {
+                "offer_ids": [{"value": space.id}],
+                "operations": [operation],
+                "filters": filters,
+            }
             self._call_mesos("ACCEPT", accept)
-            logger.info("launching %d task(s) on %s (offer %s)", len(infos), space.hostname, space.id)
+            logger.info(
+                "launching %d task(s) on %s (offer %s)", len(infos), space.hostname, space.id
+            )
             for info in infos:
                 self._emit_for(self._tasks[info["task_id"]["value"]], TaskStatus.TASK_STAGING)
         if declined:
@@ -271,7 +286,11 @@ class MesosLauncher(Launcher):
             self._handle_status(task_id, status)
         finally:
             if status.get("uuid") and "agent_id" in status:
-                ack = {"agent_id": status["agent_id"], "task_id": status["task_id"], "uuid": status["uuid"]}
+                ack = {
+                    "agent_id": status["agent_id"],
+                    "task_id": status["task_id"],
+                    "uuid": status["uuid"],
+                }
                 self._call_mesos("ACKNOWLEDGE", ack)
 
     def _handle_status(self, task_id: str, status: dict[str, Any]) -> None:
@@ -309,7 +328,12 @@ class MesosLauncher(Launcher):
         if ended is not None:
             if update.status.is_active:
                 # Reported final already (LOST, say), so the run moved on: this one must not run.
-                logger.warning("task %s is %s after it ended %s: killing it", task_id, update.status, ended.status)
+                logger.warning(
+                    "task %s is %s after it ended %s: killing it",
+                    task_id,
+                    update.status,
+                    ended.status,
+                )
                 self._call_mesos("KILL", {"task_id": {"value": task_id}})
             if forced:
                 self._emit(ended)
@@ -333,7 +357,12 @@ class MesosLauncher(Launcher):
     def _end(self, task: _Task, update: TaskUpdate) -> None:
         del self._tasks[task.id]
         self._remember_end(update)
-        logger.info("task %s ended %s%s", task.id, update.status, f" ({update.message})" if update.message else "")
+        logger.info(
+            "task %s ended %s%s",
+            task.id,
+            update.status,
+            f" ({update.message})" if update.message else "",
+        )
         self._emit(update)
 
     def _remember_end(self, update: TaskUpdate) -> None:
@@ -357,7 +386,9 @@ class MesosLauncher(Launcher):
         tasks = []
         for task_id in dict.fromkeys(task_ids):
             agent = (task := self._tasks.get(task_id)) and task.agent_id
-            tasks.append({"task_id": {"value": task_id}, **({"agent_id": {"value": agent}} if agent else {})})
+            tasks.append(
+                {"task_id": {"value": task_id}, **({"agent_id": {"value": agent}} if agent else {})}
+            )
         self._call_mesos("RECONCILE", {"tasks": tasks})
 
     async def _reconcile_periodically(self) -> None:
@@ -376,7 +407,9 @@ class MesosLauncher(Launcher):
     def _offers_wanted(self) -> None:
         if self._queue:
             self._revive()
-        elif not self._suppressed and self._call_mesos("SUPPRESS", {"roles": [self._settings.role]}):
+        elif not self._suppressed and self._call_mesos(
+            "SUPPRESS", {"roles": [self._settings.role]}
+        ):
             self._suppressed = True
 
     def _revive(self) -> None:

@@ -153,7 +153,7 @@ class SchedulerClient:
                 failures = 0
                 self._handler.disconnected()
             delay_s = min(self._settings.backoff_max_s, _BACKOFF_MIN_S * 2**failures)
-            delay_s *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+            delay_s *= random.uniform(0.5, 1.0)
             failures += 1
             logger.warning("Mesos subscription lost (%s); retrying in %.2f s", reason, delay_s)
             await asyncio.sleep(delay_s)
@@ -208,7 +208,9 @@ class SchedulerClient:
                 return leader or None
             if response.status != 200:
                 text = (await response.text())[:200]
-                logger.warning("Mesos master %s refused SUBSCRIBE: %d %s", master, response.status, text)
+                logger.warning(
+                    "Mesos master %s refused SUBSCRIBE: %d %s", master, response.status, text
+                )
                 return None
             await self._serve_stream(master, response)
         return None
@@ -228,7 +230,9 @@ class SchedulerClient:
                     subscribed = event.get("subscribed", {})
                     interval_s = float(subscribed.get("heartbeat_interval_seconds") or 15.0)
                     self._silence_s = interval_s * self._settings.heartbeat_misses
-                    await self._on_subscribed(master, stream_id, subscribed["framework_id"]["value"])
+                    await self._on_subscribed(
+                        master, stream_id, subscribed["framework_id"]["value"]
+                    )
                 elif kind == "ERROR":
                     await self._on_error(event.get("error", {}).get("message", ""))
                 elif self._stream_id is not None:
@@ -265,7 +269,9 @@ class SchedulerClient:
             self.framework_id = None
         raise _Disconnect(f"master error: {message}")
 
-    async def _send_from(self, queue: asyncio.Queue[dict[str, Any]], master: str, stream_id: str) -> None:
+    async def _send_from(
+        self, queue: asyncio.Queue[dict[str, Any]], master: str, stream_id: str
+    ) -> None:
         assert self._session is not None
         timeout = aiohttp.ClientTimeout(total=self._settings.call_timeout_s)
         headers = {"Content-Type": _JSON, "Mesos-Stream-Id": stream_id}
@@ -284,7 +290,9 @@ class SchedulerClient:
                 logger.warning("Mesos call %s to %s failed: %s", call["type"], master, text)
                 self.reconnect(f"a call failed: {text}")
                 return
-            logger.warning("Mesos call %s refused by %s: %d %s", call["type"], master, response.status, text)
+            logger.warning(
+                "Mesos call %s refused by %s: %d %s", call["type"], master, response.status, text
+            )
             if response.status in (307, 403, 503):  # no longer the leader, or not subscribed
                 self.reconnect(f"{call['type']} answered {response.status}")
                 return
@@ -304,4 +312,3 @@ class SchedulerClient:
         if self.framework_id is not None:
             info["id"] = {"value": self.framework_id}
         return info
-

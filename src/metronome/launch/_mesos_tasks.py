@@ -76,7 +76,10 @@ def task_info(
     if container is not None:
         info["container"] = container
     if ids is not None:
-        labels = [{"key": "metronome.job_id", "value": ids[0]}, {"key": "metronome.run_id", "value": ids[1]}]
+        labels = [
+            {"key": "metronome.job_id", "value": ids[0]},
+            {"key": "metronome.run_id", "value": ids[1]},
+        ]
         info["labels"] = {"labels": labels}
     if spec.task_kill_grace_period_s is not None:
         nanos = int(max(0.0, spec.task_kill_grace_period_s) * _NANOS)
@@ -119,7 +122,11 @@ def _container(task_id: str, spec: RunSpec, kind: ContainerKind) -> dict[str, An
         return {"type": "MESOS", "volumes": volumes} if volumes else None
     container: dict[str, Any]
     if kind is ContainerKind.MESOS:
-        image = {"type": "DOCKER", "docker": {"name": docker.image}, "cached": not docker.force_pull_image}
+        image = {
+            "type": "DOCKER",
+            "docker": {"name": docker.image},
+            "cached": not docker.force_pull_image,
+        }
         container = {"type": "MESOS", "mesos": {"image": image}}
     else:
         parameters = [{"key": p.key, "value": p.value} for p in docker.parameters]

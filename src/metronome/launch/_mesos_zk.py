@@ -38,7 +38,9 @@ class ZkMasterDetector:
             return await asyncio.get_running_loop().run_in_executor(None, self._read)
         except (KazooException, LaunchError, self._client.handler.timeout_exception) as exc:
             address = self._address
-            logger.warning("Cannot read the Mesos masters from zk://%s%s: %r", address.hosts, address.path, exc)
+            logger.warning(
+                "Cannot read the Mesos masters from zk://%s%s: %r", address.hosts, address.path, exc
+            )
             return []
 
     def close(self) -> None:

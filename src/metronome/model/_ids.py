@@ -50,7 +50,7 @@ def new_task_id(job_id: JobId, run_id: RunId) -> str:
     return f"{job_id.replace('.', '_')}_{run_id}.{unique}"
 
 
-_RNG = random.Random()  # noqa: S311 - ids need uniqueness, not secrecy
+_RNG = random.Random()
 """Seeded from the OS once. `SystemRandom` and `uuid4` make a system call per use, which lets
 other threads take the GIL: 6 of them in each run's start made 1,000 fires at one instant late
 (docs/benchmarks.md)."""

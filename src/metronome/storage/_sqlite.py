@@ -147,7 +147,7 @@ class SqliteStore(Store):
         check_node_path(path)
         start = len(path) + 1 if path != "/" else 1
         rows = self._read(
-            f"SELECT substr(path, ?), {data_column}, version FROM nodes"  # noqa: S608
+            f"SELECT substr(path, ?), {data_column}, version FROM nodes"
             " WHERE parent = ? ORDER BY path",
             (start + 1, path),
         )
@@ -370,9 +370,7 @@ def _delete(conn: sqlite3.Connection, path: str, version: int, *, recursive: boo
     if recursive:
         _checked_version(conn, path, version)
         # Every descendant's path sorts in [path + "/", path + "0"): "0" follows "/" in ASCII.
-        conn.execute(
-            "DELETE FROM nodes WHERE path >= ? AND path < ?", (f"{path}/", f"{path}0")
-        )
+        conn.execute("DELETE FROM nodes WHERE path >= ? AND path < ?", (f"{path}/", f"{path}0"))
         conn.execute("DELETE FROM nodes WHERE path = ?", (path,))
         return
     deleted = conn.execute(

@@ -14,9 +14,8 @@ on another:
 
 from __future__ import annotations
 
-import contextlib
-
 import abc
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 

@@ -91,7 +91,7 @@ def get_children_many(client: KazooClient, paths: Sequence[str]) -> AsyncResult:
 
 def _send(client: KazooClient, operations: list[Any]) -> AsyncResult:
     result = client.handler.async_result()
-    client._call(_MultiRead(tuple(operations)), result)  # noqa: SLF001 - see the module docstring
+    client._call(_MultiRead(tuple(operations)), result)
     return result
 
 
