@@ -64,11 +64,32 @@ def test_zookeeper_url_and_session_timeout() -> None:
     }
     settings = config.load(_flags(), environ=env)
     assert settings.zk == config.ZkUrl("a:2181,b:2181", "/metronome")
-    assert settings.zk_session_timeout == 6.0
-    assert config.load(_flags("--zk-session-timeout", "4s"), environ={}).zk_session_timeout == 4.0
+    assert settings.zk_session_timeout_s == 6.0
+    assert config.load(_flags("--zk-session-timeout", "4s"), environ={}).zk_session_timeout_s == 4.0
 
 
 def test_bad_zookeeper_url() -> None:
     for url in ("http://a:2181/m", "zk://a:2181", "zk:///m", "zk://u:p@a:2181/m"):
         with pytest.raises(ConfigError, match="--zk"):
             config.load(_flags("--zk", url), environ={})
+
+
+def test_bad_numbers_are_explained_in_the_users_terms() -> None:
+    env = {"METRONOME_CPUS": "5x", "METRONOME_ZK_SESSION_TIMEOUT": "soon"}
+    with pytest.raises(ConfigError) as caught:
+        config.load(_flags("--history-count", "ten"), environ=env)
+    message = str(caught.value)
+    assert "'5x' is not valid: expected a number" in message
+    assert "'ten' is not valid: expected a whole number" in message
+    assert "'soon' is not valid: expected a duration such as 6s" in message
+    assert "could not convert" not in message
+    assert "invalid literal" not in message
+
+
+def test_help_states_each_default_once() -> None:
+    parser = argparse.ArgumentParser()
+    config.add_arguments(parser)
+    text = parser.format_help()
+    assert "(default 1000)" in text  # --history-count, derived from the field's default
+    assert "(default 7 days)" in text
+    assert {option.flag for option in config.OPTIONS} >= {"--zk-session-timeout", "--http-port"}

@@ -1,13 +1,17 @@
-# Shared by scripts/run and scripts/test: create .venv and (re)install the project when needed.
+# Shared by scripts/run, scripts/test and scripts/bench: create .venv from uv.lock.
 # ensure_venv [EXTRA]: EXTRA is an optional-dependency group of pyproject.toml (e.g. test).
+# The versions are the locked ones (uv.lock), so every machine gets what the tests passed with.
+UV_VERSION=0.13.9
+
+ensure_uv() {
+  if [ ! -x .tools/uv/bin/uv ] || [ "$(.tools/uv/bin/uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    python3 -m venv .tools/uv
+    .tools/uv/bin/python -m pip install --quiet "uv==$UV_VERSION"
+  fi
+}
+
 ensure_venv() {
-  local extra="${1:-}" stamp=".venv/.installed${1:+-$1}"
-  if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
-  fi
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".${extra:+[$extra]}"
-    touch "$stamp"
-  fi
+  ensure_uv
+  # --inexact: scripts/run after scripts/test keeps the test tools instead of removing them.
+  .tools/uv/bin/uv sync --quiet --frozen --inexact --python python3 ${1:+--extra "$1"}
 }

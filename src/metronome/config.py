@@ -1,4 +1,4 @@
-"""Settings: declared once with type, bounds, default and env var; read from flags and env.
+"""Settings: each declared once, as a `Settings` field with its env vars, parser and help.
 
 Each setting is a flag of `metronome serve` and an environment variable (`METRONOME_*`, plus
 Metronome's own names as aliases). A flag beats the environment, which beats the default. All
@@ -8,6 +8,7 @@ problems are reported together, each naming the flag, the variable and the bad v
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import socket
 from dataclasses import dataclass, field
@@ -32,82 +33,75 @@ class ZkUrl:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """The effective configuration of one server process (frozen; passed explicitly)."""
-
-    http_port: int | None = 9000
-    """None: HTTP disabled (`--http-port disabled`, as Metronome), HTTPS only."""
-    https_port: int | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    auth_config: Path | None = None
-    http_address: str = "0.0.0.0"
-    data_dir: Path = Path("data")
-    hostname: str = field(default_factory=socket.gethostname)
-    attributes: dict[str, str] = field(default_factory=dict)
-    cpus: float = field(default_factory=lambda: float(os.cpu_count() or 1))
-    mem: float = field(default_factory=lambda: _total_memory_mb())
-    disk: float = 100_000.0
-    history_count: int = 1000
-    sandbox_retention: float = 7 * 24 * 3600.0
-    """Seconds the local launcher keeps an ended task's sandbox (a week, as a Mesos agent)."""
-    actor_threads: int = 8
-    """Threads shared by all actors: with 16, more threads contended for the GIL and a burst of
-    due jobs fired later (docs/benchmarks.md)."""
-    ask_timeout_s: float = 10.0
-    max_body_bytes: int = 1024 * 1024
-    log_level: str = "INFO"
-    zk: ZkUrl | None = None
-    master: str | None = None
-    """Mesos master URL; None keeps the local launcher."""
-    framework_name: str = "metronome"
-    mesos_role: str = "*"
-    mesos_user: str | None = None
-    mesos_principal: str | None = None
-    mesos_secret_file: Path | None = None
-    mesos_failover_timeout: float = 7 * 24 * 3600.0
-    """Seconds."""
-    webui_url: str | None = None
-    zk_session_timeout: float = 10.0
-    """Seconds."""
-
-    @property
-    def advertised_address(self) -> str:
-        """`host:port` as `/leader` and other instances see this one (HTTP, else HTTPS)."""
-        return f"{self.hostname}:{self.http_port or self.https_port}"
-
-    @property
-    def advertised_scheme(self) -> str:
-        return "http" if self.http_port is not None else "https"
-
-    def public(self) -> dict[str, str]:
-        """Every setting as text for `/info`, secrets masked."""
-        shown = {}
-        for option in OPTIONS:
-            value = getattr(self, option.name)
-            shown[option.name] = "********" if option.secret else _show(value)
-        return shown
-
-
-@dataclass(frozen=True)
 class Option:
-    """One setting: its flag, env vars (first is canonical), parser and help."""
+    """How one setting is read: its flag, env vars (first is canonical), parser and help."""
 
     name: str
+    flag: str
     envs: tuple[str, ...]
     parse: Callable[[str], Any]
     help: str
-    secret: bool = False
 
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+
+def _setting(
+    default: Any = None,
+    *,
+    envs: tuple[str, ...],
+    parse: Callable[[str], Any],
+    help_text: str,
+    factory: Callable[[], Any] | None = None,
+    shown_default: str | None = None,
+    flag: str | None = None,
+) -> Any:
+    """A `Settings` field whose metadata is its `Option`; the help ends with the default.
+
+    `shown_default` words a default that is computed (a host's CPUs) or has no value (none);
+    `flag` is given where the value carries its own unit, so the name's `_s` stays off the flag.
+    """
+    shown = shown_default or _show(default) or "none"
+    metadata = {
+        "envs": envs,
+        "parse": parse,
+        "help": f"{help_text} (default {shown})",
+        "flag": flag,
+    }
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in value.items())
+    return str(value)
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        msg = "expected a whole number"
+        raise ValueError(msg) from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        msg = "expected a number, e.g. 2 or 0.5"
+        raise ValueError(msg) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        msg = "expected a finite number"
+        raise ValueError(msg)
+    return value
 
 
 def _port(text: str) -> int:
-    port = int(text)
+    port = _whole_number(text)
     if not 1 <= port <= 65535:
-        msg = "must be between 1 and 65535"
+        msg = "expected a port number between 1 and 65535"
         raise ValueError(msg)
     return port
 
@@ -124,8 +118,12 @@ def _file(text: str) -> Path:
     return path
 
 
+def _directory(text: str) -> Path:
+    return Path(_non_empty(text))
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         msg = "must be at least 1"
         raise ValueError(msg)
@@ -133,7 +131,7 @@ def _positive_int(text: str) -> int:
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not value > 0:
         msg = "must be greater than 0"
         raise ValueError(msg)
@@ -163,12 +161,16 @@ def _total_memory_mb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1024 * 1024)
 
 
+def _host_cpus() -> float:
+    return float(os.cpu_count() or 1)
+
+
 def _zk_url(text: str) -> ZkUrl:
     scheme, sep, rest = text.strip().partition("://")
     if scheme != "zk" or not sep:
         msg = "expected zk://host:port[,host:port...]/path"
         raise ValueError(msg)
-    hosts, slash, path = rest.partition("/")
+    hosts, _slash, path = rest.partition("/")
     if not hosts or "@" in hosts:
         msg = "expected zk://host:port[,host:port...]/path (credentials are not supported)"
         raise ValueError(msg)
@@ -182,191 +184,233 @@ def _zk_url(text: str) -> ZkUrl:
 def _duration_s(text: str) -> float:
     """`6s`, `500ms`, or a bare number of milliseconds (Metronome's unit for durations)."""
     text = text.strip().lower()
-    if text.endswith("ms"):
-        value = float(text[:-2]) / 1000
-    elif text.endswith("s"):
-        value = float(text[:-1])
-    else:
-        value = float(text) / 1000
-    if not value > 0:
+    try:
+        if text.endswith("ms"):
+            value = float(text[:-2]) / 1000
+        elif text.endswith("s"):
+            value = float(text[:-1])
+        else:
+            value = float(text) / 1000
+    except ValueError:
+        msg = "expected a duration such as 6s, 500ms, or a bare number of milliseconds"
+        raise ValueError(msg) from None
+    if not 0 < value < float("inf"):
         msg = "must be greater than 0"
         raise ValueError(msg)
     return value
 
 
 def _log_level(text: str) -> str:
-    level = text.upper()
+    level = text.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        msg = "must be one of DEBUG, INFO, WARNING, ERROR"
+        msg = "expected one of DEBUG, INFO, WARNING, ERROR"
         raise ValueError(msg)
     return level
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option(
-        "http_port",
-        ("METRONOME_HTTP_PORT", "METRONOME_PLAY_SERVER_HTTP_PORT"),
-        _port_or_disabled,
-        "TCP port of the REST API, or `disabled` to serve HTTPS only (default 9000)",
-    ),
-    Option(
-        "https_port",
-        ("METRONOME_HTTPS_PORT", "METRONOME_PLAY_SERVER_HTTPS_PORT"),
-        _port,
-        "TCP port of the REST API over TLS; needs --tls-cert and --tls-key (default: none)",
-    ),
-    Option(
-        "tls_cert",
-        ("METRONOME_TLS_CERT",),
-        _file,
-        "PEM certificate (chain) for HTTPS",
-    ),
-    Option(
-        "tls_key",
-        ("METRONOME_TLS_KEY",),
-        _file,
-        "PEM private key for HTTPS (unencrypted)",
-    ),
-    Option(
-        "auth_config",
-        ("METRONOME_AUTH_CONFIG",),
-        _file,
-        "TOML file of users, tokens and their grants; turns authentication on (default: off)",
-    ),
-    Option(
-        "http_address",
-        ("METRONOME_HTTP_ADDRESS",),
-        _non_empty,
-        "address the REST API binds to (default 0.0.0.0)",
-    ),
-    Option(
-        "data_dir",
-        ("METRONOME_DATA_DIR",),
-        lambda text: Path(_non_empty(text)),
-        "directory of the embedded store and task sandboxes (default ./data)",
-    ),
-    Option(
-        "hostname",
-        ("METRONOME_HOSTNAME", "METRONOME_LEADER_ELECTION_HOSTNAME"),
-        _non_empty,
-        "host name this instance advertises, in /leader and to other instances (default: this"
-        " machine's host name)",
-    ),
-    Option(
-        "attributes",
-        ("METRONOME_ATTRIBUTES",),
-        _attributes,
-        "attributes of this host for placement constraints, e.g. rack:rack-2,zone:a",
-    ),
-    Option(
-        "cpus",
-        ("METRONOME_CPUS",),
-        _positive_float,
-        "CPUs the local launcher may give tasks at once (default: this host's count)",
-    ),
-    Option(
-        "mem",
-        ("METRONOME_MEM",),
-        _positive_float,
-        "memory in MB the local launcher may give tasks at once (default: this host's total)",
-    ),
-    Option(
-        "disk",
-        ("METRONOME_DISK",),
-        _positive_float,
-        "disk in MB the local launcher may give tasks at once (default 100000)",
-    ),
-    Option(
-        "history_count",
-        ("METRONOME_HISTORY_COUNT",),
-        _positive_int,
-        "finished runs kept per job in each history list (default 1000)",
-    ),
-    Option(
-        "sandbox_retention",
-        ("METRONOME_SANDBOX_RETENTION",),
-        _duration_s,
-        "how long the local launcher keeps the sandbox of an ended task: 7d as 604800s, or a"
-        " bare number of ms (default 7 days)",
-    ),
-    Option(
-        "actor_threads",
-        ("METRONOME_ACTOR_THREADS",),
-        _positive_int,
-        "threads shared by all actors (default 8)",
-    ),
-    Option(
-        "ask_timeout_s",
-        ("METRONOME_ASK_TIMEOUT",),
-        _positive_float,
-        "seconds a request waits for the job service before a 503 (default 10)",
-    ),
-    Option(
-        "max_body_bytes",
-        ("METRONOME_MAX_BODY_BYTES",),
-        _positive_int,
-        "largest request body accepted, in bytes (default 1048576)",
-    ),
-    Option(
-        "zk",
-        ("METRONOME_ZK_URL",),
-        _zk_url,
-        "ZooKeeper for storage and leader election, zk://host:2181,host2:2181/metronome"
-        " (default: none, the embedded store)",
-    ),
-    Option(
-        "zk_session_timeout",
-        ("METRONOME_ZK_SESSION_TIMEOUT",),
-        _duration_s,
-        "ZooKeeper session timeout: 6s, 6000ms, or a bare number of ms (default 10s)",
-    ),
-    Option(
-        "master",
-        ("METRONOME_MESOS_MASTER_URL",),
-        _non_empty,
-        "Mesos master: http://host:5050[,host2:5050] or zk://host:2181/mesos; launches tasks on"
-        " Mesos instead of this host (default: none, the local launcher)",
-    ),
-    Option(
-        "framework_name",
-        ("METRONOME_FRAMEWORK_NAME",),
-        _non_empty,
-        "Mesos framework name (default metronome)",
-    ),
-    Option("mesos_role", ("METRONOME_MESOS_ROLE",), _non_empty, "Mesos role (default *)"),
-    Option(
-        "mesos_user",
-        ("METRONOME_MESOS_USER",),
-        _non_empty,
-        "user the framework's tasks run as by default (default: the server's user)",
-    ),
-    Option(
-        "mesos_principal",
-        ("METRONOME_MESOS_AUTHENTICATION_PRINCIPAL",),
-        _non_empty,
-        "principal to authenticate to Mesos as",
-    ),
-    Option(
-        "mesos_secret_file",
-        ("METRONOME_MESOS_AUTHENTICATION_SECRET_FILE",),
-        _file,
-        "file holding the principal's secret",
-    ),
-    Option(
-        "mesos_failover_timeout",
-        ("METRONOME_MESOS_FAILOVER_TIMEOUT",),
-        _duration_s,
-        "how long Mesos keeps the framework's tasks while no scheduler is connected:"
-        " 7d as 604800s, or a bare number of ms (default 7 days)",
-    ),
-    Option("webui_url", ("METRONOME_WEB_UI_URL",), _non_empty, "web UI URL advertised to Mesos"),
-    Option(
-        "log_level",
-        ("METRONOME_LOG_LEVEL",),
-        _log_level,
-        "DEBUG, INFO, WARNING or ERROR (default INFO)",
-    ),
-)
+_WEEK_S = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one server process (frozen; passed explicitly)."""
+
+    http_port: int | None = _setting(
+        9000,
+        envs=("METRONOME_HTTP_PORT", "METRONOME_PLAY_SERVER_HTTP_PORT"),
+        parse=_port_or_disabled,
+        help_text="TCP port of the REST API, or `disabled` to serve HTTPS only",
+    )
+    """None: HTTP disabled (`--http-port disabled`, as Metronome), HTTPS only."""
+    https_port: int | None = _setting(
+        envs=("METRONOME_HTTPS_PORT", "METRONOME_PLAY_SERVER_HTTPS_PORT"),
+        parse=_port,
+        help_text="TCP port of the REST API over TLS; needs --tls-cert and --tls-key",
+    )
+    tls_cert: Path | None = _setting(
+        envs=("METRONOME_TLS_CERT",), parse=_file, help_text="PEM certificate (chain) for HTTPS"
+    )
+    tls_key: Path | None = _setting(
+        envs=("METRONOME_TLS_KEY",),
+        parse=_file,
+        help_text="PEM private key for HTTPS (unencrypted)",
+    )
+    auth_config: Path | None = _setting(
+        envs=("METRONOME_AUTH_CONFIG",),
+        parse=_file,
+        help_text="TOML file of users, tokens and their grants; turns authentication on",
+        shown_default="off",
+    )
+    http_address: str = _setting(
+        "0.0.0.0",
+        envs=("METRONOME_HTTP_ADDRESS",),
+        parse=_non_empty,
+        help_text="address the REST API binds to",
+    )
+    data_dir: Path = _setting(
+        Path("data"),
+        envs=("METRONOME_DATA_DIR",),
+        parse=_directory,
+        help_text="directory of the embedded store and task sandboxes",
+    )
+    hostname: str = _setting(
+        envs=("METRONOME_HOSTNAME", "METRONOME_LEADER_ELECTION_HOSTNAME"),
+        parse=_non_empty,
+        help_text="host name this instance advertises, in /leader and to other instances",
+        factory=socket.gethostname,
+        shown_default="this machine's host name",
+    )
+    attributes: dict[str, str] = _setting(
+        envs=("METRONOME_ATTRIBUTES",),
+        parse=_attributes,
+        help_text="attributes of this host for placement constraints, e.g. rack:rack-2,zone:a",
+        factory=dict,
+        shown_default="none",
+    )
+    cpus: float = _setting(
+        envs=("METRONOME_CPUS",),
+        parse=_positive_float,
+        help_text="CPUs the local launcher may give tasks at once",
+        factory=_host_cpus,
+        shown_default="this host's count",
+    )
+    mem: float = _setting(
+        envs=("METRONOME_MEM",),
+        parse=_positive_float,
+        help_text="memory in MB the local launcher may give tasks at once",
+        factory=_total_memory_mb,
+        shown_default="this host's total",
+    )
+    disk: float = _setting(
+        100_000.0,
+        envs=("METRONOME_DISK",),
+        parse=_positive_float,
+        help_text="disk in MB the local launcher may give tasks at once",
+    )
+    history_count: int = _setting(
+        1000,
+        envs=("METRONOME_HISTORY_COUNT",),
+        parse=_positive_int,
+        help_text="finished runs kept per job in each history list",
+    )
+    sandbox_retention_s: float = _setting(
+        _WEEK_S,
+        envs=("METRONOME_SANDBOX_RETENTION",),
+        parse=_duration_s,
+        help_text="how long the local launcher keeps the sandbox of an ended task, as a Mesos"
+        " agent: 604800s, or a bare number of ms",
+        shown_default="7 days",
+        flag="--sandbox-retention",
+    )
+    actor_threads: int = _setting(
+        8,
+        envs=("METRONOME_ACTOR_THREADS",),
+        parse=_positive_int,
+        help_text="threads shared by all actors",
+    )
+    """With 16, more threads contended for the GIL and a burst of due jobs fired later
+    (docs/benchmarks.md)."""
+    ask_timeout_s: float = _setting(
+        10.0,
+        envs=("METRONOME_ASK_TIMEOUT",),
+        parse=_positive_float,
+        help_text="seconds a request waits for the job service before a 503",
+    )
+    max_body_bytes: int = _setting(
+        1024 * 1024,
+        envs=("METRONOME_MAX_BODY_BYTES",),
+        parse=_positive_int,
+        help_text="largest request body accepted, in bytes",
+    )
+    zk: ZkUrl | None = _setting(
+        envs=("METRONOME_ZK_URL",),
+        parse=_zk_url,
+        help_text="ZooKeeper for storage and leader election, zk://host:2181,host2:2181/metronome",
+        shown_default="none, the embedded store",
+    )
+    zk_session_timeout_s: float = _setting(
+        10.0,
+        envs=("METRONOME_ZK_SESSION_TIMEOUT",),
+        parse=_duration_s,
+        help_text="ZooKeeper session timeout: 6s, 6000ms, or a bare number of ms",
+        shown_default="10s",
+        flag="--zk-session-timeout",
+    )
+    master: str | None = _setting(
+        envs=("METRONOME_MESOS_MASTER_URL",),
+        parse=_non_empty,
+        help_text="Mesos master: http://host:5050[,host2:5050] or zk://host:2181/mesos; launches"
+        " tasks on Mesos instead of this host",
+        shown_default="none, the local launcher",
+    )
+    framework_name: str = _setting(
+        "metronome",
+        envs=("METRONOME_FRAMEWORK_NAME",),
+        parse=_non_empty,
+        help_text="Mesos framework name",
+    )
+    mesos_role: str = _setting(
+        "*", envs=("METRONOME_MESOS_ROLE",), parse=_non_empty, help_text="Mesos role"
+    )
+    mesos_user: str | None = _setting(
+        envs=("METRONOME_MESOS_USER",),
+        parse=_non_empty,
+        help_text="user the framework's tasks run as by default",
+        shown_default="the server's user",
+    )
+    mesos_principal: str | None = _setting(
+        envs=("METRONOME_MESOS_AUTHENTICATION_PRINCIPAL",),
+        parse=_non_empty,
+        help_text="principal to authenticate to Mesos as",
+    )
+    mesos_secret_file: Path | None = _setting(
+        envs=("METRONOME_MESOS_AUTHENTICATION_SECRET_FILE",),
+        parse=_file,
+        help_text="file holding the principal's secret",
+    )
+    mesos_failover_timeout_s: float = _setting(
+        _WEEK_S,
+        envs=("METRONOME_MESOS_FAILOVER_TIMEOUT",),
+        parse=_duration_s,
+        help_text="how long Mesos keeps the framework's tasks while no scheduler is connected:"
+        " 604800s, or a bare number of ms",
+        shown_default="7 days",
+        flag="--mesos-failover-timeout",
+    )
+    webui_url: str | None = _setting(
+        envs=("METRONOME_WEB_UI_URL",),
+        parse=_non_empty,
+        help_text="web UI URL advertised to Mesos",
+        shown_default="this instance",
+    )
+    log_level: str = _setting(
+        "INFO",
+        envs=("METRONOME_LOG_LEVEL",),
+        parse=_log_level,
+        help_text="DEBUG, INFO, WARNING or ERROR",
+    )
+
+    @property
+    def advertised_address(self) -> str:
+        """`host:port` as `/leader` and other instances see this one (HTTP, else HTTPS)."""
+        return f"{self.hostname}:{self.http_port or self.https_port}"
+
+    @property
+    def advertised_scheme(self) -> str:
+        return "http" if self.http_port is not None else "https"
+
+    def public(self) -> dict[str, str]:
+        """Every setting as text, for `/info` (none of them is a secret: a secret is a file)."""
+        return {option.name: _show(getattr(self, option.name)) for option in OPTIONS}
+
+
+def _option(spec: dataclasses.Field[Any]) -> Option:
+    meta = spec.metadata
+    flag = meta["flag"] or "--" + spec.name.replace("_", "-")
+    return Option(spec.name, flag, meta["envs"], meta["parse"], meta["help"])
+
+
+OPTIONS: tuple[Option, ...] = tuple(_option(spec) for spec in dataclasses.fields(Settings))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -421,14 +465,6 @@ def _raw(
         if env in environ:
             return f"{option.flag} (${env})", environ[env]
     return option.flag, None
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return ",".join(f"{k}:{v}" for k, v in value.items())
-    return str(value)
 
 
 __all__ = ["OPTIONS", "Option", "Settings", "ZkUrl", "add_arguments", "load"]

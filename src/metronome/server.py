@@ -158,8 +158,8 @@ def open_zk_store(settings: Settings, zk: ZkUrl, leadership: ZkLeadership) -> Zk
     return ZkStore(
         zk.hosts,
         zk.root,
-        session_timeout_s=settings.zk_session_timeout,
-        retry_deadline_s=settings.zk_session_timeout,
+        session_timeout_s=settings.zk_session_timeout_s,
+        retry_deadline_s=settings.zk_session_timeout_s,
         fence=leadership.fence,
     )
 
@@ -270,7 +270,7 @@ def start_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> L
             hostname=settings.hostname,
             attributes=settings.attributes,
             capacity=HostResources(cpus=settings.cpus, mem=settings.mem, disk=settings.disk),
-            sandbox_retention_s=settings.sandbox_retention,
+            sandbox_retention_s=settings.sandbox_retention_s,
         )
     masters = parse_master(settings.master)
     mesos = MesosSettings(
@@ -279,7 +279,7 @@ def start_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> L
         role=settings.mesos_role,
         principal=settings.mesos_principal,
         secret_file=settings.mesos_secret_file,
-        failover_timeout_s=settings.mesos_failover_timeout,
+        failover_timeout_s=settings.mesos_failover_timeout_s,
         webui_url=settings.webui_url
         or f"{settings.advertised_scheme}://{settings.advertised_address}",
         hostname=settings.hostname,
