@@ -226,7 +226,7 @@ async def start_services(
     timers = TimerService(clock)
     stack.callback(timers.stop)
     router = TaskRouter()
-    launcher = start_launcher(settings, store, stack)
+    launcher = build_launcher(settings, store, stack)
     await launcher.start(router.deliver)
     stack.push_async_callback(launcher.stop)
     view = JobView()
@@ -262,7 +262,7 @@ async def start_services(
     )
 
 
-def start_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> Launcher:
+def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> Launcher:
     """Mesos when `--master` is given, else processes on this host."""
     if settings.master is None:
         return LocalLauncher(

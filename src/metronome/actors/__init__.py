@@ -2,18 +2,16 @@
 
 from metronome.actors._bridge import reply
 from metronome.actors._context import ActorContext
-from metronome.actors._job import JobActor, JobActorProxy, JobEntry
+from metronome.actors._job import JobActorProxy
 from metronome.actors._router import TaskRouter
-from metronome.actors._runtime import ActorPool, CallbackFuture, PooledActor
+from metronome.actors._runtime import ActorPool, PooledActor
 from metronome.actors._supervisor import JobSupervisor, JobSupervisorProxy
 from metronome.actors._timers import TimerService
-from metronome.actors._view import JobView
+from metronome.actors._view import JobEntry, JobView
 
 __all__ = [
     "ActorContext",
     "ActorPool",
-    "CallbackFuture",
-    "JobActor",
     "JobActorProxy",
     "JobEntry",
     "JobSupervisor",

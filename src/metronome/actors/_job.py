@@ -16,7 +16,8 @@ from pykka.typing import ActorMemberMixin, proxy_method
 
 from metronome.actors._run import RunActor, RunChanged, RunFinished
 from metronome.actors._runtime import PooledActor
-from metronome.actors._schedules import Fire, ScheduleClock
+from metronome.actors._schedules import Fire, ScheduleTimers
+from metronome.actors._view import JobEntry
 from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
 from metronome.model import (
     ConcurrencyPolicy,
@@ -70,7 +71,7 @@ class JobActor(PooledActor):
         self._unconfirmed: set[RunId] = set()
         """Scheduled runs whose actor has not yet written their record."""
         self._history = history or JobHistory(job_id=spec.id)
-        self._schedules = ScheduleClock(context, self.actor_ref)
+        self._schedules = ScheduleTimers(context, self.actor_ref)
         self._entry: JobEntry | None = None
         self._loaded = loaded
 
@@ -359,46 +360,4 @@ class JobActorProxy(ActorMemberMixin, pykka.ActorProxy[JobActor]):
     stop_run = proxy_method(JobActor.stop_run)
 
 
-class JobEntry:
-    """One published version of a job: its spec, active runs and history.
-
-    `rendered` is a slot for the API's rendering of the spec; it is carried over to the next
-    version while the spec is unchanged.
-    """
-
-    __slots__ = ("_actor", "history", "ref", "rendered", "runs", "spec")
-
-    def __init__(
-        self,
-        spec: JobSpec,
-        ref: pykka.ActorRef[JobActor],
-        runs: tuple[JobRun, ...] = (),
-        history: JobHistory | None = None,
-    ) -> None:
-        self.spec = spec
-        self.ref = ref
-        self.runs = runs
-        self.history = history
-        self.rendered: Any = None
-        self._actor: JobActorProxy | None = None
-
-    def carry_over(self, previous: JobEntry) -> None:
-        """Keep what the previous version built that is still valid: its proxy, and its
-        rendering while the spec is the same object."""
-        self._actor = previous._actor
-        if previous.spec is self.spec:
-            self.rendered = previous.rendered
-
-    @property
-    def actor(self) -> JobActorProxy:
-        """A proxy to the job's actor, built on first use: a proxy costs ~0.1 ms to build, too much
-        to spend on each of 10,000 jobs loaded at start-up."""
-        if self._actor is None:
-            self._actor = cast("JobActorProxy", self.ref.proxy())
-        return self._actor
-
-    def run(self, run_id: str) -> JobRun | None:
-        return next((run for run in self.runs if run.id == run_id), None)
-
-
-__all__ = ["CreateJob", "JobActor", "JobActorProxy", "JobEntry"]
+__all__ = ["CreateJob", "JobActor", "JobActorProxy"]

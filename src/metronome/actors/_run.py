@@ -175,7 +175,7 @@ class RunActor(PooledActor):
                 dataclasses.replace(run, status=RunStatus.SUCCESS, completed_at=update.timestamp)
             )
         else:
-            self._on_failure(run, update)
+            self._on_task_failed(run, update)
 
     def _on_active(self, run: JobRun, previous: Task) -> None:
         if run.status is RunStatus.STARTING:
@@ -188,7 +188,7 @@ class RunActor(PooledActor):
             self._run = run  # STAGING -> RUNNING: not worth a write; reconcile recovers it
             self._tell_job(RunChanged(run))
 
-    def _on_failure(self, run: JobRun, update: TaskUpdate) -> None:
+    def _on_task_failed(self, run: JobRun, update: TaskUpdate) -> None:
         now = self._context.clock()
         restart = run.run_spec.restart
         deadline_s = restart.active_deadline_s

@@ -49,7 +49,9 @@ class CatchUp:
     marks: Marks
 
 
-class ScheduleClock:
+class ScheduleTimers:
+    """A job's armed timers, one per enabled schedule: each tells the job actor when it is due."""
+
     def __init__(self, context: ActorContext, job: pykka.ActorRef[Any]) -> None:
         self._context = context
         self._job = job

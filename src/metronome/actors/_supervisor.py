@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
-from metronome.actors._job import CreateJob, JobActor, JobEntry
+from metronome.actors._job import CreateJob, JobActor
+from metronome.actors._view import JobEntry
 from metronome.actors._runtime import PooledActor
 from metronome.errors import Conflict
 

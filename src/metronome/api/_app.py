@@ -6,20 +6,20 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _jobs, _runs, _schedules, _service
+from metronome.api import _jobs, _runs, _schedules, _service_routes
 from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
 from metronome.api._instrument import metrics_middleware
 from metronome.api._limits import body_timeout_middleware
 from metronome.api._openapi import add_openapi_route
 from metronome.api._proxy import leader_client, leader_proxy_middleware
-from metronome.api._services import INSTANCE, SERVICE_SLOT
+from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
 
     from metronome.api._auth_config import AuthConfig
-    from metronome.api._services import Instance, ServiceSlot
+    from metronome.api._app_keys import Instance, ServiceSlot
 
 
 def create_app(
@@ -50,7 +50,7 @@ def create_app(
     app.cleanup_ctx.append(leader_client)
     if access is not None:
         app.on_cleanup.append(access.close)
-    for table in (_service.routes, _jobs.routes, _schedules.routes, _runs.routes):
+    for table in (_service_routes.routes, _jobs.routes, _schedules.routes, _runs.routes):
         app.router.add_routes(table)
     add_openapi_route(app)
     return app

@@ -16,7 +16,7 @@ from metronome.api._render import (
     render_run,
 )
 from metronome.api._schemas import parse_job
-from metronome.api._services import job_service
+from metronome.api._app_keys import job_service
 from metronome.model import JobHistory
 
 if TYPE_CHECKING:

@@ -87,9 +87,7 @@ class HistorySummarySchema(Schema):
 
 
 class HistorySchema(HistorySummarySchema):
-    successfulFinishedRuns = fields.List(
-        fields.Nested(FinishedRunSchema), required=True
-    )
+    successfulFinishedRuns = fields.List(fields.Nested(FinishedRunSchema), required=True)
     failedFinishedRuns = fields.List(fields.Nested(FinishedRunSchema), required=True)
 
 

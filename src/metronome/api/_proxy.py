@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from aiohttp.typedefs import Handler, Middleware
 
-    from metronome.api._services import Instance
+    from metronome.api._app_keys import Instance
 
 logger = logging.getLogger(__name__)
 

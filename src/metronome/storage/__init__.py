@@ -25,11 +25,9 @@ from metronome.storage._repository import (
     JobHistoryRepository,
     JobRunRepository,
     JobSpecRepository,
-    ensure_layout,
 )
 from metronome.storage._sqlite import SqliteStore
 from metronome.storage._store import (
-    ANY_VERSION,
     BadVersionError,
     Check,
     Create,
@@ -47,7 +45,6 @@ from metronome.storage._store import (
 from metronome.storage._zookeeper import ZkStore
 
 __all__ = [
-    "ANY_VERSION",
     "JOB_HISTORIES",
     "JOB_RUNS",
     "JOB_SPECS",
@@ -81,5 +78,4 @@ __all__ = [
     "encode_job",
     "encode_page_entry",
     "encode_run",
-    "ensure_layout",
 ]

@@ -1,4 +1,4 @@
-"""Service endpoints: /ping, /info, /leader, /v1/metrics, /metrics and /v1/queue."""
+"""Routes of the service endpoints: /ping, /info, /leader, /v1/metrics, /metrics and /v1/queue."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aiohttp import web
 
 from metronome import __version__
 from metronome.api._http import json_response
-from metronome.api._services import INSTANCE, job_service
+from metronome.api._app_keys import INSTANCE, job_service
 from metronome.metrics import PROMETHEUS_CONTENT_TYPE
 
 routes = web.RouteTableDef()
