@@ -71,7 +71,8 @@ def main() -> None:
         finally:
             bare.stop()
             server.stop()
-    ratios = [p.requests_per_s / b.requests_per_s for p, b in zip(product, bare_results)]
+    pairs = zip(product, bare_results, strict=True)
+    ratios = [p.requests_per_s / b.requests_per_s for p, b in pairs]
     errors = sum(r.errors for r in product + bare_results)
     summary(
         "api",

@@ -111,7 +111,7 @@ def main() -> None:
         runs=f"{args.runs}x{args.rounds}",
         rate=f"{args.runs / median(product):.0f}/s",
         bare_rate=f"{args.runs / median(bare):.0f}/s",
-        ratio=f"{median([b / p for p, b in zip(product, bare)]):.2f}",
+        ratio=f"{median([b / p for p, b in zip(product, bare, strict=True)]):.2f}",
     )
 
 

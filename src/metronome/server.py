@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import time
@@ -283,8 +284,9 @@ def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> L
         webui_url=settings.webui_url
         or f"{settings.advertised_scheme}://{settings.advertised_address}",
         hostname=settings.hostname,
-        **({"user": settings.mesos_user} if settings.mesos_user else {}),
     )
+    if settings.mesos_user:
+        mesos = dataclasses.replace(mesos, user=settings.mesos_user)
     detect = None
     if isinstance(masters, ZkAddress):
         detect = ZkMasterDetector(masters)

@@ -21,8 +21,12 @@ if TYPE_CHECKING:
 def _dump(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "metronome.cli", "zk", "dump", *args],
-        capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT / "src")},
-    )  # fmt: skip
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT / "src")},
+    )
 
 
 def test_dump_shows_decoded_records(

@@ -72,10 +72,24 @@ def test_updates_and_deletes_survive_restart(own_server: ServerProcess) -> None:
 
 def _serve_once(data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "metronome.cli", "serve", "--data-dir", str(data_dir),
-         "--http-port", "1", "--http-address", "127.0.0.1"],
-        capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT / "src")},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "metronome.cli",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--http-port",
+            "1",
+            "--http-address",
+            "127.0.0.1",
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT / "src")},
+    )
 
 
 def test_corrupt_data_dir_stops_the_server_with_a_clear_message(tmp_path: Path) -> None:
@@ -90,10 +104,24 @@ def test_corrupt_data_dir_stops_the_server_with_a_clear_message(tmp_path: Path) 
 
 def test_invalid_configuration_is_reported_all_at_once(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "metronome.cli", "serve", "--http-port", "99999",
-         "--history-count", "zero", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT / "src")},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "metronome.cli",
+            "serve",
+            "--http-port",
+            "99999",
+            "--history-count",
+            "zero",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT / "src")},
+    )
     assert result.returncode == 2
     assert "--http-port" in result.stderr
     assert "--history-count" in result.stderr

@@ -196,7 +196,8 @@ def test_unknown_embed_is_400_listing_the_valid_ones(client: Client, job_id: str
         response = client.get(path)
         assert response.status == 400
         assert response.json()["message"] == (
-            "Unknown embed options. Valid options are: activeRuns, schedules, history, historySummary"
+            "Unknown embed options. Valid options are: "
+            "activeRuns, schedules, history, historySummary"
         )
 
 

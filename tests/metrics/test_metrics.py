@@ -69,7 +69,7 @@ def test_same_name_as_two_kinds_is_rejected(registry: MetricsRegistry) -> None:
     registry.counter("jobs.started")
     registry.gauge("jobs.active", lambda: 1.0)
 
-    with pytest.raises(ValueError, match="metronome.jobs.started.counter"):
+    with pytest.raises(ValueError, match=r"metronome\.jobs\.started\.counter"):
         registry.timer("jobs.started")
     with pytest.raises(ValueError, match="already registered"):
         registry.counter("jobs.active")

@@ -107,14 +107,14 @@ def test_naive_times_are_refused(gen: ModelGen) -> None:
     "decode", [decode_job, decode_run, decode_history, decode_history_pages, decode_page]
 )
 def test_garbage_is_a_storage_error_naming_the_path(decode: object) -> None:
-    with pytest.raises(StorageError, match="^/state/x/job.a: not a valid"):
+    with pytest.raises(StorageError, match=r"^/state/x/job\.a: not a valid"):
         decode(b"\xff\xff\xff\xff", "/state/x/job.a")  # type: ignore[operator]
 
 
 def test_record_without_run_spec_is_refused() -> None:
     data = pb.JobSpec(id="job.a").SerializeToString()
 
-    with pytest.raises(StorageError, match="job.a: not a valid JobSpec record: missing run"):
+    with pytest.raises(StorageError, match=r"job\.a: not a valid JobSpec record: missing run"):
         decode_job(data, "/state/job-specs/job.a")
 
 

@@ -186,7 +186,7 @@ def test_oversize_write_is_refused_at_once_and_the_store_goes_on(zk_store: ZkSto
     zk_store.create("/largest", b"x" * largest)  # the estimate is not too cautious
 
     started = time.monotonic()
-    with pytest.raises(StorageError, match="/big: a write of about .* exceeds ZooKeeper's limit"):
+    with pytest.raises(StorageError, match=r"/big: a write of about .* exceeds ZooKeeper's limit"):
         zk_store.create("/big", b"x" * (MAX_REQUEST_BYTES + 1))
     with pytest.raises(StorageError, match="exceeds ZooKeeper's limit"):
         zk_store.commit([Create("/p1", b"x" * 600_000), Create("/p2", b"x" * 600_000)])

@@ -8,7 +8,7 @@ asyncio future through `loop.call_soon_threadsafe` instead.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pykka
 
@@ -31,7 +31,7 @@ async def reply(future: pykka.Future[Any], timeout_s: float) -> Any:
     value: Any = future
     try:
         while isinstance(value, pykka.Future):
-            value = await _settled(loop, value, deadline - loop.time())
+            value = await _settled(loop, cast("CallbackFuture", value), deadline - loop.time())
     except TimeoutError as exc:
         msg = f"No answer from the job service within {timeout_s:g} s"
         raise Unavailable(msg) from exc
@@ -55,5 +55,5 @@ def _copy(done: CallbackFuture, settled: asyncio.Future[Any]) -> None:
         return
     try:
         settled.set_result(done.get(timeout=0))
-    except Exception as exc:  # the actor's exception, re-raised for the awaiting handler
+    except Exception as exc:  # noqa: BLE001 - the actor's exception, re-raised for the awaiting handler
         settled.set_exception(exc)

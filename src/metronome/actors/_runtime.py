@@ -1,9 +1,15 @@
 """Pykka actors that share a small pool of threads instead of owning one each.
 
 `pykka.ThreadingActor` costs one OS thread per actor: 10,000 of them take seconds to start and
-hundreds of MB (shared/docs/architecture.md). A `PooledActor` keeps pykka's contract (refs, proxies,
-futures, `on_start`/`on_stop`/`on_failure`, one message at a time, in order) but runs its messages on
-an `ActorPool` worker only while it has mail, so an idle actor costs one small object.
+hundreds of MB (shared/docs/architecture.md). A `PooledActor` keeps pykka's contract (refs,
+proxies, futures, `on_start`/`on_stop`/`on_failure`, one message at a time, in order) but runs its
+messages on an `ActorPool` worker only while it has mail, so an idle actor costs one small object.
+
+pykka has no public hook for running an actor's loop elsewhere, so this module overrides private
+methods of `pykka.Actor` and uses `pykka._envelope`. pykka is therefore pinned to one version in
+pyproject.toml, and tests/actors/test_runtime_contract.py fails when an upgrade changes any of
+what is relied on here (names, signatures, and the body of `_actor_loop_running` that
+`_handle_envelope` follows).
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import pykka
-from pykka import ActorRegistry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,7 +101,7 @@ class _Mailbox:
         return not self._messages
 
     def release(self) -> bool:
-        """Give up the worker; returns True if mail arrived meanwhile and the actor must run again."""
+        """Give up the worker; True if mail arrived meanwhile and the actor must run again."""
         with self._lock:
             if self._messages:
                 return True
@@ -202,12 +207,13 @@ class PooledActor(pykka.Actor):
                 self._handle_failure(*sys.exc_info())
                 try:
                     self.on_failure(*sys.exc_info())
-                except Exception:
+                except Exception:  # noqa: BLE001 - pykka's contract: a failing hook is logged
                     self._handle_failure(*sys.exc_info())
-        except BaseException:
-            logger.debug("%r in %s: stopping all actors", sys.exc_info()[1], self)
+        except BaseException:  # noqa: BLE001 - SystemExit and the like end this actor only
+            # pykka would call ActorRegistry.stop_all() here, but pooled actors are not in the
+            # registry: this one stops, and its parent learns of it as of any stopped actor.
+            logger.error("%r in %s: stopping the actor", sys.exc_info()[1], self)
             self._stop()
-            ActorRegistry.stop_all()
 
 
 __all__ = ["ActorPool", "CallbackFuture", "PooledActor"]

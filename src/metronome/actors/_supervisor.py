@@ -11,8 +11,8 @@ import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
 from metronome.actors._job import CreateJob, JobActor
-from metronome.actors._view import JobEntry
 from metronome.actors._runtime import PooledActor
+from metronome.actors._view import JobEntry
 from metronome.errors import Conflict
 
 if TYPE_CHECKING:

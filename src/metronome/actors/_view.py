@@ -11,11 +11,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, cast
 
+from metronome.model import JobId
+
 if TYPE_CHECKING:
     import pykka
 
     from metronome.actors._job import JobActor, JobActorProxy
-    from metronome.model import JobHistory, JobId, JobRun, JobSpec
+    from metronome.model import JobHistory, JobRun, JobSpec
 
 
 class JobEntry:
@@ -77,7 +79,7 @@ class JobView:
             self._entries.pop(job_id, None)
 
     def get(self, job_id: str) -> JobEntry | None:
-        return self._entries.get(job_id)  # type: ignore[call-overload]
+        return self._entries.get(JobId(job_id))
 
     def entries(self) -> list[JobEntry]:
         """Every entry, in no particular order."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from metronome.api._app_keys import job_service
 from metronome.api._http import json_body, json_response, read_json
 from metronome.api._query import embeds, flag
 from metronome.api._render import (
@@ -16,7 +17,6 @@ from metronome.api._render import (
     render_run,
 )
 from metronome.api._schemas import parse_job
-from metronome.api._app_keys import job_service
 from metronome.model import JobHistory
 
 if TYPE_CHECKING:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from metronome.api._app_keys import job_service
 from metronome.api._http import json_response
 from metronome.api._render import render_run
-from metronome.api._app_keys import job_service
 from metronome.errors import RunNotFound
 
 routes = web.RouteTableDef()

@@ -6,10 +6,10 @@ import dataclasses
 
 from aiohttp import web
 
+from metronome.api._app_keys import job_service
 from metronome.api._http import json_response, read_json
 from metronome.api._render import render_schedule
 from metronome.api._schemas import parse_schedule
-from metronome.api._app_keys import job_service
 from metronome.errors import ScheduleNotFound
 
 routes = web.RouteTableDef()

@@ -44,7 +44,8 @@ def parse_job(body: object, *, v0: bool = False) -> JobSpec:
     Raises:
         ValidationFailed: naming every wrong field at once.
     """
-    return _load(_V0_JOB if v0 else _JOB, body)
+    spec: JobSpec = _load(_V0_JOB if v0 else _JOB, body)
+    return spec
 
 
 def parse_schedule(body: object) -> ScheduleSpec:
@@ -53,7 +54,8 @@ def parse_schedule(body: object) -> ScheduleSpec:
     Raises:
         ValidationFailed: naming every wrong field at once.
     """
-    return _load(_SCHEDULE, body)
+    schedule: ScheduleSpec = _load(_SCHEDULE, body)
+    return schedule
 
 
 def _load(schema: Schema, body: object) -> Any:

@@ -7,8 +7,8 @@ from collections import defaultdict
 from aiohttp import web
 
 from metronome import __version__
-from metronome.api._http import json_response
 from metronome.api._app_keys import INSTANCE, job_service
+from metronome.api._http import json_response
 from metronome.metrics import PROMETHEUS_CONTENT_TYPE
 
 routes = web.RouteTableDef()

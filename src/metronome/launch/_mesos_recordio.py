@@ -38,7 +38,7 @@ class RecordIODecoder:
             RecordIOError: a length is not a positive decimal number, or a record is not JSON.
         """
         self._buffer += chunk
-        records = []
+        records: list[Any] = []
         while True:
             if self._size is None:
                 newline = self._buffer.find(b"\n")

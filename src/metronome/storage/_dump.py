@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,7 @@ def _dump_children(store: Store, path: str, nodes: dict[str, dict[str, Any]]) ->
 
 def _describe(path: str, data: bytes, version: int) -> dict[str, Any]:
     entry: dict[str, Any] = {"version": version}
+    decode: Callable[[], Any]
     parent = path.rpartition("/")[0]
     grandparent = parent.rpartition("/")[0]
     if parent == JOB_SPECS:
@@ -88,7 +89,7 @@ def _describe(path: str, data: bytes, version: int) -> dict[str, Any]:
 
 def _history(data: bytes, path: str) -> dict[str, Any]:
     """The history's counters and marks, and its page names (its runs are in the pages)."""
-    value = _plain(decode_history(data, path))
+    value: dict[str, Any] = _plain(decode_history(data, path))
     del value["successful_runs"], value["failed_runs"]
     value["pages"] = _plain(decode_history_pages(data, path))
     return value

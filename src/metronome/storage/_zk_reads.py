@@ -48,7 +48,7 @@ class _MultiRead(namedtuple("_MultiRead", "operations")):
         body = bytearray()
         for op in self.operations:
             body += MultiHeader(op.type, False, -1).serialize() + op.serialize()
-        return body + multiheader_struct.pack(-1, True, -1)
+        return body + bytes(multiheader_struct.pack(-1, True, -1))
 
     @classmethod
     def deserialize(cls, buffer: bytes, offset: int) -> list[Any]:
