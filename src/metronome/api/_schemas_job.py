@@ -28,6 +28,7 @@ from metronome.model import (
     ConstraintOperator,
     Docker,
     DockerParameter,
+    JobId,
     JobSpec,
     Restart,
     RestartPolicy,
@@ -35,6 +36,8 @@ from metronome.model import (
     Volume,
     VolumeMode,
 )
+
+DEPENDENCIES_AND_SCHEDULES = "Jobs may not have both dependencies and schedules specified"
 
 _CONTAINER_PATH = re.compile(r"/[^/].*")
 _REGEX_OPERATORS = (ConstraintOperator.LIKE, ConstraintOperator.UNLIKE)
@@ -145,6 +148,7 @@ class RunSchema(StrictSchema):
     volumes = Array(Object(VolumeSchema))
     restart = Object(RestartSchema)
     task_kill_grace_period_s = Number(data_key="taskKillGracePeriodSeconds", minimum=0)
+    timeout_s = Integer(data_key="timeoutSeconds", minimum=1)
 
     # Judged on the raw body so that it is reported along with field errors, and not again
     # when the field itself is invalid (an empty `cmd` is a /run/cmd error only).
@@ -172,12 +176,30 @@ class V0RunSchema(RunSchema):
         exclude = ("task_kill_grace_period_s",)
 
 
+class DependencySchema(StrictSchema):
+    id = String(required=True, validate=validate_job_id)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> JobId:
+        return JobId(data["id"])
+
+
 class JobSchema(StrictSchema):
     id = String(required=True, validate=validate_job_id)
     description = String()
     labels = StringMap()
     run = Object(RunSchema, required=True)
     schedules = Array(Object(InlineScheduleSchema))
+    dependencies = Array(Object(DependencySchema))
+
+    # Metronome's rules and words (behavior §2.6).
+    @validates_schema(skip_on_field_errors=False)
+    def _dependencies(self, data: dict[str, Any], **_: Any) -> None:
+        dependencies = data.get("dependencies", ())
+        if len(set(dependencies)) != len(dependencies):
+            raise ValidationError("has double entries", field_name="dependencies")
+        if dependencies and data.get("schedules"):
+            raise ValidationError(DEPENDENCIES_AND_SCHEDULES)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _unique_schedule_ids(

@@ -27,6 +27,7 @@ from metronome.model._job import (
     Volume,
     VolumeMode,
 )
+from metronome.model._overrides import RunOverrides
 from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "RestartPolicy",
     "RunId",
     "RunInfo",
+    "RunOverrides",
     "RunSpec",
     "RunStatus",
     "ScheduleId",

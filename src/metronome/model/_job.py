@@ -97,6 +97,8 @@ class RunSpec:
     volumes: tuple[Volume, ...] = ()
     restart: Restart = field(default_factory=Restart)
     task_kill_grace_period_s: float | None = None
+    timeout_s: int | None = None
+    """`timeoutSeconds`: a task running longer is killed and its run ends FAILED."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,8 @@ class JobSpec:
     description: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     schedules: tuple[ScheduleSpec, ...] = ()
+    dependencies: tuple[JobId, ...] = ()
+    """Parent jobs: this job runs once each has succeeded since it last did (behavior §3.6)."""
 
     def schedule(self, schedule_id: str) -> ScheduleSpec | None:
         """The schedule with that id, if the job has one."""
