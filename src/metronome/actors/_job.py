@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from metronome.actors._context import ActorContext
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.model import JobSpec, RunId, ScheduleSpec
+    from metronome.model import JobSpec, RunId, RunOverrides, ScheduleSpec
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
@@ -203,9 +203,24 @@ class JobActor(PooledActor):
 
     # -- runs ------------------------------------------------------------------------------
 
-    def trigger(self) -> JobRun:
-        """Start a run now (manual runs ignore the concurrency policy and have no deadline)."""
-        return self._start_run(self._context.clock())
+    def trigger(
+        self, overrides: RunOverrides | None = None, *, respect_concurrency: bool = False
+    ) -> JobRun:
+        """Start a run now, with `overrides` for it alone. A manual run has no deadline and
+        ignores the concurrency policy unless asked to respect it.
+
+        Raises:
+            Conflict: asked to respect a FORBID policy while a run is active.
+        """
+        if respect_concurrency and self._runs:
+            policy = self._spec.manual_concurrency_policy()
+            if policy is ConcurrencyPolicy.FORBID:
+                msg = f"Job {self._spec.id} has an active run and its concurrency policy is FORBID"
+                raise Conflict(msg)
+            if policy is ConcurrencyPolicy.REPLACE:
+                for run_id in list(self._runs):
+                    self._abort(run_id)
+        return self._start_run(self._context.clock(), overrides=overrides)
 
     def stop_run(self, run_id: str) -> JobRun:
         """Stop an active run: its tasks are killed and it ends FAILED at once.
@@ -218,7 +233,12 @@ class JobActor(PooledActor):
         return self._abort(cast("RunId", run_id))
 
     def _start_run(
-        self, now: datetime, schedule: ScheduleSpec | None = None, instant: datetime | None = None
+        self,
+        now: datetime,
+        schedule: ScheduleSpec | None = None,
+        instant: datetime | None = None,
+        *,
+        overrides: RunOverrides | None = None,
     ) -> JobRun:
         run_id = new_run_id(now)
         # The first task's id is persisted with the run, so the run actor can launch it without
@@ -229,11 +249,12 @@ class JobActor(PooledActor):
             job_id=self._spec.id,
             status=RunStatus.STARTING,
             created_at=now,
-            run_spec=self._spec.run,
+            run_spec=overrides.applied_to(self._spec.run) if overrides else self._spec.run,
             tasks=(task,),
             schedule_id=schedule.id if schedule else None,
             scheduled_at=instant,
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
+            overrides=overrides,
         )
         if schedule is None:
             self._context.runs.create(run)  # a manual run is on disk before its 201

@@ -133,5 +133,14 @@ class JobSpec:
         """The schedule with that id, if the job has one."""
         return next((s for s in self.schedules if s.id == schedule_id), None)
 
+    def manual_concurrency_policy(self) -> ConcurrencyPolicy:
+        """The policy a manual run asked to respect it obeys: the strictest of the schedules'
+        (FORBID, then REPLACE); ALLOW for a job without schedules."""
+        policies = {s.concurrency_policy for s in self.schedules}
+        for strictest in (ConcurrencyPolicy.FORBID, ConcurrencyPolicy.REPLACE):
+            if strictest in policies:
+                return strictest
+        return ConcurrencyPolicy.ALLOW
+
     def with_schedules(self, schedules: tuple[ScheduleSpec, ...]) -> JobSpec:
         return dataclasses.replace(self, schedules=schedules)
