@@ -66,7 +66,8 @@ def parse_overrides(body: object) -> RunOverrides:
     Raises:
         ValidationFailed: naming every wrong or unknown field at once.
     """
-    return _load(_OVERRIDES, body)
+    overrides: RunOverrides = _load(_OVERRIDES, body)
+    return overrides
 
 
 def _load(schema: Schema, body: object) -> Any:
