@@ -23,6 +23,7 @@ from metronome.api._schemas_fields import (
 )
 from metronome.api._schemas_schedule import InlineScheduleSchema, validate_job_id
 from metronome.model import (
+    DEPENDENCIES_AND_SCHEDULES,
     Artifact,
     Constraint,
     ConstraintOperator,
@@ -36,8 +37,6 @@ from metronome.model import (
     Volume,
     VolumeMode,
 )
-
-DEPENDENCIES_AND_SCHEDULES = "Jobs may not have both dependencies and schedules specified"
 
 _CONTAINER_PATH = re.compile(r"/[^/].*")
 _REGEX_OPERATORS = (ConstraintOperator.LIKE, ConstraintOperator.UNLIKE)

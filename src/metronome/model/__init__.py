@@ -13,6 +13,7 @@ from metronome.model._ids import (
     new_task_id,
 )
 from metronome.model._job import (
+    DEPENDENCIES_AND_SCHEDULES,
     Artifact,
     ConcurrencyPolicy,
     Constraint,
@@ -31,6 +32,7 @@ from metronome.model._overrides import RunOverrides
 from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
 
 __all__ = [
+    "DEPENDENCIES_AND_SCHEDULES",
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
     "SCHEDULE_ID_PATTERN",

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from metronome.model._ids import JobId, ScheduleId
 
 
+DEPENDENCIES_AND_SCHEDULES = "Jobs may not have both dependencies and schedules specified"
+"""Metronome's words for a job that would both wait for parents and follow a clock (§2.6)."""
+
+
 class ConstraintOperator(StrEnum):
     """Placement operators; `EQ` is read as `IS`, as current Metronome does."""
 
