@@ -147,7 +147,15 @@ class RunSchema(StrictSchema):
     volumes = Array(Object(VolumeSchema))
     restart = Object(RestartSchema)
     task_kill_grace_period_s = Number(data_key="taskKillGracePeriodSeconds", minimum=0)
-    timeout_s = Integer(data_key="timeoutSeconds", minimum=1)
+    timeout_s = Integer(
+        data_key="timeoutSeconds",
+        minimum=1,
+        metadata={
+            "description": "A task running longer is killed (SIGTERM, then SIGKILL after "
+            "taskKillGracePeriodSeconds) and the run ends FAILED, timed out. Counted from the "
+            "task's first active status; no relaunch, whatever the restart policy."
+        },
+    )
 
     # Judged on the raw body so that it is reported along with field errors, and not again
     # when the field itself is invalid (an empty `cmd` is a /run/cmd error only).
@@ -189,7 +197,14 @@ class JobSchema(StrictSchema):
     labels = StringMap()
     run = Object(RunSchema, required=True)
     schedules = Array(Object(InlineScheduleSchema))
-    dependencies = Array(Object(DependencySchema))
+    dependencies = Array(
+        Object(DependencySchema),
+        metadata={
+            "description": "Parent jobs: this job runs once every parent's latest run has "
+            "succeeded since this job last succeeded (and since the parent run it last "
+            "answered). Not with schedules; a parent cannot be deleted while children exist."
+        },
+    )
 
     # Metronome's rules and words (behavior §2.6).
     @validates_schema(skip_on_field_errors=False)
