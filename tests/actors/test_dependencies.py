@@ -137,3 +137,18 @@ async def test_a_child_run_active_at_a_restart_is_adopted_not_repeated(tmp_path:
         await until(lambda: finished(services, "c") == 1, timeout_s=15)
         await _run(services, "c", clock)
     assert marker.read_text() == "x\nx\n"  # the dependency run once, the manual run once
+
+
+async def test_deleting_a_child_stops_its_run_and_starts_no_other(tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    async with running(tmp_path, clock) as services:
+        await create_job(services, _job("a"))
+        await create_job(services, _job("c", "sleep 30", "a"))
+        await _run(services, "a", clock)
+        await until(lambda: entry(services, "c").runs)
+        await _run(services, "a", clock)  # due again once the active run is gone
+        await _settled(services, "a", "c")
+        started = services.metrics.counter("jobs.started").count
+        await services.ask(entry(services, "c").actor.delete(stop_runs=True))
+        assert services.metrics.counter("jobs.started").count == started
+        assert services.view.get("c") is None

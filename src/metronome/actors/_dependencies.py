@@ -104,6 +104,11 @@ class DependencyGraph:
                 self._restore(job_id, previous)
             raise
 
+    def knows(self, job_id: JobId) -> bool:
+        """Whether the job exists (or is being created) and is not being deleted."""
+        with self._lock:
+            return job_id in self._parents
+
     def children(self, job_id: JobId) -> list[JobId]:
         with self._lock:
             return sorted(self._children.get(job_id, ()))
@@ -172,14 +177,16 @@ def with_baseline(view: JobView, spec: JobSpec, history: JobHistory) -> JobHisto
     return dataclasses.replace(history, dependency_marks=kept)
 
 
-def due(view: JobView, spec: JobSpec, history: JobHistory) -> JobHistory | None:
+def due(context: ActorContext, spec: JobSpec, history: JobHistory) -> JobHistory | None:
     """The history to write with a dependency run if one is due now, else None.
 
     Due when each parent's latest run succeeded, after the job's last success and after the
-    parent's mark; the new marks are those runs' ends.
+    parent's mark; the new marks are those runs' ends. Never for a job being deleted (its runs
+    are stopped first, and each stop would be a chance to start another).
     """
-    if not spec.dependencies:
+    if not spec.dependencies or not context.dependencies.knows(spec.id):
         return None
+    view = context.view
     marks: dict[JobId, datetime] = {}
     for parent in spec.dependencies:
         entry = view.get(parent)

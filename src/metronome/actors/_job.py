@@ -341,9 +341,7 @@ class JobActor(PooledActor):
 
     def _run_if_parents_succeeded(self) -> None:
         """Start a dependency run if one is due (never beside an active run of this job)."""
-        due = (
-            None if self._runs else dependencies.due(self._context.view, self._spec, self._history)
-        )
+        due = None if self._runs else dependencies.due(self._context, self._spec, self._history)
         if due is not None:
             logger.info("Job %s: every parent succeeded; starting a run", self._spec.id)
             self._start_run(self._context.clock(), history=due)
