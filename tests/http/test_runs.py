@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-import time
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from metronome.actors._run import ACTIVE_WRITE_DELAY_S
 from metronome.model import RunStatus, TaskStatus
 from metronome.storage import JobRunRepository, SqliteStore
+from metronome.storage._codec import decode_run
 from tests.support.jobs import job_body
 from tests.support.server import wait
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.support.server import Client, ServerProcess
 
 RUN_ID = re.compile(r"\d{14}[0-9A-Za-z]{5}")
@@ -31,7 +34,7 @@ def _finished(client: Client, job_id: str, count: int = 1) -> dict[str, Any] | N
 
 def test_trigger_returns_a_persisted_starting_run(client: Client, job_id: str) -> None:
     assert client.post("/v1/jobs", job_body(job_id, cmd="sleep 30")).status == 201
-    created = client.post(f"/v1/jobs/{job_id}/runs", raw=b"ignored body")
+    created = client.post(f"/v1/jobs/{job_id}/runs")
     assert created.status == 201, created.text
     run = created.json()
     assert RUN_ID.fullmatch(run["id"])
@@ -184,10 +187,12 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
     )
     assert client.post("/v1/jobs", job_body("quick", cmd="sleep 1; exit 7")).status == 201
     sleeper = client.post("/v1/jobs/sleeper/runs").json()["id"]
-    client.post("/v1/jobs/quick/runs")
+    quick_id = client.post("/v1/jobs/quick/runs").json()["id"]
     wait(lambda: _active_run(client, "sleeper", sleeper), 10)
     server.kill9()
-    time.sleep(2)  # downtime: the quick task ends while no server watches it
+    # Downtime: the quick task ends (its wrapper records the exit) while no server watches it.
+    sandboxes = server.data_dir / "sandboxes"
+    wait(lambda: list(sandboxes.glob(f"quick_{quick_id}.*/exit_status")), 10)
     server.start()
     quick = wait(lambda: _finished(client, "quick"), 15)
     assert quick["failureCount"] == 1  # its real exit status, recorded after the restart
@@ -207,10 +212,12 @@ def test_a_run_restarted_after_its_launch_deadline_is_adopted_not_aborted(
     client = server.client
     body = job_body("late", cmd="sleep 4", maxLaunchDelay=1)
     assert client.post("/v1/jobs", body).status == 201
-    run_id = client.post("/v1/jobs/late/runs").json()["id"]
+    run = client.post("/v1/jobs/late/runs").json()
+    run_id = run["id"]
     wait(lambda: _active_run(client, "late", run_id), 10)
     server.kill9()  # well within ACTIVE_WRITE_DELAY_S of the task's start
-    time.sleep(1.5)  # the launch deadline passes while no server runs
+    deadline = _instant(run["createdAt"]) + timedelta(seconds=1)
+    wait(lambda: datetime.now(UTC) > deadline, 5)  # it passes while no server runs
     server.start()
     assert [run["id"] for run in client.get("/v1/jobs/late/runs").json()] == [run_id]
     done = wait(lambda: _finished(client, "late"), 15)
@@ -223,7 +230,7 @@ def test_a_long_runs_active_status_is_written_after_the_delay(own_server: Server
     assert client.post("/v1/jobs", job_body("long", cmd="sleep 30")).status == 201
     run_id = client.post("/v1/jobs/long/runs").json()["id"]
     wait(lambda: _active_run(client, "long", run_id), 10)
-    time.sleep(ACTIVE_WRITE_DELAY_S + 0.5)
+    wait(lambda: _stored_status(server.data_dir, "long", run_id) is RunStatus.ACTIVE, 5)
     server.kill9()
     store = SqliteStore(server.data_dir)
     try:
@@ -237,6 +244,18 @@ def test_a_long_runs_active_status_is_written_after_the_delay(own_server: Server
     )
     server.start()
     assert client.post(f"/v1/jobs/long/runs/{run_id}/actions/stop").status == 200
+
+
+def _instant(timestamp: str) -> datetime:
+    return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def _stored_status(data_dir: Path, job_id: str, run_id: str) -> RunStatus | None:
+    """The run's status as the running server's store holds it (read beside it, as WAL allows)."""
+    path = f"/state/job-runs/{job_id}/{run_id}"
+    with sqlite3.connect(data_dir / "metronome.db") as db:
+        rows = db.execute("SELECT data FROM nodes WHERE path = ?", (path,)).fetchall()
+    return decode_run(rows[0][0], path).status if rows else None
 
 
 def test_a_real_every_minute_schedule_fires_on_the_minute(client: Client, job_id: str) -> None:

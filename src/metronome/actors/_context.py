@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from metronome.actors._dependencies import DependencyGraph
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,3 +33,4 @@ class ActorContext:
     metrics: MetricsRegistry
     clock: Callable[[], datetime]
     history_count: int
+    dependencies: DependencyGraph = field(default_factory=DependencyGraph)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
+from metronome.actors import _dependencies as dependencies
+from metronome.actors._dependencies import ParentFinished
 from metronome.actors._run import RunActor, RunChanged, RunFinished
 from metronome.actors._runtime import PooledActor
 from metronome.actors._schedules import Fire, ScheduleTimers
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
     from metronome.actors._context import ActorContext
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.model import JobSpec, RunId, ScheduleSpec
+    from metronome.model import JobSpec, RunId, RunOverrides, ScheduleSpec
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
@@ -113,18 +115,12 @@ class JobActor(PooledActor):
     def create(self) -> JobSpec:
         """Persist the new job. On failure the actor stops and the supervisor forgets it.
 
-        A job with schedules is written with its first history (the schedules' marks) in one
-        commit: one round trip, and never a job whose marks are missing.
+        A job with schedules or dependencies is written with its first history (the schedules'
+        and the parents' marks) in one commit: one round trip, and never a job without them.
         """
         try:
-            marks = self._schedules.rearm(self._spec, {})
-            create = self._context.specs.create_ops(self._spec)
-            if marks:
-                history = dataclasses.replace(self._history, schedule_marks=marks)
-                self._context.histories.create(history, also=create)
-                self._history = history
-            else:
-                self._context.specs.create(self._spec)
+            with self._context.dependencies.claimed(self._spec, new=True):
+                self._persist_creation()
         except Exception:
             self._schedules.disarm()
             self._supervisor.forget(self._spec.id)
@@ -133,6 +129,17 @@ class JobActor(PooledActor):
         logger.info("Created job %s", self._spec.id)
         self._publish()
         return self._spec
+
+    def _persist_creation(self) -> None:
+        marks = self._schedules.rearm(self._spec, {})
+        create = self._context.specs.create_ops(self._spec)
+        history = dependencies.with_baseline(self._context.view, self._spec, self._history)
+        if marks or history is not self._history:
+            history = dataclasses.replace(history, schedule_marks=marks)
+            self._context.histories.create(history, also=create)
+            self._history = history
+        else:
+            self._context.specs.create(self._spec)
 
     def on_stop(self) -> None:
         self._schedules.disarm()
@@ -146,6 +153,8 @@ class JobActor(PooledActor):
             self._on_run_finished(message.run, aborted=message.aborted, stored=message.stored)
         elif isinstance(message, Fire):
             self._on_fire(message)
+        elif isinstance(message, ParentFinished):
+            self._run_if_parents_succeeded()
         else:
             super().on_receive(message)
         return None
@@ -158,6 +167,7 @@ class JobActor(PooledActor):
             spec = spec.with_schedules(self._spec.schedules)
         self._save(spec)
         logger.info("Updated job %s", spec.id)
+        self._run_if_parents_succeeded()
         return spec
 
     def delete(self, *, stop_runs: bool = False) -> JobSpec:
@@ -169,9 +179,10 @@ class JobActor(PooledActor):
         if self._runs and not stop_runs:
             msg = "There are active job runs. Override with stopCurrentJobRuns=true"
             raise Conflict(msg)
-        for run_id in list(self._runs):
-            self._abort(run_id)
-        self._context.specs.delete(self._spec.id)
+        with self._context.dependencies.released(self._spec.id):  # 409 while it has children
+            for run_id in list(self._runs):
+                self._abort(run_id)
+            self._context.specs.delete(self._spec.id)
         self._context.view.withdraw(self._spec.id)
         self._supervisor.forget(self._spec.id)
         logger.info("Deleted job %s", self._spec.id)
@@ -203,9 +214,24 @@ class JobActor(PooledActor):
 
     # -- runs ------------------------------------------------------------------------------
 
-    def trigger(self) -> JobRun:
-        """Start a run now (manual runs ignore the concurrency policy and have no deadline)."""
-        return self._start_run(self._context.clock())
+    def trigger(
+        self, overrides: RunOverrides | None = None, *, respect_concurrency: bool = False
+    ) -> JobRun:
+        """Start a run now, with `overrides` for it alone. A manual run has no deadline and
+        ignores the concurrency policy unless asked to respect it.
+
+        Raises:
+            Conflict: asked to respect a FORBID policy while a run is active.
+        """
+        if respect_concurrency and self._runs:
+            policy = self._spec.manual_concurrency_policy()
+            if policy is ConcurrencyPolicy.FORBID:
+                msg = f"Job {self._spec.id} has an active run and its concurrency policy is FORBID"
+                raise Conflict(msg)
+            if policy is ConcurrencyPolicy.REPLACE:
+                for run_id in list(self._runs):
+                    self._abort(run_id)
+        return self._start_run(self._context.clock(), overrides=overrides)
 
     def stop_run(self, run_id: str) -> JobRun:
         """Stop an active run: its tasks are killed and it ends FAILED at once.
@@ -218,7 +244,13 @@ class JobActor(PooledActor):
         return self._abort(cast("RunId", run_id))
 
     def _start_run(
-        self, now: datetime, schedule: ScheduleSpec | None = None, instant: datetime | None = None
+        self,
+        now: datetime,
+        schedule: ScheduleSpec | None = None,
+        instant: datetime | None = None,
+        *,
+        overrides: RunOverrides | None = None,
+        history: JobHistory | None = None,
     ) -> JobRun:
         run_id = new_run_id(now)
         # The first task's id is persisted with the run, so the run actor can launch it without
@@ -229,14 +261,15 @@ class JobActor(PooledActor):
             job_id=self._spec.id,
             status=RunStatus.STARTING,
             created_at=now,
-            run_spec=self._spec.run,
+            run_spec=overrides.applied_to(self._spec.run) if overrides else self._spec.run,
             tasks=(task,),
             schedule_id=schedule.id if schedule else None,
             scheduled_at=instant,
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
+            overrides=overrides,
         )
         if schedule is None:
-            self._context.runs.create(run)  # a manual run is on disk before its 201
+            self._persist_unscheduled(run, history)
             logger.info("Run %s.%s started", run.job_id, run.id)
             self._spawn_run(run)
         else:
@@ -250,6 +283,14 @@ class JobActor(PooledActor):
         self._context.metrics.counter("jobs.started").inc()
         self._publish()
         return run
+
+    def _persist_unscheduled(self, run: JobRun, history: JobHistory | None) -> None:
+        """A manual run is on disk before its 201; a dependency run, with `history` (its
+        parents' new marks) in the same commit, so it is neither lost nor run twice."""
+        if history is None:
+            self._context.runs.create(run)
+        else:
+            self._save_history(history, also=[self._context.runs.create_op(run)])
 
     def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
         RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
@@ -295,6 +336,15 @@ class JobActor(PooledActor):
             if aborted:
                 metrics.counter("jobs.aborted").inc()
         self._publish()
+        dependencies.tell_children(self._context, self._spec.id)
+        self._run_if_parents_succeeded()
+
+    def _run_if_parents_succeeded(self) -> None:
+        """Start a dependency run if one is due (never beside an active run of this job)."""
+        due = None if self._runs else dependencies.due(self._context, self._spec, self._history)
+        if due is not None:
+            logger.info("Job %s: every parent succeeded; starting a run", self._spec.id)
+            self._start_run(self._context.clock(), history=due)
 
     # -- schedules firing --------------------------------------------------------------------
 
@@ -328,7 +378,11 @@ class JobActor(PooledActor):
     # -- persistence and publication -----------------------------------------------------------
 
     def _save(self, spec: JobSpec) -> None:
-        self._context.specs.update(spec)
+        with self._context.dependencies.claimed(spec):
+            history = dependencies.with_baseline(self._context.view, spec, self._history)
+            if history is not self._history:
+                self._save_history(history)
+            self._context.specs.update(spec)
         self._spec = spec
         self._rearm()
         self._publish()

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from metronome.actors._runtime import PooledActor
+from metronome.actors._timeouts import TaskTimeout, TimedOut, timed_out_run
 from metronome.launch import TaskUpdate
 from metronome.model import RestartPolicy, RunStatus, Task, TaskStatus, new_task_id
 from metronome.storage import NoNodeError, StorageError
@@ -88,6 +89,7 @@ class RunActor(PooledActor):
         self._write: TimerHandle | None = None
         """The pending write of a status that is not yet persisted (see `_save_later`)."""
         self._failures = 0
+        self._timeout = TaskTimeout(context, self.actor_ref)
         context.router.open_run(self._key, self.actor_ref)
 
     def on_start(self) -> None:
@@ -102,6 +104,9 @@ class RunActor(PooledActor):
             for task_id in created:
                 self._context.launcher.launch(task_id, run.run_spec)
         if live:
+            for task in run.tasks:
+                if task.status.is_active:
+                    self._timeout.arm(run, task)
             self._context.launcher.reconcile(live)
         if not created and not live:
             self._launch()
@@ -134,12 +139,15 @@ class RunActor(PooledActor):
         for handle in (self._deadline, self._relaunch, self._write):
             if handle is not None:
                 handle.cancel()
+        self._timeout.cancel()
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, TaskUpdate):
             self._on_update(message)
         elif isinstance(message, _Deadline):
             self._on_deadline()
+        elif isinstance(message, TimedOut):
+            self._on_timeout(message.task_id)
         elif isinstance(message, _Relaunch):
             self._launch()
         elif isinstance(message, _Write):
@@ -167,6 +175,9 @@ class RunActor(PooledActor):
         task = dataclasses.replace(
             previous, status=update.status, completed_at=completed, message=update.message
         )
+        if update.status.is_active and previous.running_since is None:
+            task = dataclasses.replace(task, running_since=self._context.clock())
+            self._timeout.arm(self._run, task)
         run = dataclasses.replace(self._run, tasks=(*tasks[:index], task, *tasks[index + 1 :]))
         if update.status.is_active:
             self._on_active(run, previous)
@@ -221,6 +232,19 @@ class RunActor(PooledActor):
         self._finish(
             dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now), aborted=True
         )
+
+    def _on_timeout(self, task_id: str) -> None:
+        failed = timed_out_run(self._run, task_id, self._context.clock())
+        if failed is None:
+            return
+        logger.warning(
+            "Run %s.%s: task %s outran timeoutSeconds=%s; killing it",
+            failed.job_id, failed.id, task_id, failed.run_spec.timeout_s,
+        )  # fmt: skip
+        for each in self._context.router.close_run(self._key):
+            self._context.launcher.kill(each)
+        self._context.metrics.counter("jobs.timedout").inc()
+        self._finish(failed)
 
     def _arm_deadline(self) -> None:
         """Abort if no task runs in time: maxLaunchDelay, or a schedule's startingDeadlineSeconds."""

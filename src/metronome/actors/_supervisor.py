@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
+from metronome.actors._dependencies import ParentFinished
 from metronome.actors._job import CreateJob, JobActor
 from metronome.actors._runtime import PooledActor
 from metronome.actors._view import JobEntry
@@ -39,11 +40,16 @@ class JobSupervisor(PooledActor):
         for run in context.runs.load_all():
             runs[run.job_id].append(run)
         histories: dict[JobId, JobHistory] = {h.job_id: h for h in context.histories.load_all()}
-        for spec in context.specs.load_all():
+        specs = context.specs.load_all()
+        context.dependencies.load(specs)
+        for spec in specs:
             job_runs = tuple(runs.pop(spec.id, ()))
             history = histories.get(spec.id)
             ref = self._spawn(spec, runs=job_runs, history=history, loaded=True)
             context.view.publish(JobEntry(spec, ref, job_runs, history))
+        for spec in specs:  # now that every parent's history is published
+            if spec.dependencies:
+                self._jobs[spec.id].tell(ParentFinished())
         for job_id, orphans in runs.items():
             logger.warning("Ignoring %d stored runs of unknown job %s", len(orphans), job_id)
         logger.info("Loaded %d jobs in %.2f s", len(self._jobs), time.monotonic() - started)
@@ -61,6 +67,7 @@ class JobSupervisor(PooledActor):
         Raises:
             Conflict: a job with that id exists or is being created.
         """
+        self._context.dependencies.check(spec, new=True)  # first, as Metronome does
         if spec.id in self._jobs:
             msg = "Job with this id already exists"
             raise Conflict(msg)

@@ -18,8 +18,9 @@ The file is TOML::
     token_hash = "sha256$..."
     grants = [{ action = "update", jobs = ["nightly.*", "reports"] }]
 
-Actions are `view`, `create`, `update` (which covers schedules, triggering and stopping runs) and
-`delete`. `jobs` patterns match whole job ids; `*` stands for any characters, dots included.
+Actions are `view`, `create`, `update` (which covers schedules, triggering and stopping runs, and
+a manual run's `env` overrides), `delete`, and `override-command` (a manual run's own `cmd` or
+`args`: running another command than the job's is more than triggering it). `jobs` patterns match whole job ids; `*` stands for any characters, dots included.
 Every mistake is reported with the line it is on, so a bad file stops the server at start.
 """
 
@@ -49,6 +50,8 @@ class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    OVERRIDE_COMMAND = "override-command"
+    """Replace a job's `cmd` or `args` for one manual run (beside `update`, which triggers it)."""
 
 
 _PATTERN = re.compile(r"[a-z0-9.*-]+")
@@ -200,7 +203,8 @@ class _Reader:
         patterns = self._strings(grant.get("jobs"), "jobs", section, index)
         for action in actions:
             if action not in Action.__members__.values():
-                msg = f"unknown action {action!r}; expected view, create, update or delete"
+                expected = ", ".join(Action.__members__.values())
+                msg = f"unknown action {action!r}; expected one of {expected}"
                 self._fail(msg, section, index, needle=action)
         for pattern in patterns:
             if _PATTERN.fullmatch(pattern) is None:

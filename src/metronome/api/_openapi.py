@@ -30,6 +30,7 @@ from metronome.api._schemas_fields import (
     StringMap,
 )
 from metronome.api._schemas_job import JobSchema, V0JobSchema
+from metronome.api._schemas_overrides import RunOverridesSchema
 from metronome.api._schemas_schedule import InlineScheduleSchema, ScheduleSchema, validate_job_id
 from metronome.model import JOB_ID_PATTERN, MAX_ID_LENGTH, RunStatus, TaskStatus
 
@@ -149,6 +150,7 @@ class Operation:
     example: dict[str, Any] | None = None
     query: tuple[dict[str, Any], ...] = ()
     secured: bool = True
+    body_required: bool = True
 
 
 def _array(schema: type[Schema]) -> dict[str, Any]:
@@ -170,6 +172,18 @@ _STOP_RUNS = {
     "schema": {"type": "boolean", "default": False},
 }
 
+_CONCURRENCY = {
+    "name": "concurrency",
+    "in": "query",
+    "description": (
+        "respect: the run obeys the job's concurrency policy (the strictest of its schedules':"
+        " FORBID answers 409 while a run is active, REPLACE stops the active runs first)."
+        " ignore (Metronome's behaviour): a manual run always starts."
+    ),
+    "schema": {"type": "string", "enum": ["ignore", "respect"], "default": "ignore"},
+}
+_EXAMPLE_OVERRIDES = {"env": {"DRY_RUN": "1"}, "args": ["/usr/bin/report", "--since", "2d"]}
+
 _NOT_FOUND = {404: ("No such job (or one the caller may not view), schedule or run", ErrorSchema)}
 _BAD_REQUEST = {400: ("Unreadable query parameter", ErrorSchema)}
 _BODY_ERRORS = {
@@ -177,6 +191,14 @@ _BODY_ERRORS = {
     408: ("The body did not arrive in time", ErrorSchema),
     413: ("The body is over the size limit", ErrorSchema),
     422: ("The body is not valid; one entry per wrong field", ValidationErrorSchema),
+}
+_JOB_BODY_ERRORS = {
+    **_BODY_ERRORS,
+    422: (
+        "The body is not valid (one entry per wrong field), or the job's dependencies break a"
+        " rule: unknown parents, a cycle, dependencies beside schedules (a message only)",
+        {"anyOf": [ValidationErrorSchema, ErrorSchema]},
+    ),
 }
 _JOB = ("The job", JobInfoSchema)
 _SCHEDULE = ("The schedule", ScheduleInfoSchema)
@@ -204,13 +226,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("POST", "/v1/jobs"): Operation(
         "Create a job (with inline schedules)",
-        {201: _JOB, 409: _CONFLICT, **_BODY_ERRORS},
+        {201: _JOB, 409: _CONFLICT, **_JOB_BODY_ERRORS},
         body=JobSchema,
         example=_EXAMPLE_JOB,
     ),
     ("POST", "/v0/scheduled-jobs"): Operation(
         "Create a job with its schedules (v0)",
-        {201: _JOB, 409: _CONFLICT, **_BODY_ERRORS},
+        {201: _JOB, 409: _CONFLICT, **_JOB_BODY_ERRORS},
         body=V0JobSchema,
         example=_EXAMPLE_JOB,
     ),
@@ -219,13 +241,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("PUT", "/v1/jobs/{job_id}"): Operation(
         "Replace a job, keeping its schedules",
-        {200: _JOB, **_NOT_FOUND, **_BODY_ERRORS},
+        {200: _JOB, **_NOT_FOUND, **_JOB_BODY_ERRORS},
         body=JobSchema,
         example=_EXAMPLE_JOB,
     ),
     ("PUT", "/v0/scheduled-jobs/{job_id}"): Operation(
         "Replace a job together with its schedules (v0)",
-        {200: _JOB, **_NOT_FOUND, **_BODY_ERRORS},
+        {200: _JOB, **_NOT_FOUND, **_JOB_BODY_ERRORS},
         body=V0JobSchema,
         example=_EXAMPLE_JOB,
     ),
@@ -239,7 +261,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("POST", "/v1/jobs/{job_id}/schedules"): Operation(
         "Add a schedule",
-        {201: _SCHEDULE, 409: _CONFLICT, **_NOT_FOUND, **_BODY_ERRORS},
+        {201: _SCHEDULE, 409: _CONFLICT, **_NOT_FOUND, **_JOB_BODY_ERRORS},
         body=ScheduleSchema,
         example=_EXAMPLE_SCHEDULE,
     ),
@@ -248,7 +270,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("PUT", "/v1/jobs/{job_id}/schedules/{schedule_id}"): Operation(
         "Replace a schedule (the id in the path wins)",
-        {200: _SCHEDULE, **_NOT_FOUND, **_BODY_ERRORS},
+        {200: _SCHEDULE, **_NOT_FOUND, **_JOB_BODY_ERRORS},
         body=ScheduleSchema,
         example=_EXAMPLE_SCHEDULE,
     ),
@@ -259,7 +281,18 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "A job's active runs", {200: ("", _array(JobRunSchema)), **_NOT_FOUND}
     ),
     ("POST", "/v1/jobs/{job_id}/runs"): Operation(
-        "Start a run now (a body, if any, is ignored)", {201: _RUN, **_NOT_FOUND}
+        "Start a run now; the optional body overrides env, and cmd or args, for this run alone"
+        " (the command needs the override-command grant when an auth file is used)",
+        {
+            201: _RUN,
+            409: ("Asked to respect FORBID while a run is active", ErrorSchema),
+            **_NOT_FOUND,
+            **_BODY_ERRORS,
+        },
+        body=RunOverridesSchema,
+        example=_EXAMPLE_OVERRIDES,
+        query=(_CONCURRENCY,),
+        body_required=False,
     ),
     ("GET", "/v1/jobs/{job_id}/runs/{run_id}"): Operation(
         "An active run", {200: _RUN, **_NOT_FOUND}
@@ -332,7 +365,7 @@ def _operation(path: str, operation: Operation) -> dict[str, Any]:
         content: dict[str, Any] = {"schema": operation.body}
         if operation.example is not None:
             content["example"] = operation.example
-        out["requestBody"] = {"required": True, "content": {JSON: content}}
+        out["requestBody"] = {"required": operation.body_required, "content": {JSON: content}}
     out["security"] = [{"basic": []}, {"token": []}, {}] if operation.secured else []
     return out
 

@@ -49,6 +49,8 @@ def render_job(spec: JobSpec, *, with_schedules: bool, now: datetime) -> dict[st
     out: dict[str, Any] = {"id": spec.id}
     if spec.description is not None:
         out["description"] = spec.description
+    if spec.dependencies:  # Metronome writes `[]` too; the seed's clients know no such key
+        out["dependencies"] = [{"id": parent} for parent in spec.dependencies]
     out["labels"] = dict(spec.labels)
     out["run"] = _run_spec(spec.run)
     if with_schedules:
@@ -87,6 +89,8 @@ def _run_spec(run: RunSpec) -> dict[str, Any]:
     out["restart"] = restart
     if run.task_kill_grace_period_s is not None:
         out["taskKillGracePeriodSeconds"] = _number(run.task_kill_grace_period_s)
+    if run.timeout_s is not None:
+        out["timeoutSeconds"] = run.timeout_s
     return out
 
 

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from metronome.api._app_keys import job_service
 from metronome.api._http import json_response
+from metronome.api._manual_runs import read_overrides, respects_concurrency
 from metronome.api._render import render_run
 from metronome.errors import RunNotFound
 
@@ -21,9 +22,14 @@ async def list_runs(request: web.Request) -> web.Response:
 
 @routes.post("/v1/jobs/{job_id}/runs")
 async def trigger_run(request: web.Request) -> web.Response:
-    """Start a run now; a request body, if any, is ignored."""
+    """Start a run now, with the body's overrides for this run alone (see `_manual_runs`)."""
     services = job_service(request)
-    run = await services.ask_job(request.match_info["job_id"], lambda actor: actor.trigger())
+    job_id = request.match_info["job_id"]
+    respect = respects_concurrency(request)
+    overrides = await read_overrides(request, job_id)
+    run = await services.ask_job(
+        job_id, lambda actor: actor.trigger(overrides, respect_concurrency=respect)
+    )
     return json_response(render_run(run), status=201)
 
 

@@ -9,12 +9,13 @@ from marshmallow import ValidationError
 
 from metronome.api._schemas_fields import wrong_type
 from metronome.api._schemas_job import JobSchema, V0JobSchema
+from metronome.api._schemas_overrides import RunOverridesSchema
 from metronome.api._schemas_schedule import ScheduleSchema
 
 if TYPE_CHECKING:
     from marshmallow import Schema
 
-    from metronome.model import JobSpec, ScheduleSpec
+    from metronome.model import JobSpec, RunOverrides, ScheduleSpec
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 _JOB = JobSchema()
 _V0_JOB = V0JobSchema()
 _SCHEDULE = ScheduleSchema()
+_OVERRIDES = RunOverridesSchema()
 
 ROOT_PATH = "/"
 
@@ -56,6 +58,16 @@ def parse_schedule(body: object) -> ScheduleSpec:
     """
     schedule: ScheduleSpec = _load(_SCHEDULE, body)
     return schedule
+
+
+def parse_overrides(body: object) -> RunOverrides:
+    """Read a manual run's overrides (`env`, and `cmd` or `args`).
+
+    Raises:
+        ValidationFailed: naming every wrong or unknown field at once.
+    """
+    overrides: RunOverrides = _load(_OVERRIDES, body)
+    return overrides
 
 
 def _load(schema: Schema, body: object) -> Any:

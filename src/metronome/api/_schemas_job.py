@@ -23,11 +23,13 @@ from metronome.api._schemas_fields import (
 )
 from metronome.api._schemas_schedule import InlineScheduleSchema, validate_job_id
 from metronome.model import (
+    DEPENDENCIES_AND_SCHEDULES,
     Artifact,
     Constraint,
     ConstraintOperator,
     Docker,
     DockerParameter,
+    JobId,
     JobSpec,
     Restart,
     RestartPolicy,
@@ -145,6 +147,15 @@ class RunSchema(StrictSchema):
     volumes = Array(Object(VolumeSchema))
     restart = Object(RestartSchema)
     task_kill_grace_period_s = Number(data_key="taskKillGracePeriodSeconds", minimum=0)
+    timeout_s = Integer(
+        data_key="timeoutSeconds",
+        minimum=1,
+        metadata={
+            "description": "A task running longer is killed (SIGTERM, then SIGKILL after "
+            "taskKillGracePeriodSeconds) and the run ends FAILED, timed out. Counted from the "
+            "task's first active status; no relaunch, whatever the restart policy."
+        },
+    )
 
     # Judged on the raw body so that it is reported along with field errors, and not again
     # when the field itself is invalid (an empty `cmd` is a /run/cmd error only).
@@ -172,12 +183,37 @@ class V0RunSchema(RunSchema):
         exclude = ("task_kill_grace_period_s",)
 
 
+class DependencySchema(StrictSchema):
+    id = String(required=True, validate=validate_job_id)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> JobId:
+        return JobId(data["id"])
+
+
 class JobSchema(StrictSchema):
     id = String(required=True, validate=validate_job_id)
     description = String()
     labels = StringMap()
     run = Object(RunSchema, required=True)
     schedules = Array(Object(InlineScheduleSchema))
+    dependencies = Array(
+        Object(DependencySchema),
+        metadata={
+            "description": "Parent jobs: this job runs once every parent's latest run has "
+            "succeeded since this job last succeeded (and since the parent run it last "
+            "answered). Not with schedules; a parent cannot be deleted while children exist."
+        },
+    )
+
+    # Metronome's rules and words (behavior §2.6).
+    @validates_schema(skip_on_field_errors=False)
+    def _dependencies(self, data: dict[str, Any], **_: Any) -> None:
+        dependencies = data.get("dependencies", ())
+        if len(set(dependencies)) != len(dependencies):
+            raise ValidationError("has double entries", field_name="dependencies")
+        if dependencies and data.get("schedules"):
+            raise ValidationError(DEPENDENCIES_AND_SCHEDULES)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _unique_schedule_ids(

@@ -13,6 +13,7 @@ from metronome.model._ids import (
     new_task_id,
 )
 from metronome.model._job import (
+    DEPENDENCIES_AND_SCHEDULES,
     Artifact,
     ConcurrencyPolicy,
     Constraint,
@@ -27,9 +28,11 @@ from metronome.model._job import (
     Volume,
     VolumeMode,
 )
+from metronome.model._overrides import RunOverrides
 from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
 
 __all__ = [
+    "DEPENDENCIES_AND_SCHEDULES",
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
     "SCHEDULE_ID_PATTERN",
@@ -47,6 +50,7 @@ __all__ = [
     "RestartPolicy",
     "RunId",
     "RunInfo",
+    "RunOverrides",
     "RunSpec",
     "RunStatus",
     "ScheduleId",

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from metronome.model._ids import JobId, ScheduleId
 
 
+DEPENDENCIES_AND_SCHEDULES = "Jobs may not have both dependencies and schedules specified"
+"""Metronome's words for a job that would both wait for parents and follow a clock (§2.6)."""
+
+
 class ConstraintOperator(StrEnum):
     """Placement operators; `EQ` is read as `IS`, as current Metronome does."""
 
@@ -97,6 +101,8 @@ class RunSpec:
     volumes: tuple[Volume, ...] = ()
     restart: Restart = field(default_factory=Restart)
     task_kill_grace_period_s: float | None = None
+    timeout_s: int | None = None
+    """`timeoutSeconds`: a task running longer is killed and its run ends FAILED."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +130,21 @@ class JobSpec:
     description: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     schedules: tuple[ScheduleSpec, ...] = ()
+    dependencies: tuple[JobId, ...] = ()
+    """Parent jobs: this job runs once each has succeeded since it last did (behavior §3.6)."""
 
     def schedule(self, schedule_id: str) -> ScheduleSpec | None:
         """The schedule with that id, if the job has one."""
         return next((s for s in self.schedules if s.id == schedule_id), None)
+
+    def manual_concurrency_policy(self) -> ConcurrencyPolicy:
+        """The policy a manual run asked to respect it obeys: the strictest of the schedules'
+        (FORBID, then REPLACE); ALLOW for a job without schedules."""
+        policies = {s.concurrency_policy for s in self.schedules}
+        for strictest in (ConcurrencyPolicy.FORBID, ConcurrencyPolicy.REPLACE):
+            if strictest in policies:
+                return strictest
+        return ConcurrencyPolicy.ALLOW
 
     def with_schedules(self, schedules: tuple[ScheduleSpec, ...]) -> JobSpec:
         return dataclasses.replace(self, schedules=schedules)

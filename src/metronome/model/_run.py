@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from metronome.model._ids import JobId, RunId, ScheduleId
     from metronome.model._job import RunSpec
+    from metronome.model._overrides import RunOverrides
 
 
 class RunStatus(StrEnum):
@@ -56,6 +57,8 @@ class Task:
     started_at: datetime
     completed_at: datetime | None = None
     message: str | None = None
+    running_since: datetime | None = None
+    """When the run's actor first saw the task active (its `timeoutSeconds` counts from then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,10 @@ class JobRun:
     schedule_id: ScheduleId | None = None
     scheduled_at: datetime | None = None
     starting_deadline_s: int | None = None
+    overrides: RunOverrides | None = None
+    """What the manual request changed for this run alone (already applied to `run_spec`)."""
+    timed_out: bool = False
+    """The run ended FAILED because a task outran `run_spec.timeout_s`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,9 @@ class JobHistory:
     schedule_marks: dict[ScheduleId, datetime] = field(default_factory=dict)
     """Per schedule, the last instant that was handled (run, skipped or missed): after a restart,
     the instants after it are the ones missed meanwhile."""
+    dependency_marks: dict[JobId, datetime] = field(default_factory=dict)
+    """Per parent job, the end of its latest run that this job has already answered (by a run,
+    or by starting to depend on it): only a parent's later success counts."""
 
     def with_finished(self, run: JobRun, keep: int) -> JobHistory:
         """The history with a finished run recorded.

@@ -27,6 +27,7 @@ from metronome.model import (
     RestartPolicy,
     RunId,
     RunInfo,
+    RunOverrides,
     RunSpec,
     RunStatus,
     ScheduleId,
@@ -88,6 +89,7 @@ def encode_job(spec: JobSpec) -> bytes:
         labels=_pairs(spec.labels),
         schedules=[_schedule_to_pb(s) for s in spec.schedules],
         run=_run_spec_to_pb(spec.run),
+        dependencies=spec.dependencies,
     ).SerializeToString()
 
 
@@ -108,6 +110,8 @@ def encode_run(run: JobRun) -> bytes:
         schedule_id=run.schedule_id,
         scheduled_at_ms=_optional_ms(run.scheduled_at),
         starting_deadline_s=run.starting_deadline_s,
+        overrides=None if run.overrides is None else _overrides_to_pb(run.overrides),
+        timed_out=run.timed_out,
     ).SerializeToString()
 
 
@@ -131,6 +135,10 @@ def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
         schedule_marks=[
             pb.ScheduleMark(schedule_id=schedule_id, at_ms=_ms(moment))
             for schedule_id, moment in history.schedule_marks.items()
+        ],
+        dependency_marks=[
+            pb.DepMark(job_id=job_id, at_ms=_ms(moment))
+            for job_id, moment in history.dependency_marks.items()
         ],
     ).SerializeToString()
 
@@ -257,6 +265,16 @@ def _run_spec_to_pb(spec: RunSpec) -> pb.RunSpec:
             active_deadline_s=spec.restart.active_deadline_s,
         ),
         task_kill_grace_period_s=spec.task_kill_grace_period_s,
+        timeout_s=spec.timeout_s,
+    )
+
+
+def _overrides_to_pb(overrides: RunOverrides) -> pb.OverrideSet:
+    return pb.OverrideSet(
+        env=_pairs(overrides.env),
+        cmd=overrides.cmd,
+        args=None if overrides.args is None else pb.StringList(values=overrides.args),
+        requested_by=overrides.requested_by,
     )
 
 
@@ -276,6 +294,7 @@ def _task_to_pb(task: Task) -> pb.Task:
         started_at_ms=_ms(task.started_at),
         completed_at_ms=_optional_ms(task.completed_at),
         message=task.message,
+        running_since_ms=_optional_ms(task.running_since),
     )
 
 
@@ -289,6 +308,7 @@ def _job_from_pb(m: pb.JobSpec) -> JobSpec:
         description=m.description if m.HasField("description") else None,
         labels={kv.key: kv.value for kv in m.labels},
         schedules=tuple(_schedule_from_pb(s) for s in m.schedules),
+        dependencies=tuple(JobId(d) for d in m.dependencies),
     )
 
 
@@ -343,6 +363,16 @@ def _run_spec_from_pb(m: pb.RunSpec) -> RunSpec:
         task_kill_grace_period_s=(
             m.task_kill_grace_period_s if m.HasField("task_kill_grace_period_s") else None
         ),
+        timeout_s=m.timeout_s if m.HasField("timeout_s") else None,
+    )
+
+
+def _overrides_from_pb(m: pb.OverrideSet) -> RunOverrides:
+    return RunOverrides(
+        env={kv.key: kv.value for kv in m.env},
+        cmd=m.cmd if m.HasField("cmd") else None,
+        args=tuple(m.args.values) if m.HasField("args") else None,
+        requested_by=m.requested_by if m.HasField("requested_by") else None,
     )
 
 
@@ -362,6 +392,7 @@ def _task_from_pb(m: pb.Task) -> Task:
         started_at=_time(m.started_at_ms),
         completed_at=_time(m.completed_at_ms) if m.HasField("completed_at_ms") else None,
         message=m.message if m.HasField("message") else None,
+        running_since=(_time(m.running_since_ms) if m.HasField("running_since_ms") else None),
     )
 
 
@@ -380,6 +411,8 @@ def _run_from_pb(m: pb.JobRun) -> JobRun:
         schedule_id=ScheduleId(m.schedule_id) if m.HasField("schedule_id") else None,
         scheduled_at=_time(m.scheduled_at_ms) if m.HasField("scheduled_at_ms") else None,
         starting_deadline_s=m.starting_deadline_s if m.HasField("starting_deadline_s") else None,
+        overrides=_overrides_from_pb(m.overrides) if m.HasField("overrides") else None,
+        timed_out=m.timed_out,
     )
 
 
@@ -397,6 +430,7 @@ def _history_from_pb(
         skipped_count=m.skipped_count,
         missed_count=m.missed_count,
         schedule_marks={ScheduleId(s.schedule_id): _time(s.at_ms) for s in m.schedule_marks},
+        dependency_marks={JobId(d.job_id): _time(d.at_ms) for d in m.dependency_marks},
     )
 
 

@@ -128,6 +128,11 @@ class JobRunRepository:
         """Raises NodeExistsError when the run exists, NoNodeError when its job does not."""
         self._store.create(_run_path(run.job_id, run.id), encode_run(run))
 
+    @staticmethod
+    def create_op(run: JobRun) -> Op:
+        """The creation of a run, to commit together with its job's history."""
+        return Create(_run_path(run.job_id, run.id), encode_run(run))
+
     def update(self, run: JobRun) -> None:
         """Raises NoNodeError when the run does not exist."""
         self._store.set(_run_path(run.job_id, run.id), encode_run(run))

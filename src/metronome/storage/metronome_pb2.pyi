@@ -125,9 +125,7 @@ class Restart(_message.Message):
     policy: Restart.Policy
     active_deadline_s: int
     def __init__(
-        self,
-        policy: Restart.Policy | str | None = ...,
-        active_deadline_s: int | None = ...,
+        self, policy: Restart.Policy | str | None = ..., active_deadline_s: int | None = ...
     ) -> None: ...
 
 class RunSpec(_message.Message):
@@ -144,6 +142,7 @@ class RunSpec(_message.Message):
         "mem",
         "restart",
         "task_kill_grace_period_s",
+        "timeout_s",
         "user",
         "volumes",
     )
@@ -161,6 +160,7 @@ class RunSpec(_message.Message):
     VOLUMES_FIELD_NUMBER: _ClassVar[int]
     RESTART_FIELD_NUMBER: _ClassVar[int]
     TASK_KILL_GRACE_PERIOD_S_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     cpus: float
     mem: float
     disk: float
@@ -175,6 +175,7 @@ class RunSpec(_message.Message):
     volumes: _containers.RepeatedCompositeFieldContainer[Volume]
     restart: Restart
     task_kill_grace_period_s: float
+    timeout_s: int
     def __init__(
         self,
         cpus: float | None = ...,
@@ -191,6 +192,7 @@ class RunSpec(_message.Message):
         volumes: _Iterable[Volume | _Mapping] | None = ...,
         restart: Restart | _Mapping | None = ...,
         task_kill_grace_period_s: float | None = ...,
+        timeout_s: int | None = ...,
     ) -> None: ...
 
 class ScheduleSpec(_message.Message):
@@ -229,17 +231,19 @@ class ScheduleSpec(_message.Message):
     ) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("description", "id", "labels", "run", "schedules")
+    __slots__ = ("dependencies", "description", "id", "labels", "run", "schedules")
     ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULES_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
     id: str
     description: str
     labels: _containers.RepeatedCompositeFieldContainer[KeyValue]
     schedules: _containers.RepeatedCompositeFieldContainer[ScheduleSpec]
     run: RunSpec
+    dependencies: _containers.RepeatedScalarFieldContainer[str]
     def __init__(
         self,
         id: str | None = ...,
@@ -247,10 +251,11 @@ class JobSpec(_message.Message):
         labels: _Iterable[KeyValue | _Mapping] | None = ...,
         schedules: _Iterable[ScheduleSpec | _Mapping] | None = ...,
         run: RunSpec | _Mapping | None = ...,
+        dependencies: _Iterable[str] | None = ...,
     ) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("completed_at_ms", "id", "message", "started_at_ms", "status")
+    __slots__ = ("completed_at_ms", "id", "message", "running_since_ms", "started_at_ms", "status")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Task.Status]
@@ -279,11 +284,13 @@ class Task(_message.Message):
     STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_SINCE_MS_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: Task.Status
     started_at_ms: int
     completed_at_ms: int
     message: str
+    running_since_ms: int
     def __init__(
         self,
         id: str | None = ...,
@@ -291,6 +298,7 @@ class Task(_message.Message):
         started_at_ms: int | None = ...,
         completed_at_ms: int | None = ...,
         message: str | None = ...,
+        running_since_ms: int | None = ...,
     ) -> None: ...
 
 class JobRun(_message.Message):
@@ -299,12 +307,14 @@ class JobRun(_message.Message):
         "created_at_ms",
         "id",
         "job_id",
+        "overrides",
         "run_spec",
         "schedule_id",
         "scheduled_at_ms",
         "starting_deadline_s",
         "status",
         "tasks",
+        "timed_out",
     )
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
@@ -329,6 +339,8 @@ class JobRun(_message.Message):
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     STARTING_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
     id: str
     job_id: str
     status: JobRun.Status
@@ -339,6 +351,8 @@ class JobRun(_message.Message):
     schedule_id: str
     scheduled_at_ms: int
     starting_deadline_s: int
+    overrides: OverrideSet
+    timed_out: bool
     def __init__(
         self,
         id: str | None = ...,
@@ -351,6 +365,26 @@ class JobRun(_message.Message):
         schedule_id: str | None = ...,
         scheduled_at_ms: int | None = ...,
         starting_deadline_s: int | None = ...,
+        overrides: OverrideSet | _Mapping | None = ...,
+        timed_out: bool | None = ...,
+    ) -> None: ...
+
+class OverrideSet(_message.Message):
+    __slots__ = ("args", "cmd", "env", "requested_by")
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    CMD_FIELD_NUMBER: _ClassVar[int]
+    ARGS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    env: _containers.RepeatedCompositeFieldContainer[KeyValue]
+    cmd: str
+    args: StringList
+    requested_by: str
+    def __init__(
+        self,
+        env: _Iterable[KeyValue | _Mapping] | None = ...,
+        cmd: str | None = ...,
+        args: StringList | _Mapping | None = ...,
+        requested_by: str | None = ...,
     ) -> None: ...
 
 class RunInfo(_message.Message):
@@ -379,6 +413,7 @@ class RunInfoPage(_message.Message):
 
 class JobHistory(_message.Message):
     __slots__ = (
+        "dependency_marks",
         "failed_pages",
         "failure_count",
         "job_id",
@@ -400,6 +435,7 @@ class JobHistory(_message.Message):
     SUCCESSFUL_PAGES_FIELD_NUMBER: _ClassVar[int]
     FAILED_PAGES_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_MARKS_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENCY_MARKS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     success_count: int
     failure_count: int
@@ -410,6 +446,7 @@ class JobHistory(_message.Message):
     successful_pages: _containers.RepeatedScalarFieldContainer[str]
     failed_pages: _containers.RepeatedScalarFieldContainer[str]
     schedule_marks: _containers.RepeatedCompositeFieldContainer[ScheduleMark]
+    dependency_marks: _containers.RepeatedCompositeFieldContainer[DepMark]
     def __init__(
         self,
         job_id: str | None = ...,
@@ -422,7 +459,16 @@ class JobHistory(_message.Message):
         successful_pages: _Iterable[str] | None = ...,
         failed_pages: _Iterable[str] | None = ...,
         schedule_marks: _Iterable[ScheduleMark | _Mapping] | None = ...,
+        dependency_marks: _Iterable[DepMark | _Mapping] | None = ...,
     ) -> None: ...
+
+class DepMark(_message.Message):
+    __slots__ = ("at_ms", "job_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    at_ms: int
+    def __init__(self, job_id: str | None = ..., at_ms: int | None = ...) -> None: ...
 
 class ScheduleMark(_message.Message):
     __slots__ = ("at_ms", "schedule_id")
