@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from metronome.api import _jobs, _runs, _schedules, _service_routes
+from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
-from metronome.api._http import error_middleware
+from metronome.api._http import error_middleware, quiet_answered_client_errors
 from metronome.api._instrument import metrics_middleware
 from metronome.api._limits import body_timeout_middleware
 from metronome.api._openapi import add_openapi_route
 from metronome.api._proxy import leader_client, leader_proxy_middleware
-from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
 
-    from metronome.api._auth_config import AuthConfig
     from metronome.api._app_keys import Instance, ServiceSlot
+    from metronome.api._auth_config import AuthConfig
 
 
 def create_app(
@@ -31,6 +31,7 @@ def create_app(
     credentials, checked on the instance that serves it: after forwarding is decided.
     """
     settings = instance.settings
+    quiet_answered_client_errors()
     access = AccessControl(auth) if auth is not None else None
     middlewares: list[Middleware] = [
         metrics_middleware(instance.metrics),

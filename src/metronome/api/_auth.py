@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import hmac
 import json
 import logging
@@ -147,7 +146,7 @@ class Authenticator:
     async def _basic(self, header: str, encoded: str) -> Identity | None:
         try:
             name, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII text
             return None
         if not sep:
             return None
@@ -192,11 +191,16 @@ def _authenticate_middleware(
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in open_paths:
             return await handler(request)
-        identity = await authenticator.identify(request.headers.get(hdrs.AUTHORIZATION))
+        authorization = request.headers.get(hdrs.AUTHORIZATION)
+        if authorization is not None and not authorization.isascii():
+            # Credentials are base64 or a token: bytes beyond ASCII are a broken client.
+            msg = "The Authorization header is malformed: it must be ASCII (Basic or Bearer)"
+            return json_response({"message": msg}, status=400)
+        identity = await authenticator.identify(authorization)
         if identity is None:
-            response = json_response({"message": UNAUTHORIZED_MESSAGE}, status=401)
-            response.headers[hdrs.WWW_AUTHENTICATE] = CHALLENGE
-            return response
+            refused = json_response({"message": UNAUTHORIZED_MESSAGE}, status=401)
+            refused.headers[hdrs.WWW_AUTHENTICATE] = CHALLENGE
+            return refused
         request[IDENTITY] = identity
         response = await handler(request)
         if request.method in _CHANGES:
@@ -215,7 +219,8 @@ def _authorize_middleware() -> Middleware:
         if identity is None or match_info.http_exception is not None:
             return await handler(request)  # an open path, or the router's own 404/405
         method = "GET" if request.method == "HEAD" else request.method
-        rule = ROUTE_RULES.get((method, match_info.route.resource.canonical))
+        resource = match_info.route.resource
+        rule = ROUTE_RULES.get((method, resource.canonical)) if resource is not None else None
         if rule is None:
             logger.warning("No access rule for %s %s: refused", method, request.path)
             raise Forbidden
