@@ -87,5 +87,5 @@ def test_a_second_entry_is_located_in_its_own_table(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "missing.toml"
-    with pytest.raises(AuthConfigError, match="missing.toml:1: cannot read the auth file"):
+    with pytest.raises(AuthConfigError, match=r"missing\.toml:1: cannot read the auth file"):
         load_auth_config(path)

@@ -32,7 +32,7 @@ def create_app(
     """
     settings = instance.settings
     quiet_answered_client_errors()
-    access = AccessControl(auth) if auth is not None else None
+    access = AccessControl(auth, instance.metrics) if auth is not None else None
     middlewares: list[Middleware] = [
         metrics_middleware(instance.metrics),
         leader_proxy_middleware(instance),

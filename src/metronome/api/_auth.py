@@ -3,8 +3,8 @@
 Two middlewares, so that each sees what it needs:
 
 - `authenticate` sits after the leader proxy (a non-leader forwards the Authorization header and
-  the leader decides) and outside the error middleware, so it answers 401 itself and logs every
-  change with the final status of its response;
+  the leader decides) and outside the error middleware, so it answers 400, 401, 429 and 503
+  itself and logs every change with the final status of its response;
 - `authorize` sits inside the error middleware, so its 403/404 (and a body it cannot read) come
   out in the usual JSON shapes.
 
@@ -13,29 +13,23 @@ What each route needs is one table, `ROUTE_RULES`; a route missing from it is re
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hmac
 import json
 import logging
-import secrets
-import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from aiohttp import hdrs, web
 
 from metronome.api._auth_config import Action, Identity
+from metronome.api._authenticator import Authenticator, LoginRefused
 from metronome.api._http import json_response, read_json
-from metronome.api._passwords import SCRYPT_N, SCRYPT_P, SCRYPT_R, PasswordHash, token_digest
 from metronome.errors import JobNotFound, ServiceError
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
 
     from metronome.api._auth_config import AuthConfig
+    from metronome.metrics import MetricsRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -102,86 +96,17 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
 """(method, route pattern) -> what the request needs; HEAD is judged as GET."""
 
 
-class Authenticator:
-    """Credentials -> identity. Verified Basic credentials are cached for `cache_ttl_s`, keyed by
-    an HMAC of the header under a per-process key, so a hot client costs one scrypt per TTL and
-    no plain password is kept."""
-
-    def __init__(
-        self, config: AuthConfig, *, cache_ttl_s: float = 60.0, cache_size: int = 10_000
-    ) -> None:
-        self._config = config
-        self._ttl_s = cache_ttl_s
-        self._size = cache_size
-        self._cache: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
-        self._cache_key = secrets.token_bytes(32)
-        # A dedicated pool: a flood of wrong passwords must not starve the loop's default executor.
-        self._kdf = ThreadPoolExecutor(max_workers=2, thread_name_prefix="auth-kdf")
-        # Checked against for unknown user names, so they take as long as wrong passwords.
-        like = next((user.password for user in config.users.values()), None)
-        n, r, p = (like.n, like.r, like.p) if like else (SCRYPT_N, SCRYPT_R, SCRYPT_P)
-        self._decoy = PasswordHash(n, r, p, secrets.token_bytes(16), secrets.token_bytes(32))
-
-    async def identify(self, authorization: str | None) -> Identity | None:
-        """The identity the Authorization header proves, or None."""
-        if not authorization:
-            return None
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "basic":
-            return await self._basic(authorization, value.strip())
-        if scheme.lower() == "bearer":
-            return self._token(value.strip())
-        if authorization.startswith("token="):  # DC/OS's form
-            return self._token(authorization.removeprefix("token="))
-        return None
-
-    def _token(self, token: str) -> Identity | None:
-        digest = token_digest(token)
-        found = None
-        for stored, identity in self._config.tokens:  # no early exit: constant time in the match
-            if hmac.compare_digest(stored, digest):
-                found = identity
-        return found
-
-    async def _basic(self, header: str, encoded: str) -> Identity | None:
-        try:
-            name, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII text
-            return None
-        if not sep:
-            return None
-        key = hmac.digest(self._cache_key, header.encode(), "sha256")
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            self._cache.move_to_end(key)
-            return cached[1]
-        user = self._config.users.get(name)
-        stored = user.password if user is not None else self._decoy
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self._kdf, stored.matches, password) or user is None:
-            return None
-        self._cache[key] = (now + self._ttl_s, user.identity)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return user.identity
-
-    async def close(self, _app: web.Application | None = None) -> None:
-        self._kdf.shutdown(wait=False, cancel_futures=True)
-
-
 class AccessControl:
     """The two auth middlewares of one app, and the authenticator they share."""
 
-    def __init__(self, config: AuthConfig) -> None:
-        self.authenticator = Authenticator(config)
+    def __init__(self, config: AuthConfig, metrics: MetricsRegistry | None = None) -> None:
+        self.authenticator = Authenticator(config, metrics=metrics)
         open_paths = ALWAYS_OPEN if config.metrics_require_auth else ALWAYS_OPEN | METRICS_PATHS
         self.authenticate = _authenticate_middleware(self.authenticator, open_paths)
         self.authorize = _authorize_middleware()
 
-    async def close(self, app: web.Application) -> None:
-        await self.authenticator.close(app)
+    async def close(self, _app: web.Application) -> None:
+        await self.authenticator.close()
 
 
 def _authenticate_middleware(
@@ -196,7 +121,12 @@ def _authenticate_middleware(
             # Credentials are base64 or a token: bytes beyond ASCII are a broken client.
             msg = "The Authorization header is malformed: it must be ASCII (Basic or Bearer)"
             return json_response({"message": msg}, status=400)
-        identity = await authenticator.identify(authorization)
+        try:
+            identity = await authenticator.identify(authorization, _client(request))
+        except LoginRefused as exc:
+            refused = json_response({"message": str(exc)}, status=exc.status)
+            refused.headers[hdrs.RETRY_AFTER] = str(exc.retry_after_s)
+            return refused
         if identity is None:
             refused = json_response({"message": UNAUTHORIZED_MESSAGE}, status=401)
             refused.headers[hdrs.WWW_AUTHENTICATE] = CHALLENGE
@@ -209,6 +139,15 @@ def _authenticate_middleware(
         return response
 
     return authenticate
+
+
+def _client(request: web.Request) -> str:
+    """The address failed logins are counted against: behind a follower, the client's own
+    (the follower names it in X-Forwarded-For), else the peer's."""
+    if "X-VIA" in request.headers:
+        forwarded = request.headers.get(hdrs.X_FORWARDED_FOR, "")
+        return forwarded.rpartition(",")[2].strip() or request.remote or ""
+    return request.remote or ""
 
 
 def _authorize_middleware() -> Middleware:

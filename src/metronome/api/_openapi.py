@@ -274,6 +274,7 @@ _SECURED_RESPONSES = {
     400: ("Malformed Authorization header (only with an auth file)", ErrorSchema),
     401: ("Missing or wrong credentials (only with an auth file)", ErrorSchema),
     403: ("The identity lacks the grant (only with an auth file)", ErrorSchema),
+    429: ("Too many failed logins; see Retry-After (only with an auth file)", ErrorSchema),
 }
 _LEADER_RESPONSES = {
     502: ("This instance forwarded the request and the leader did not answer", ErrorSchema),

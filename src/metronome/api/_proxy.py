@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from metronome.api._http import UnreadableBody, read_body, unreadable_body_response
 
@@ -73,6 +73,9 @@ async def _forward(
         return unreadable_body_response(exc)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
     headers |= {"X-VIA": own, "X-LEADER": leader}
+    if request.remote:  # the leader counts failed logins against the client, not against us
+        seen = request.headers.get(hdrs.X_FORWARDED_FOR)
+        headers[hdrs.X_FORWARDED_FOR] = f"{seen}, {request.remote}" if seen else request.remote
     try:
         async with session.request(
             request.method, url, headers=headers, data=payload, allow_redirects=False
