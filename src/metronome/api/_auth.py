@@ -23,6 +23,7 @@ from aiohttp import hdrs, web
 from metronome.api._auth_config import Action, Identity
 from metronome.api._authenticator import Authenticator, LoginRefused
 from metronome.api._http import json_response, read_json
+from metronome.api._schemas_fields import shown
 from metronome.errors import JobNotFound, ServiceError
 
 if TYPE_CHECKING:
@@ -45,12 +46,13 @@ _CHANGES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
 
 class Forbidden(ServiceError):
-    """A known identity without the grant the request needs."""
+    """A known identity without the grant the request needs. The message names the identity,
+    the action and the job: only ever a job the identity may view, or the id it sent."""
 
     status = 403
 
-    def __init__(self) -> None:
-        super().__init__(FORBIDDEN_MESSAGE)
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"{FORBIDDEN_MESSAGE} {refusal}")
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,8 @@ def _authorize_middleware() -> Middleware:
         rule = ROUTE_RULES.get((method, resource.canonical)) if resource is not None else None
         if rule is None:
             logger.warning("No access rule for %s %s: refused", method, request.path)
-            raise Forbidden
+            msg = f"No access rule covers {method} {request.path}: refused for {identity}."
+            raise Forbidden(msg)
         if rule.action is None:
             return await handler(request)
         if rule.job == "path":
@@ -188,7 +191,7 @@ def _check(identity: Identity, action: Action, job_id: str) -> None:
         return
     if not identity.may(Action.VIEW, job_id):
         raise JobNotFound(job_id)
-    raise Forbidden
+    raise Forbidden(f"{identity} may not {action} job '{shown(job_id)}'.")
 
 
 async def _check_creation(identity: Identity, request: web.Request) -> None:
@@ -202,11 +205,10 @@ async def _check_creation(identity: Identity, request: web.Request) -> None:
     body = await read_json(request)  # aiohttp keeps the bytes, so the handler reads them again
     job_id = body.get("id") if isinstance(body, dict) else None
     if isinstance(job_id, str):
-        allowed = identity.may(Action.CREATE, job_id)
-    else:
-        allowed = identity.may_some(Action.CREATE)
-    if not allowed:
-        raise Forbidden
+        if not identity.may(Action.CREATE, job_id):
+            raise Forbidden(f"{identity} may not create job '{shown(job_id)}'.")
+    elif not identity.may_some(Action.CREATE):
+        raise Forbidden(f"{identity} may not create any job.")
 
 
 def _filtered(response: web.StreamResponse, identity: Identity, rule: Rule) -> web.StreamResponse:
