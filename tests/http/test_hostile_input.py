@@ -344,3 +344,18 @@ def test_authorization_beyond_ascii_is_400(auth_server: ServerProcess, value: st
     assert "Authorization header" in response.json()["message"]
     assert _tracebacks(auth_server) == before
     assert auth_server.client.get("/v1/jobs", headers=basic("admin")).status == 200
+
+
+def test_fields_of_later_versions_are_named_as_not_supported(client: Client, job_id: str) -> None:
+    response = client.post("/v1/jobs", job_body(job_id, gpus=0, networks=[]))
+    assert response.status == 422
+    assert response.json()["details"] == [
+        {
+            "path": "/run/gpus",
+            "errors": ["'gpus' (GPU resources) is not supported by this server."],
+        },
+        {
+            "path": "/run/networks",
+            "errors": ["'networks' (container networks) is not supported by this server."],
+        },
+    ]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "metronome.cli", *args], input=stdin, capture_output=True,
-        text=True, timeout=60, env={"PYTHONPATH": str(ROOT / "src")},
+        text=True, check=False, timeout=60, env={"PYTHONPATH": str(ROOT / "src")},
     )  # fmt: skip
 
 
