@@ -7,6 +7,8 @@ import gzip
 import json
 import random
 import zlib
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -349,7 +351,7 @@ def test_authorization_beyond_ascii_is_400(auth_server: ServerProcess, value: st
 def test_fields_of_later_versions_are_named_as_not_supported(client: Client, job_id: str) -> None:
     response = client.post("/v1/jobs", job_body(job_id, gpus=0, networks=[]))
     assert response.status == 422
-    assert response.json()["details"] == [
+    assert sorted(response.json()["details"], key=lambda detail: detail["path"]) == [
         {
             "path": "/run/gpus",
             "errors": ["'gpus' (GPU resources) is not supported by this server."],
@@ -359,3 +361,18 @@ def test_fields_of_later_versions_are_named_as_not_supported(client: Client, job
             "errors": ["'networks' (container networks) is not supported by this server."],
         },
     ]
+
+
+def test_an_update_that_meets_a_deletion_is_404_not_503(client: Client, job_id: str) -> None:
+    """The race schemathesis's stateful phase found: a write that finds its job's node gone
+    was answered 503 "store unavailable" (in ~1 of 4 tries); the store answered, so: 404."""
+    answers: Counter[tuple[int, int]] = Counter()
+    for attempt in range(60):
+        each = f"{job_id}-{attempt}"
+        assert client.post("/v1/jobs", job_body(each)).status == 201
+        body = {**job_body(each), "schedules": [{"id": "s", "cron": "0 3 * * *"}]}
+        with ThreadPoolExecutor(2) as pool:
+            put = pool.submit(client.put, f"/v1/jobs/{each}", body)
+            deleted = pool.submit(client.delete, f"/v1/jobs/{each}")
+            answers[put.result().status, deleted.result().status] += 1
+    assert set(answers) <= {(200, 200), (404, 200)}, answers

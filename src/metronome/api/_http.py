@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import ContentEncodingError
 
+from metronome.api._app_keys import SERVICE_SLOT
 from metronome.api._schemas import ROOT_PATH, ValidationFailed
-from metronome.errors import ServiceError
-from metronome.storage import StorageError
+from metronome.errors import JobNotFound, ServiceError
+from metronome.storage import NodeExistsError, NoNodeError, StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -174,6 +175,27 @@ def quiet_answered_client_errors() -> None:
     logging.getLogger("aiohttp.server").addFilter(_ANSWERED_CLIENT_ERRORS)
 
 
+ANSWERED_STORE_ERRORS = (NoNodeError, NodeExistsError)
+"""Store errors that are answers about the data, not failures of the store: never a 503.
+(`BadVersionError` stays a 503: a deposed leader's fence check fails with it.)"""
+
+
+def _concurrent_change(request: web.Request, exc: StorageError) -> web.Response:
+    """A write that found its job gone is the job's 404; any other state change meanwhile, a
+    409 (a retry sees the new state)."""
+    job_id = request.match_info.get("job_id")
+    slot = request.app.get(SERVICE_SLOT)
+    services = slot.current if slot is not None else None
+    if (
+        isinstance(exc, NoNodeError)
+        and job_id is not None
+        and services is not None
+        and services.view.get(job_id) is None
+    ):
+        return _error(404, str(JobNotFound(job_id)))
+    return _error(409, f"The job changed while the request was carried out; retry: {exc}")
+
+
 def unreadable_body_response(exc: UnreadableBody) -> web.Response:
     response = _error(exc.status, str(exc))
     response.force_close()
@@ -198,6 +220,10 @@ def error_middleware(*, max_body_bytes: int) -> Middleware:
             return unreadable_body_response(exc)
         except ServiceError as exc:
             return _error(exc.status, str(exc))
+        except ANSWERED_STORE_ERRORS as exc:
+            # The store answered: the state changed under the request (a concurrent change).
+            logger.info("Concurrent change met by %s %s: %s", request.method, request.path, exc)
+            return _concurrent_change(request, exc)
         except StorageError as exc:
             logger.error("Store failure on %s %s: %s", request.method, request.path, exc)
             return _error(503, f"The job store is unavailable: {exc}")
