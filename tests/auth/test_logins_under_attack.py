@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
+from metronome.api import Instance, ServiceSlot, create_app
 from metronome.api._auth_config import load_auth_config
 from metronome.api._authenticator import Authenticator, LoginsBusy, TooManyLogins
 from metronome.api._login_limits import LoginLimits, TokenBuckets
 from metronome.api._passwords import hash_password, hash_token
+from metronome.config import Settings
+from metronome.ha import SoleLeadership
 from metronome.metrics import MetricsRegistry
 from tests.auth.conftest import CI_TOKEN, basic, bearer, leading_app_client, write_auth_file
 
@@ -265,3 +268,33 @@ async def test_one_client_has_at_most_two_derivations_in_flight(tmp_path: Path) 
         assert derivations(metrics) == 2
     finally:
         await auth.close()
+
+
+async def test_behind_a_follower_failed_logins_count_against_the_client(
+    tmp_path: Path,
+    services: Services,
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+) -> None:
+    """A flood through a follower is refused for its client (here 127.0.0.2), not for every
+    client of that follower: the follower names the client in X-Forwarded-For."""
+    path = write_auth_file(
+        tmp_path / "auth.toml", "\n[logins]\nfailures_per_minute_per_client = 3\n"
+    )
+    config = load_auth_config(path)
+    leading = await leading_app_client(services, config, aiohttp_client)
+    leader_address = f"127.0.0.1:{leading.server.port}"
+    settings = Settings(data_dir=services.settings.data_dir, hostname="follower", http_port=1)
+    follower = await aiohttp_client(
+        create_app(
+            Instance(settings, MetricsRegistry(), SoleLeadership(leader_address)), ServiceSlot()
+        )
+    )
+    url = str(follower.make_url("/info"))
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    async with aiohttp.ClientSession(connector=connector) as attacker:
+        for i in range(3):
+            async with attacker.get(url, headers=basic(f"u{i}", "wrong")) as response:
+                assert (response.status, response.headers["X-VIA"]) == (401, "follower:1")
+        async with attacker.get(url, headers=basic("admin")) as response:
+            assert response.status == 429
+    assert (await follower.get("/info", headers=basic("viewer"))).status == 200
