@@ -147,7 +147,7 @@ def test_validation_failed_carries_metronome_message() -> None:
     ("body", "path"),
     [
         ({**job(), "activeRuns": []}, "/activeRuns"),
-        (job(gpus=1), "/run/gpus"),
+        (job(gpu=1), "/run/gpu"),
         (job(placement={"constraints": [], "x": 1}), "/run/placement/x"),
         (
             job(placement={"constraints": [{"attribute": "a", "operator": "IS", "x": 1}]}),
@@ -169,6 +169,35 @@ def test_validation_failed_carries_metronome_message() -> None:
 )
 def test_unknown_property_is_an_error_at_its_path(body: dict[str, Any], path: str) -> None:
     assert errors(body) == {path: [ADDITIONAL]}
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "what"),
+    [
+        (job(gpus=1), "/run/gpus", "'gpus' (GPU resources)"),
+        (job(gpus=0), "/run/gpus", "'gpus' (GPU resources)"),
+        (job(ucr={"image": {"id": "i"}}), "/run/ucr", "'ucr' (the Universal Container Runtime)"),
+        (job(secrets={"s": {"source": "x"}}), "/run/secrets", "'secrets' (secrets)"),
+        (job(networks=[{"mode": "host"}]), "/run/networks", "'networks' (container networks)"),
+        (job(env={"A": {"secret": "s"}}), "/run/env/A", 'A secret reference ({"secret": ...})'),
+        (
+            job(volumes=[{"containerPath": "/a", "hostPath": "/b", "mode": "RO", "secret": "s"}]),
+            "/run/volumes(0)/secret",
+            "'secret' (a file-based secret)",
+        ),
+    ],
+)
+def test_fields_of_later_versions_are_not_supported_by_this_server(
+    body: dict[str, Any], path: str, what: str
+) -> None:
+    assert errors(body) == {path: [f"{what} is not supported by this server."]}
+
+
+def test_not_supported_fields_are_reported_with_the_other_errors() -> None:
+    found = errors(job(gpus=1, cpus=0, networks=[], nope=1))
+    assert found["/run/gpus"] == ["'gpus' (GPU resources) is not supported by this server."]
+    assert found["/run/nope"] == [ADDITIONAL]
+    assert set(found) == {"/run/gpus", "/run/cpus", "/run/networks", "/run/nope"}
 
 
 # --- id, description, labels ------------------------------------------------------------------
@@ -309,7 +338,7 @@ def test_args_items_must_be_strings() -> None:
 def test_user_and_env() -> None:
     run = parse_job(job(user="nobody", env={"A": "1"})).run
     assert (run.user, run.env) == ("nobody", {"A": "1"})
-    assert errors(job(env={"A": {"secret": "s"}, "B": "ok"})) == {
+    assert errors(job(env={"A": {"value": "s"}, "B": "ok"})) == {
         "/run/env/A": ["Wrong type. Expected string, was object."]
     }
 

@@ -76,9 +76,17 @@ def write_auth_file(path: Path, extra: str = "") -> Path:
     return path
 
 
+LENIENT_LOGINS = """
+[logins]
+failures_per_minute_per_client = 1000
+failures_per_minute_per_user = 1000
+"""
+"""For tests that send many wrong passwords on purpose, about something else than the limits."""
+
+
 @pytest.fixture
 def auth_config(tmp_path: Path) -> AuthConfig:
-    return load_auth_config(write_auth_file(tmp_path / "auth.toml"))
+    return load_auth_config(write_auth_file(tmp_path / "auth.toml", LENIENT_LOGINS))
 
 
 @pytest.fixture

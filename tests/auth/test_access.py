@@ -120,7 +120,11 @@ async def test_an_identity_without_the_grant_may_only_look(
         response = await send(client, call, basic("viewer"), run)
         if call.needs in {"create", "update", "delete"}:
             assert response.status == 403, call
-            assert await response.json() == {"message": "Not Authorized to perform this action!"}
+            job_id = call.body["id"] if call.needs == "create" else call.path.split("/")[3]
+            job_id = job_id.split("?")[0]
+            refusal = f"user:viewer may not {call.needs} job '{job_id}'."
+            message = f"Not Authorized to perform this action! {refusal}"
+            assert await response.json() == {"message": message}, call
         else:
             assert response.status == 200, call
     assert services.view.get("prod.new") is None

@@ -7,8 +7,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from metronome.api import Instance, ServiceSlot, create_app
-from metronome.api._auth import Authenticator
 from metronome.api._auth_config import load_auth_config
+from metronome.api._authenticator import Authenticator
 from metronome.api._passwords import hash_password, hash_token
 from metronome.config import Settings
 from metronome.ha import SoleLeadership

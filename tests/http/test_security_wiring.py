@@ -65,7 +65,8 @@ def test_auth_config_turns_authentication_on(tmp_path: Path) -> None:
         assert client.post("/v1/jobs", job_body("prod.a"), headers=alice).status == 201
         forbidden = client.post("/v1/jobs", job_body("dev.a"), headers=alice)
         assert forbidden.status == 403
-        assert forbidden.json() == {"message": "Not Authorized to perform this action!"}
+        refusal = "user:alice may not create job 'dev.a'."
+        assert forbidden.json() == {"message": f"Not Authorized to perform this action! {refusal}"}
         as_ci = {"Authorization": f"Bearer {token}"}
         assert [job["id"] for job in client.get("/v1/jobs", headers=as_ci).json()] == ["prod.a"]
         assert client.delete("/v1/jobs/prod.a", headers=as_ci).status == 403

@@ -3,8 +3,8 @@
 Two middlewares, so that each sees what it needs:
 
 - `authenticate` sits after the leader proxy (a non-leader forwards the Authorization header and
-  the leader decides) and outside the error middleware, so it answers 401 itself and logs every
-  change with the final status of its response;
+  the leader decides) and outside the error middleware, so it answers 400, 401, 429 and 503
+  itself and logs every change with the final status of its response;
 - `authorize` sits inside the error middleware, so its 403/404 (and a body it cannot read) come
   out in the usual JSON shapes.
 
@@ -13,30 +13,24 @@ What each route needs is one table, `ROUTE_RULES`; a route missing from it is re
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import hmac
 import json
 import logging
-import secrets
-import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from aiohttp import hdrs, web
 
 from metronome.api._auth_config import Action, Identity
+from metronome.api._authenticator import Authenticator, LoginRefused
 from metronome.api._http import json_response, read_json
-from metronome.api._passwords import SCRYPT_N, SCRYPT_P, SCRYPT_R, PasswordHash, token_digest
+from metronome.api._schemas_fields import shown
 from metronome.errors import JobNotFound, ServiceError
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
 
     from metronome.api._auth_config import AuthConfig
+    from metronome.metrics import MetricsRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +46,13 @@ _CHANGES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
 
 class Forbidden(ServiceError):
-    """A known identity without the grant the request needs."""
+    """A known identity without the grant the request needs. The message names the identity,
+    the action and the job: only ever a job the identity may view, or the id it sent."""
 
     status = 403
 
-    def __init__(self) -> None:
-        super().__init__(FORBIDDEN_MESSAGE)
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"{FORBIDDEN_MESSAGE} {refusal}")
 
 
 @dataclass(frozen=True)
@@ -103,86 +98,17 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
 """(method, route pattern) -> what the request needs; HEAD is judged as GET."""
 
 
-class Authenticator:
-    """Credentials -> identity. Verified Basic credentials are cached for `cache_ttl_s`, keyed by
-    an HMAC of the header under a per-process key, so a hot client costs one scrypt per TTL and
-    no plain password is kept."""
-
-    def __init__(
-        self, config: AuthConfig, *, cache_ttl_s: float = 60.0, cache_size: int = 10_000
-    ) -> None:
-        self._config = config
-        self._ttl_s = cache_ttl_s
-        self._size = cache_size
-        self._cache: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
-        self._cache_key = secrets.token_bytes(32)
-        # A dedicated pool: a flood of wrong passwords must not starve the loop's default executor.
-        self._kdf = ThreadPoolExecutor(max_workers=2, thread_name_prefix="auth-kdf")
-        # Checked against for unknown user names, so they take as long as wrong passwords.
-        like = next((user.password for user in config.users.values()), None)
-        n, r, p = (like.n, like.r, like.p) if like else (SCRYPT_N, SCRYPT_R, SCRYPT_P)
-        self._decoy = PasswordHash(n, r, p, secrets.token_bytes(16), secrets.token_bytes(32))
-
-    async def identify(self, authorization: str | None) -> Identity | None:
-        """The identity the Authorization header proves, or None."""
-        if not authorization:
-            return None
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "basic":
-            return await self._basic(authorization, value.strip())
-        if scheme.lower() == "bearer":
-            return self._token(value.strip())
-        if authorization.startswith("token="):  # DC/OS's form
-            return self._token(authorization.removeprefix("token="))
-        return None
-
-    def _token(self, token: str) -> Identity | None:
-        digest = token_digest(token)
-        found = None
-        for stored, identity in self._config.tokens:  # no early exit: constant time in the match
-            if hmac.compare_digest(stored, digest):
-                found = identity
-        return found
-
-    async def _basic(self, header: str, encoded: str) -> Identity | None:
-        try:
-            name, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        if not sep:
-            return None
-        key = hmac.digest(self._cache_key, header.encode(), "sha256")
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            self._cache.move_to_end(key)
-            return cached[1]
-        user = self._config.users.get(name)
-        stored = user.password if user is not None else self._decoy
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self._kdf, stored.matches, password) or user is None:
-            return None
-        self._cache[key] = (now + self._ttl_s, user.identity)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return user.identity
-
-    async def close(self, _app: web.Application | None = None) -> None:
-        self._kdf.shutdown(wait=False, cancel_futures=True)
-
-
 class AccessControl:
     """The two auth middlewares of one app, and the authenticator they share."""
 
-    def __init__(self, config: AuthConfig) -> None:
-        self.authenticator = Authenticator(config)
+    def __init__(self, config: AuthConfig, metrics: MetricsRegistry | None = None) -> None:
+        self.authenticator = Authenticator(config, metrics=metrics)
         open_paths = ALWAYS_OPEN if config.metrics_require_auth else ALWAYS_OPEN | METRICS_PATHS
         self.authenticate = _authenticate_middleware(self.authenticator, open_paths)
         self.authorize = _authorize_middleware()
 
-    async def close(self, app: web.Application) -> None:
-        await self.authenticator.close(app)
+    async def close(self, _app: web.Application) -> None:
+        await self.authenticator.close()
 
 
 def _authenticate_middleware(
@@ -192,11 +118,21 @@ def _authenticate_middleware(
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in open_paths:
             return await handler(request)
-        identity = await authenticator.identify(request.headers.get(hdrs.AUTHORIZATION))
+        authorization = request.headers.get(hdrs.AUTHORIZATION)
+        if authorization is not None and not authorization.isascii():
+            # Credentials are base64 or a token: bytes beyond ASCII are a broken client.
+            msg = "The Authorization header is malformed: it must be ASCII (Basic or Bearer)"
+            return json_response({"message": msg}, status=400)
+        try:
+            identity = await authenticator.identify(authorization, _client(request))
+        except LoginRefused as exc:
+            refused = json_response({"message": str(exc)}, status=exc.status)
+            refused.headers[hdrs.RETRY_AFTER] = str(exc.retry_after_s)
+            return refused
         if identity is None:
-            response = json_response({"message": UNAUTHORIZED_MESSAGE}, status=401)
-            response.headers[hdrs.WWW_AUTHENTICATE] = CHALLENGE
-            return response
+            refused = json_response({"message": UNAUTHORIZED_MESSAGE}, status=401)
+            refused.headers[hdrs.WWW_AUTHENTICATE] = CHALLENGE
+            return refused
         request[IDENTITY] = identity
         response = await handler(request)
         if request.method in _CHANGES:
@@ -207,6 +143,15 @@ def _authenticate_middleware(
     return authenticate
 
 
+def _client(request: web.Request) -> str:
+    """The address failed logins are counted against: behind a follower, the client's own
+    (the follower names it in X-Forwarded-For), else the peer's."""
+    if "X-VIA" in request.headers:
+        forwarded = request.headers.get(hdrs.X_FORWARDED_FOR, "")
+        return forwarded.rpartition(",")[2].strip() or request.remote or ""
+    return request.remote or ""
+
+
 def _authorize_middleware() -> Middleware:
     @web.middleware
     async def authorize(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -215,10 +160,12 @@ def _authorize_middleware() -> Middleware:
         if identity is None or match_info.http_exception is not None:
             return await handler(request)  # an open path, or the router's own 404/405
         method = "GET" if request.method == "HEAD" else request.method
-        rule = ROUTE_RULES.get((method, match_info.route.resource.canonical))
+        resource = match_info.route.resource
+        rule = ROUTE_RULES.get((method, resource.canonical)) if resource is not None else None
         if rule is None:
             logger.warning("No access rule for %s %s: refused", method, request.path)
-            raise Forbidden
+            msg = f"No access rule covers {method} {request.path}: refused for {identity}."
+            raise Forbidden(msg)
         if rule.action is None:
             return await handler(request)
         if rule.job == "path":
@@ -244,7 +191,7 @@ def _check(identity: Identity, action: Action, job_id: str) -> None:
         return
     if not identity.may(Action.VIEW, job_id):
         raise JobNotFound(job_id)
-    raise Forbidden
+    raise Forbidden(f"{identity} may not {action} job '{shown(job_id)}'.")
 
 
 async def _check_creation(identity: Identity, request: web.Request) -> None:
@@ -258,11 +205,10 @@ async def _check_creation(identity: Identity, request: web.Request) -> None:
     body = await read_json(request)  # aiohttp keeps the bytes, so the handler reads them again
     job_id = body.get("id") if isinstance(body, dict) else None
     if isinstance(job_id, str):
-        allowed = identity.may(Action.CREATE, job_id)
-    else:
-        allowed = identity.may_some(Action.CREATE)
-    if not allowed:
-        raise Forbidden
+        if not identity.may(Action.CREATE, job_id):
+            raise Forbidden(f"{identity} may not create job '{shown(job_id)}'.")
+    elif not identity.may_some(Action.CREATE):
+        raise Forbidden(f"{identity} may not create any job.")
 
 
 def _filtered(response: web.StreamResponse, identity: Identity, rule: Rule) -> web.StreamResponse:

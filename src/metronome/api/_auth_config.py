@@ -5,6 +5,10 @@ The file is TOML::
     [metrics]                # optional; the metrics endpoints are open unless this says otherwise
     require_auth = false
 
+    [logins]                 # optional; failed password logins allowed, refilled over a minute
+    failures_per_minute_per_client = 20
+    failures_per_minute_per_user = 10
+
     [[users]]                # HTTP Basic; `metronome passwd` prints the hash to paste
     name = "alice"
     password_hash = "scrypt$32768$8$1$...$..."
@@ -30,7 +34,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from metronome.api._passwords import (
     HashFormatError,
@@ -113,12 +117,21 @@ class User:
 
 
 @dataclass(frozen=True)
+class LoginAllowance:
+    """Failed password logins allowed per minute (as a burst that refills over the minute)."""
+
+    per_client: int = 20
+    per_user: int = 10
+
+
+@dataclass(frozen=True)
 class AuthConfig:
     """The identities of the auth file. Token digests are SHA-256 of the token."""
 
     users: Mapping[str, User]
     tokens: tuple[tuple[bytes, Identity], ...]
     metrics_require_auth: bool = False
+    logins: LoginAllowance = field(default_factory=LoginAllowance)
 
 
 def load_auth_config(path: Path) -> AuthConfig:
@@ -152,8 +165,9 @@ class _Reader:
                 self._headers.setdefault(m.group(1), []).append(number)
 
     def config(self, document: dict[str, Any]) -> AuthConfig:
-        for key in document.keys() - {"users", "tokens", "metrics"}:
-            self._fail(f"unknown key {key!r}; expected users, tokens or metrics", key=key)
+        for key in document.keys() - {"users", "tokens", "metrics", "logins"}:
+            msg = f"unknown key {key!r}; expected users, tokens, metrics or logins"
+            self._fail(msg, key=key)
         users: dict[str, User] = {}
         for index, entry in enumerate(self._tables(document, "users")):
             name, grants = self._identity_fields(entry, "users", index, "password_hash")
@@ -172,7 +186,8 @@ class _Reader:
             tokens[digest] = Identity(name, "token", grants)
         if not users and not tokens:
             self._fail("no [[users]] or [[tokens]]: nobody could use the API")
-        return AuthConfig(users, tuple(tokens.items()), self._metrics(document))
+        metrics = self._metrics(document)
+        return AuthConfig(users, tuple(tokens.items()), metrics, self._logins(document))
 
     def _tables(self, document: dict[str, Any], section: str) -> list[dict[str, Any]]:
         entries = document.get(section, [])
@@ -237,6 +252,24 @@ class _Reader:
             self._fail("require_auth must be true or false", "metrics", 0, "require_auth")
         return require
 
+    def _logins(self, document: dict[str, Any]) -> LoginAllowance:
+        logins = document.get("logins", {})
+        keys = {"failures_per_minute_per_client", "failures_per_minute_per_user"}
+        if not isinstance(logins, dict) or logins.keys() - keys:
+            msg = "[logins] takes only failures_per_minute_per_client and ..._per_user"
+            self._fail(msg, key="logins")
+        default = LoginAllowance()
+        allowance = []
+        for key, value in (
+            ("failures_per_minute_per_client", default.per_client),
+            ("failures_per_minute_per_user", default.per_user),
+        ):
+            number = logins.get(key, value)
+            if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+                self._fail(f"{key} must be a whole number of at least 1", "logins", 0, key)
+            allowance.append(number)
+        return LoginAllowance(*allowance)
+
     def _fail(
         self,
         message: str,
@@ -245,7 +278,7 @@ class _Reader:
         key: str | None = None,
         *,
         needle: str | None = None,
-    ) -> Any:
+    ) -> NoReturn:
         raise AuthConfigError(self._path, self._line(section, index, key, needle), message)
 
     def _line(self, section: str | None, index: int, key: str | None, needle: str | None) -> int:

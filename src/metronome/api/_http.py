@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import ContentEncodingError
 
-from metronome.api._schemas import ValidationFailed
-from metronome.errors import ServiceError
-from metronome.storage import StorageError
+from metronome.api._app_keys import SERVICE_SLOT
+from metronome.api._schemas import ROOT_PATH, ValidationFailed
+from metronome.errors import JobNotFound, ServiceError
+from metronome.storage import NodeExistsError, NoNodeError, StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from aiohttp.typedefs import Handler, Middleware
 
 logger = logging.getLogger(__name__)
@@ -26,8 +32,19 @@ class BadRequest(ServiceError):
     status = 400
 
 
+class UnreadableBody(BadRequest):
+    """The body does not decode: the rest of it cannot be read either, so the answer closes
+    the connection (aiohttp cannot find where the next request starts)."""
+
+
 def json_body(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    """`data` as compact UTF-8 JSON; text that is not Unicode (a lone surrogate that reached an
+    error message) is written as a `\\uXXXX` escape instead of failing the response."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def json_response(
@@ -44,34 +61,145 @@ def json_response(
     )
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request body, decoded from its `Content-Encoding` as aiohttp does.
+
+    Raises:
+        UnreadableBody: the body does not decode (gzip or deflate data that is not), or the
+            client broke the body off.
+    """
+    try:
+        return await request.read()
+    except web.RequestPayloadError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ContentEncodingError):
+            encoding = request.headers.get(hdrs.CONTENT_ENCODING, "")
+            reason = cause.__context__ or cause.message  # zlib's own words, when it has them
+            msg = f"The body is not valid {encoding} data (Content-Encoding): {reason}"
+        else:
+            msg = f"The request body cannot be read: {cause or exc}"
+        raise UnreadableBody(msg) from exc
+
+
 async def read_json(request: web.Request) -> Any:
     """The request body parsed as JSON.
 
     Raises:
-        BadRequest: wrong content type, not UTF-8, not JSON, NaN/Infinity, or nested too deeply.
+        BadRequest: wrong content type, not UTF-8, not JSON, NaN/Infinity, an integer longer
+            than Python reads, nested too deeply, or a body that does not decode.
+        ValidationFailed: a string (or key) holds a lone surrogate: not Unicode text, so it
+            can be neither stored nor echoed.
     """
     if request.content_type not in JSON_TYPES:
         msg = f"Expecting text/json or application/json body, got {request.content_type!r}"
         raise BadRequest(msg)
-    raw = await request.read()
+    raw = await read_body(request)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         msg = f"Invalid Json: the body is not valid UTF-8 (byte {exc.start})"
         raise BadRequest(msg) from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         msg = f"Invalid Json: {exc.msg} at line {exc.lineno} column {exc.colno}"
         raise BadRequest(msg) from exc
     except RecursionError as exc:
         msg = "Invalid Json: the document is nested too deeply"
         raise BadRequest(msg) from exc
+    except _IntegerTooLong as exc:
+        raise BadRequest(str(exc)) from None
+    if _SURROGATE_ESCAPE.search(text):
+        if details := list(_surrogates(data, "")):
+            raise ValidationFailed(details)
+    return data
 
 
 def _reject_constant(name: str) -> Any:
     msg = f"{name} is not a JSON number"
     raise json.JSONDecodeError(msg, name, 0)
+
+
+class _IntegerTooLong(ValueError):
+    """An integer literal longer than Python converts (`sys.get_int_max_str_digits`)."""
+
+
+def _parse_int(literal: str) -> int:
+    try:
+        return int(literal)
+    except ValueError:
+        digits, limit = len(literal.lstrip("-")), sys.get_int_max_str_digits()
+        msg = f"Invalid Json: an integer of {digits} digits; at most {limit} are read"
+        raise _IntegerTooLong(msg) from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+"""A UTF-16 surrogate written as a JSON escape; only a body with one can hold a lone one (raw
+surrogates are not UTF-8, so the decoding above refuses them)."""
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _surrogates(node: Any, path: str) -> Iterator[dict[str, Any]]:
+    """A 422 detail for each string, or object key, of `node` that holds a lone surrogate."""
+    if isinstance(node, str):
+        if found := _SURROGATE.search(node):
+            error = f"\\u{ord(found.group()):04x} is a lone surrogate, not a Unicode character"
+            yield {"path": path or ROOT_PATH, "errors": [error]}
+    elif isinstance(node, dict):
+        for key, child in node.items():
+            if _SURROGATE.search(key):
+                yield from _surrogates(key, path)
+            else:
+                yield from _surrogates(child, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _surrogates(child, f"{path}({index})")
+
+
+class _AnsweredClientErrors(logging.Filter):
+    """Drops aiohttp's tracebacks for request bodies that do not decode: `read_body` answered
+    them with a 400 already (aiohttp logs again when it drains the rest of such a body)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, web.RequestPayloadError):
+            error = error.__cause__
+        return not isinstance(error, ContentEncodingError)
+
+
+_ANSWERED_CLIENT_ERRORS = _AnsweredClientErrors()
+
+
+def quiet_answered_client_errors() -> None:
+    """Keep aiohttp's server log for real failures (idempotent: one filter object)."""
+    logging.getLogger("aiohttp.server").addFilter(_ANSWERED_CLIENT_ERRORS)
+
+
+ANSWERED_STORE_ERRORS = (NoNodeError, NodeExistsError)
+"""Store errors that are answers about the data, not failures of the store: never a 503.
+(`BadVersionError` stays a 503: a deposed leader's fence check fails with it.)"""
+
+
+def _concurrent_change(request: web.Request, exc: StorageError) -> web.Response:
+    """A write that found its job gone is the job's 404; any other state change meanwhile, a
+    409 (a retry sees the new state)."""
+    job_id = request.match_info.get("job_id")
+    slot = request.app.get(SERVICE_SLOT)
+    services = slot.current if slot is not None else None
+    if (
+        isinstance(exc, NoNodeError)
+        and job_id is not None
+        and services is not None
+        and services.view.get(job_id) is None
+    ):
+        return _error(404, str(JobNotFound(job_id)))
+    return _error(409, f"The job changed while the request was carried out; retry: {exc}")
+
+
+def unreadable_body_response(exc: UnreadableBody) -> web.Response:
+    response = _error(exc.status, str(exc))
+    response.force_close()
+    return response
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
@@ -88,8 +216,14 @@ def error_middleware(*, max_body_bytes: int) -> Middleware:
         except ValidationFailed as exc:
             body = {"message": "Object is not valid", "details": exc.details}
             return json_response(body, status=422)
+        except UnreadableBody as exc:
+            return unreadable_body_response(exc)
         except ServiceError as exc:
             return _error(exc.status, str(exc))
+        except ANSWERED_STORE_ERRORS as exc:
+            # The store answered: the state changed under the request (a concurrent change).
+            logger.info("Concurrent change met by %s %s: %s", request.method, request.path, exc)
+            return _concurrent_change(request, exc)
         except StorageError as exc:
             logger.error("Store failure on %s %s: %s", request.method, request.path, exc)
             return _error(503, f"The job store is unavailable: {exc}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from metronome.api._http import read_body
 from metronome.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def body_timeout_middleware(timeout_s: float = BODY_TIMEOUT_S) -> Middleware:
     handlers read it again for free); a slower client gets a 408 (aiohttp then closes the
     connection after `lingering_time`).
 
-    It MUST sit inside the error middleware, which renders the 408 and a too-large body's 413.
+    It MUST sit inside the error middleware, which renders the 408, a too-large body's 413 and
+    the 400 of a body that does not decode.
     """
 
     @web.middleware
@@ -52,7 +54,7 @@ def body_timeout_middleware(timeout_s: float = BODY_TIMEOUT_S) -> Middleware:
         if request.can_read_body:
             try:
                 async with asyncio.timeout(timeout_s):
-                    await request.read()
+                    await read_body(request)
             except TimeoutError:
                 msg = f"The request body did not arrive within {timeout_s:g} s"
                 raise BodyTimeout(msg) from None

@@ -304,8 +304,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 """(method, route pattern) -> its documentation; HEAD routes are GET's twins and left out."""
 
 _SECURED_RESPONSES = {
+    400: ("Malformed Authorization header (only with an auth file)", ErrorSchema),
     401: ("Missing or wrong credentials (only with an auth file)", ErrorSchema),
     403: ("The identity lacks the grant (only with an auth file)", ErrorSchema),
+    429: ("Too many failed logins; see Retry-After (only with an auth file)", ErrorSchema),
 }
 _LEADER_RESPONSES = {
     502: ("This instance forwarded the request and the leader did not answer", ErrorSchema),
@@ -348,8 +350,8 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
 
 def _operation(path: str, operation: Operation) -> dict[str, Any]:
     responses = dict(operation.responses)
-    if operation.secured:
-        responses |= _SECURED_RESPONSES
+    if operation.secured:  # an operation's own description of a status wins
+        responses = _SECURED_RESPONSES | responses
     if path not in _LOCAL:
         responses |= _LEADER_RESPONSES
     out: dict[str, Any] = {

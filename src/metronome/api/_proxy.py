@@ -7,7 +7,9 @@ import logging
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp import web
+from aiohttp import hdrs, web
+
+from metronome.api._http import UnreadableBody, read_body, unreadable_body_response
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -24,7 +26,8 @@ LOCAL_PATHS = frozenset({"/ping", "/v1/metrics", "/metrics"})
 _HOP_BY_HOP = frozenset(
     {"connection", "content-length", "host", "keep-alive", "transfer-encoding", "upgrade"}
 )
-
+_NOT_FORWARDED = _HOP_BY_HOP | {"content-encoding"}
+"""aiohttp has decoded the request body: it goes on as what it now is, not as gzip or deflate."""
 
 LEADER_CLIENT = web.AppKey("leader_client", aiohttp.ClientSession)
 FORWARD_TIMEOUT_S = 30.0
@@ -64,11 +67,18 @@ def leader_proxy_middleware(instance: Instance) -> Middleware:
 async def _forward(
     session: aiohttp.ClientSession, request: web.Request, url: str, leader: str, own: str
 ) -> web.Response:
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+    try:
+        payload = await read_body(request)
+    except UnreadableBody as exc:  # this middleware sits outside the error middleware
+        return unreadable_body_response(exc)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
     headers |= {"X-VIA": own, "X-LEADER": leader}
+    if request.remote:  # the leader counts failed logins against the client, not against us
+        seen = request.headers.get(hdrs.X_FORWARDED_FOR)
+        headers[hdrs.X_FORWARDED_FOR] = f"{seen}, {request.remote}" if seen else request.remote
     try:
         async with session.request(
-            request.method, url, headers=headers, data=await request.read(), allow_redirects=False
+            request.method, url, headers=headers, data=payload, allow_redirects=False
         ) as answer:
             body = await answer.read()
             relayed = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}

@@ -188,9 +188,17 @@ def enum_choices(enum: type[Enum]) -> dict[str, Enum]:
 
 
 class StringMap(JsonField):
-    """An object of string values; errors are keyed by the offending property."""
+    """An object of string values; errors are keyed by the offending property.
+
+    With `secret_refs`, a value `{"secret": name}` (an environment secret of later Metronome
+    versions) is refused as not supported rather than as a wrong type.
+    """
 
     json_type = "object"
+
+    def __init__(self, *, secret_refs: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.secret_refs = secret_refs
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
@@ -198,7 +206,13 @@ class StringMap(JsonField):
         self._expect(value, dict)
         errors: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(item, str) and _add_error(errors, key, [wrong_type("string", item)]):
+            if isinstance(item, str):
+                continue
+            if self.secret_refs and isinstance(item, dict) and "secret" in item:
+                error = not_supported('A secret reference ({"secret": ...})')
+            else:
+                error = wrong_type("string", item)
+            if _add_error(errors, key, [error]):
                 break
         if errors:
             raise ValidationError(errors)
@@ -250,7 +264,29 @@ class Object(fields.Nested):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class StrictSchema(Schema):
-    """Base of every body schema: unknown keys are errors, worded like the rest."""
+UNKNOWN_KEY = "Additional properties are not allowed."
+NOT_SUPPORTED = "is not supported by this server"
 
-    error_messages: ClassVar[dict[str, str]] = {"unknown": "Additional properties are not allowed."}
+
+def not_supported(what: str) -> str:
+    """The error for a feature of a later Metronome version that this server lacks."""
+    return f"{what} {NOT_SUPPORTED}."
+
+
+class StrictSchema(Schema):
+    """Base of every body schema: unknown keys are errors, worded like the rest.
+
+    `later_versions` names keys that later Metronome versions accept and this server does not
+    (key -> what it is): such a key is refused as not supported, not as a typo.
+    """
+
+    error_messages: ClassVar[dict[str, str]] = {"unknown": UNKNOWN_KEY}
+    later_versions: ClassVar[Mapping[str, str]] = {}
+
+    def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs: Any) -> None:
+        messages = error.messages
+        if not isinstance(messages, dict):
+            return
+        for key, what in self.later_versions.items():
+            if messages.get(key) == [UNKNOWN_KEY]:
+                messages[key] = [not_supported(f"'{key}' ({what})")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import ValidationError, post_load, validates_schema
 
@@ -37,6 +37,9 @@ from metronome.model import (
     Volume,
     VolumeMode,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _CONTAINER_PATH = re.compile(r"/[^/].*")
 _REGEX_OPERATORS = (ConstraintOperator.LIKE, ConstraintOperator.UNLIKE)
@@ -112,6 +115,8 @@ class DockerSchema(StrictSchema):
 
 
 class VolumeSchema(StrictSchema):
+    later_versions: ClassVar[Mapping[str, str]] = {"secret": "a file-based secret"}
+
     container_path = String(
         data_key="containerPath", required=True, validate=_validate_container_path
     )
@@ -133,13 +138,20 @@ class RestartSchema(StrictSchema):
 
 
 class RunSchema(StrictSchema):
+    later_versions: ClassVar[Mapping[str, str]] = {
+        "gpus": "GPU resources",
+        "ucr": "the Universal Container Runtime",
+        "secrets": "secrets",
+        "networks": "container networks",
+    }
+
     cpus = Number(required=True, minimum=0.01)
     mem = Number(required=True, minimum=32)
     disk = Number(required=True, minimum=0)
     cmd = String(min_length=1)
     args = Array(String())
     user = String()
-    env = StringMap()
+    env = StringMap(secret_refs=True)
     constraints = Object(PlacementSchema, data_key="placement")
     artifacts = Array(Object(ArtifactSchema))
     max_launch_delay_s = Integer(data_key="maxLaunchDelay", minimum=1)
