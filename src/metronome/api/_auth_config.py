@@ -24,7 +24,8 @@ The file is TOML::
 
 Actions are `view`, `create`, `update` (which covers schedules, triggering and stopping runs, and
 a manual run's `env` overrides), `delete`, and `override-command` (a manual run's own `cmd` or
-`args`: running another command than the job's is more than triggering it). `jobs` patterns match whole job ids; `*` stands for any characters, dots included.
+`args`: running another command than the job's is more than triggering it). `jobs` patterns
+match whole job ids; `*` stands for any characters, dots included.
 Every mistake is reported with the line it is on, so a bad file stops the server at start.
 """
 
