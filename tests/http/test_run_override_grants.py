@@ -57,7 +57,10 @@ async def test_env_needs_update_and_the_command_its_own_grant(
     for command in ({"cmd": "id"}, {"args": ["id"]}):
         refused = await client.post("/v1/jobs/app/runs", json=command, headers=admin)
         assert refused.status == 403
-        assert (await refused.json()) == {"message": "Not Authorized to perform this action!"}
+        assert (await refused.json()) == {
+            "message": "Not Authorized to perform this action! "
+            "user:admin may not override-command job 'app'."
+        }
     viewer = await client.post("/v1/jobs/app/runs", json={"env": {}}, headers=basic("viewer"))
     assert viewer.status == 403  # triggering at all needs update
     allowed = await client.post(

@@ -38,7 +38,8 @@ async def read_overrides(request: web.Request, job_id: str) -> RunOverrides | No
     if identity is None:
         return overrides
     if overrides.changes_command and not identity.may(Action.OVERRIDE_COMMAND, job_id):
-        raise Forbidden
+        # The route's own grant (update) let the caller this far: the job is one it may view.
+        raise Forbidden(f"{identity} may not {Action.OVERRIDE_COMMAND} job '{job_id}'.")
     return dataclasses.replace(overrides, requested_by=str(identity))
 
 
