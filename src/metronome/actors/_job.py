@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
+from metronome.actors import _reasons
 from metronome.actors._run import RunActor, RunChanged, RunFinished
 from metronome.actors._runtime import PooledActor
 from metronome.actors._schedules import Fire, ScheduleTimers
@@ -21,8 +22,10 @@ from metronome.actors._view import JobEntry
 from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
 from metronome.model import (
     ConcurrencyPolicy,
+    EndKind,
     JobHistory,
     JobRun,
+    RunEnd,
     RunStatus,
     Task,
     TaskStatus,
@@ -170,7 +173,7 @@ class JobActor(PooledActor):
             msg = "There are active job runs. Override with stopCurrentJobRuns=true"
             raise Conflict(msg)
         for run_id in list(self._runs):
-            self._abort(run_id)
+            self._abort(run_id, RunEnd(EndKind.STOPPED, message="its job was deleted"))
         self._context.specs.delete(self._spec.id)
         self._context.view.withdraw(self._spec.id)
         self._supervisor.forget(self._spec.id)
@@ -203,11 +206,12 @@ class JobActor(PooledActor):
 
     # -- runs ------------------------------------------------------------------------------
 
-    def trigger(self) -> JobRun:
-        """Start a run now (manual runs ignore the concurrency policy and have no deadline)."""
-        return self._start_run(self._context.clock())
+    def trigger(self, by: str | None = None) -> JobRun:
+        """Start a run now (manual runs ignore the concurrency policy and have no deadline);
+        `by` is who asked, when authentication is on."""
+        return self._start_run(self._context.clock(), triggered_by=by)
 
-    def stop_run(self, run_id: str) -> JobRun:
+    def stop_run(self, run_id: str, by: str | None = None) -> JobRun:
         """Stop an active run: its tasks are killed and it ends FAILED at once.
 
         Raises:
@@ -215,10 +219,15 @@ class JobActor(PooledActor):
         """
         if run_id not in self._runs:
             raise RunNotFound(run_id)
-        return self._abort(cast("RunId", run_id))
+        return self._abort(cast("RunId", run_id), RunEnd(EndKind.STOPPED, by=by))
 
     def _start_run(
-        self, now: datetime, schedule: ScheduleSpec | None = None, instant: datetime | None = None
+        self,
+        now: datetime,
+        schedule: ScheduleSpec | None = None,
+        instant: datetime | None = None,
+        *,
+        triggered_by: str | None = None,
     ) -> JobRun:
         run_id = new_run_id(now)
         # The first task's id is persisted with the run, so the run actor can launch it without
@@ -234,6 +243,7 @@ class JobActor(PooledActor):
             schedule_id=schedule.id if schedule else None,
             scheduled_at=instant,
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
+            triggered_by=triggered_by,
         )
         if schedule is None:
             self._context.runs.create(run)  # a manual run is on disk before its 201
@@ -254,18 +264,12 @@ class JobActor(PooledActor):
     def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
         RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
 
-    def _abort(self, run_id: RunId) -> JobRun:
+    def _abort(self, run_id: RunId, end: RunEnd) -> JobRun:
         """End an active run FAILED now: kill its tasks, record it, forget it."""
         context = self._context
         for task_id in context.router.close_run((self._spec.id, run_id)):
             context.launcher.kill(task_id)
-        run = self._runs[run_id]
-        now = context.clock()
-        tasks = tuple(
-            dataclasses.replace(t, status=TaskStatus.TASK_KILLED) if not t.status.is_final else t
-            for t in run.tasks
-        )
-        stopped = dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now, tasks=tasks)
+        stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, context.clock(), end)
         # A record still being written is cleaned up at the next start (it is in the history).
         self._on_run_finished(stopped, aborted=True, stored=run_id not in self._unconfirmed)
         return stopped
@@ -321,7 +325,7 @@ class JobActor(PooledActor):
             return
         if policy is ConcurrencyPolicy.REPLACE:
             for run_id in list(self._runs):
-                self._abort(run_id)
+                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id))
         self._history = self._schedules.marked(self._history, schedule.id, instant)
         self._start_run(now, schedule, instant)
 

@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from metronome.actors import _reasons
 from metronome.actors._runtime import PooledActor
 from metronome.launch import TaskUpdate
-from metronome.model import RestartPolicy, RunStatus, Task, TaskStatus, new_task_id
+from metronome.model import (
+    EndKind,
+    RestartPolicy,
+    RunEnd,
+    RunStatus,
+    Task,
+    TaskStatus,
+    new_task_id,
+)
 from metronome.storage import NoNodeError, StorageError
 
 if TYPE_CHECKING:
@@ -118,7 +127,8 @@ class RunActor(PooledActor):
                 "Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id
             )
             now = self._context.clock()
-            failed = dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now)
+            end = RunEnd(EndKind.NOT_STORED, message="the run's record could not be written")
+            failed = _reasons.ended(self._run, RunStatus.FAILED, now, end)
             self._context.router.close_run(self._key)
             self._tell_job(RunFinished(failed, aborted=True, stored=False))
             self.stop()
@@ -163,19 +173,15 @@ class RunActor(PooledActor):
         if index is None or tasks[index].status.is_final:
             return  # an update for a task this run no longer tracks, or a late duplicate
         previous = tasks[index]
-        completed = update.timestamp if update.status is TaskStatus.TASK_FINISHED else None
-        task = dataclasses.replace(
-            previous, status=update.status, completed_at=completed, message=update.message
-        )
+        task = _reasons.updated_task(previous, update)
         run = dataclasses.replace(self._run, tasks=(*tasks[:index], task, *tasks[index + 1 :]))
         if update.status.is_active:
             self._on_active(run, previous)
         elif update.status is TaskStatus.TASK_FINISHED:
-            self._finish(
-                dataclasses.replace(run, status=RunStatus.SUCCESS, completed_at=update.timestamp)
-            )
+            end = _reasons.task_end(previous.status, update)
+            self._finish(_reasons.ended(run, RunStatus.SUCCESS, update.timestamp, end))
         else:
-            self._on_task_failed(run, update)
+            self._on_task_failed(run, update, previous.status)
 
     def _on_active(self, run: JobRun, previous: Task) -> None:
         if run.status is RunStatus.STARTING:
@@ -188,7 +194,7 @@ class RunActor(PooledActor):
             self._run = run  # STAGING -> RUNNING: not worth a write; reconcile recovers it
             self._tell_job(RunChanged(run))
 
-    def _on_task_failed(self, run: JobRun, update: TaskUpdate) -> None:
+    def _on_task_failed(self, run: JobRun, update: TaskUpdate, previous: TaskStatus) -> None:
         now = self._context.clock()
         restart = run.run_spec.restart
         deadline_s = restart.active_deadline_s
@@ -206,7 +212,10 @@ class RunActor(PooledActor):
                 now + timedelta(seconds=delay_s), lambda: self.actor_ref.tell(_Relaunch())
             )
             return
-        self._finish(dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now))
+        end = _reasons.task_end(previous, update)
+        if restart.policy is RestartPolicy.ON_FAILURE:
+            end = _reasons.past_restart_deadline(end, deadline_s)
+        self._finish(_reasons.ended(run, RunStatus.FAILED, now, end))
 
     def _on_deadline(self) -> None:
         if self._run.status is not RunStatus.STARTING:
@@ -218,9 +227,8 @@ class RunActor(PooledActor):
         for task_id in self._context.router.close_run(self._key):
             self._context.launcher.kill(task_id)
         now = self._context.clock()
-        self._finish(
-            dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now), aborted=True
-        )
+        end = _reasons.launch_deadline(self._run)
+        self._finish(_reasons.ended(self._run, RunStatus.FAILED, now, end), aborted=True)
 
     def _arm_deadline(self) -> None:
         """Abort if no task runs in time: maxLaunchDelay, or a schedule's startingDeadlineSeconds."""

@@ -125,9 +125,7 @@ class Restart(_message.Message):
     policy: Restart.Policy
     active_deadline_s: int
     def __init__(
-        self,
-        policy: Restart.Policy | str | None = ...,
-        active_deadline_s: int | None = ...,
+        self, policy: Restart.Policy | str | None = ..., active_deadline_s: int | None = ...
     ) -> None: ...
 
 class RunSpec(_message.Message):
@@ -250,7 +248,15 @@ class JobSpec(_message.Message):
     ) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("completed_at_ms", "id", "message", "started_at_ms", "status")
+    __slots__ = (
+        "completed_at_ms",
+        "ended_at_ms",
+        "exit_code",
+        "id",
+        "message",
+        "started_at_ms",
+        "status",
+    )
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Task.Status]
@@ -279,11 +285,15 @@ class Task(_message.Message):
     STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: Task.Status
     started_at_ms: int
     completed_at_ms: int
     message: str
+    exit_code: int
+    ended_at_ms: int
     def __init__(
         self,
         id: str | None = ...,
@@ -291,12 +301,15 @@ class Task(_message.Message):
         started_at_ms: int | None = ...,
         completed_at_ms: int | None = ...,
         message: str | None = ...,
+        exit_code: int | None = ...,
+        ended_at_ms: int | None = ...,
     ) -> None: ...
 
 class JobRun(_message.Message):
     __slots__ = (
         "completed_at_ms",
         "created_at_ms",
+        "end",
         "id",
         "job_id",
         "run_spec",
@@ -305,6 +318,7 @@ class JobRun(_message.Message):
         "starting_deadline_s",
         "status",
         "tasks",
+        "triggered_by",
     )
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
@@ -329,6 +343,8 @@ class JobRun(_message.Message):
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     STARTING_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_BY_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     id: str
     job_id: str
     status: JobRun.Status
@@ -339,6 +355,8 @@ class JobRun(_message.Message):
     schedule_id: str
     scheduled_at_ms: int
     starting_deadline_s: int
+    triggered_by: str
+    end: DetailEnd
     def __init__(
         self,
         id: str | None = ...,
@@ -351,24 +369,98 @@ class JobRun(_message.Message):
         schedule_id: str | None = ...,
         scheduled_at_ms: int | None = ...,
         starting_deadline_s: int | None = ...,
+        triggered_by: str | None = ...,
+        end: DetailEnd | _Mapping | None = ...,
+    ) -> None: ...
+
+class DetailEnd(_message.Message):
+    __slots__ = ("by", "exit_code", "kind", "message", "signal")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[DetailEnd.Kind]
+        SUCCEEDED: _ClassVar[DetailEnd.Kind]
+        EXITED: _ClassVar[DetailEnd.Kind]
+        SIGNALED: _ClassVar[DetailEnd.Kind]
+        KILLED: _ClassVar[DetailEnd.Kind]
+        LOST: _ClassVar[DetailEnd.Kind]
+        FAILED_TO_START: _ClassVar[DetailEnd.Kind]
+        STOPPED: _ClassVar[DetailEnd.Kind]
+        REPLACED: _ClassVar[DetailEnd.Kind]
+        LAUNCH_DEADLINE: _ClassVar[DetailEnd.Kind]
+        RESTART_DEADLINE: _ClassVar[DetailEnd.Kind]
+        NOT_STORED: _ClassVar[DetailEnd.Kind]
+
+    KIND_UNSPECIFIED: DetailEnd.Kind
+    SUCCEEDED: DetailEnd.Kind
+    EXITED: DetailEnd.Kind
+    SIGNALED: DetailEnd.Kind
+    KILLED: DetailEnd.Kind
+    LOST: DetailEnd.Kind
+    FAILED_TO_START: DetailEnd.Kind
+    STOPPED: DetailEnd.Kind
+    REPLACED: DetailEnd.Kind
+    LAUNCH_DEADLINE: DetailEnd.Kind
+    RESTART_DEADLINE: DetailEnd.Kind
+    NOT_STORED: DetailEnd.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    kind: DetailEnd.Kind
+    exit_code: int
+    signal: int
+    message: str
+    by: str
+    def __init__(
+        self,
+        kind: DetailEnd.Kind | str | None = ...,
+        exit_code: int | None = ...,
+        signal: int | None = ...,
+        message: str | None = ...,
+        by: str | None = ...,
+    ) -> None: ...
+
+class DetailRun(_message.Message):
+    __slots__ = ("end", "schedule_id", "scheduled_at_ms", "tasks", "triggered_by")
+    END_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_BY_FIELD_NUMBER: _ClassVar[int]
+    end: DetailEnd
+    tasks: _containers.RepeatedCompositeFieldContainer[Task]
+    schedule_id: str
+    scheduled_at_ms: int
+    triggered_by: str
+    def __init__(
+        self,
+        end: DetailEnd | _Mapping | None = ...,
+        tasks: _Iterable[Task | _Mapping] | None = ...,
+        schedule_id: str | None = ...,
+        scheduled_at_ms: int | None = ...,
+        triggered_by: str | None = ...,
     ) -> None: ...
 
 class RunInfo(_message.Message):
-    __slots__ = ("created_at_ms", "finished_at_ms", "id", "tasks")
+    __slots__ = ("created_at_ms", "details", "finished_at_ms", "id", "tasks")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created_at_ms: int
     finished_at_ms: int
     tasks: _containers.RepeatedScalarFieldContainer[str]
+    details: DetailRun
     def __init__(
         self,
         id: str | None = ...,
         created_at_ms: int | None = ...,
         finished_at_ms: int | None = ...,
         tasks: _Iterable[str] | None = ...,
+        details: DetailRun | _Mapping | None = ...,
     ) -> None: ...
 
 class RunInfoPage(_message.Message):
