@@ -30,7 +30,6 @@ def _job(job_id: str, cmd: str, *schedules: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(reason="issue 19: the job actor dies on the failed write", strict=True)
 async def test_a_run_that_ends_while_writes_fail_is_recorded_when_the_store_heals(
     tmp_path: Path,
 ) -> None:

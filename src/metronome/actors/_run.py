@@ -10,11 +10,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from metronome.actors._runtime import PooledActor
+from metronome.actors._supervision import WRITE_BACKOFF, describe, retryable, tell_later
 from metronome.launch import TaskUpdate
 from metronome.model import RestartPolicy, RunStatus, Task, TaskStatus, new_task_id
 from metronome.storage import NoNodeError, StorageError
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import pykka
 
     from metronome.actors._context import ActorContext
@@ -49,6 +52,14 @@ class RunFinished:
     run: JobRun
     aborted: bool = False
     stored: bool = True
+
+
+@dataclass(frozen=True)
+class RunCrashed:
+    """Told to the job actor: the run's actor failed (`cause`); the job restarts it."""
+
+    run: JobRun
+    cause: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,8 @@ class RunActor(PooledActor):
         self._write: TimerHandle | None = None
         """The pending write of a status that is not yet persisted (see `_save_later`)."""
         self._failures = 0
+        self._write_failures = 0
+        """Refused writes in a row; the pending write is retried with `WRITE_BACKOFF`."""
         context.router.open_run(self._key, self.actor_ref)
 
     def on_start(self) -> None:
@@ -134,6 +147,17 @@ class RunActor(PooledActor):
         for handle in (self._deadline, self._relaunch, self._write):
             if handle is not None:
                 handle.cancel()
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Tell the job, which restarts this run's actor (actors/_supervision.py)."""
+        self.on_stop()
+        if self._job.is_alive():
+            self._job.tell(RunCrashed(self._run, describe(exception_value)))
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, TaskUpdate):
@@ -255,10 +279,30 @@ class RunActor(PooledActor):
         except NoNodeError:
             self.stop()
             return
-        except StorageError:
-            logger.exception("Run %s.%s: cannot persist its state", run.job_id, run.id)
+        except StorageError as exc:
+            if not retryable(exc):
+                raise
+            self._retry_write(run, exc)
+            return
+        if self._write_failures:
+            logger.info("Run %s.%s: its state is persisted again", run.job_id, run.id)
+            self._write_failures = 0
         self._run = run
         self._tell_job(RunChanged(run))
+
+    def _retry_write(self, run: JobRun, exc: StorageError) -> None:
+        """Keep following the run, and write its state again later (the job still shows the
+        state the store holds)."""
+        self._run = run
+        self._write_failures += 1
+        self._context.metrics.counter("jobs.write.failures").inc()
+        if self._write_failures == 1:
+            logger.warning(
+                "Run %s.%s: cannot persist its state (%s); retrying with back-off",
+                run.job_id, run.id, exc,
+            )  # fmt: skip
+        delay_s = WRITE_BACKOFF.delay_s(self._write_failures)
+        self._write = tell_later(self._context, delay_s, self.actor_ref, _Write())
 
     def _save_later(self, run: JobRun) -> None:
         """Tell the job the run's new state now and persist it in `ACTIVE_WRITE_DELAY_S`, unless

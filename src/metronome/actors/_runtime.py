@@ -188,6 +188,18 @@ class PooledActor(pykka.Actor):
         if mailbox.release():
             self._pool.submit(self)
 
+    def _actor_loop_setup(self) -> None:
+        # pykka stops an actor whose `on_start` raises without calling `on_failure`: its parent
+        # would never hear of it (issue 19). Supervised actors report it like any failure.
+        try:
+            self.on_start()
+        except Exception:
+            self._handle_failure(*sys.exc_info())
+            try:
+                self.on_failure(*sys.exc_info())
+            except Exception:
+                self._handle_failure(*sys.exc_info())
+
     def _handle_envelope(self, envelope: Envelope[Any]) -> None:
         # The body of pykka's `_actor_loop_running`, for one message.
         try:
