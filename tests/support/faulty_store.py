@@ -32,14 +32,23 @@ class FaultyStore(Store):
         self._next_writes = 0
         self._reads = False
         self._message = DISK_FULL
+        self._error: type[Exception] = StorageError
         self.refused = 0
         """How many operations a fault refused."""
 
-    def fail_writes(self, *, under: Sequence[str] = ("/",), message: str = DISK_FULL) -> None:
-        """Refuse every write that touches a path under one of `under`, until `heal`."""
+    def fail_writes(
+        self,
+        *,
+        under: Sequence[str] = ("/",),
+        message: str = DISK_FULL,
+        error: type[Exception] = StorageError,
+    ) -> None:
+        """Refuse every write that touches a path under one of `under`, until `heal`; `error`
+        other than a `StorageError` stands for a bug below the actor."""
         with self._lock:
             self._writes_under = tuple(under)
             self._message = message
+            self._error = error
 
     def fail_next_writes(self, count: int, *, message: str = DISK_FULL) -> None:
         """Refuse the next `count` writes, whatever they touch."""
@@ -54,6 +63,7 @@ class FaultyStore(Store):
 
     def heal(self) -> None:
         with self._lock:
+            self._error = StorageError
             self._writes_under = None
             self._next_writes = 0
             self._reads = False
@@ -110,7 +120,7 @@ class FaultyStore(Store):
                 return
             self.refused += 1
             msg = f"{paths[0]}: write failed: {self._message}"
-            raise StorageError(msg)
+            raise self._error(msg)
 
 
 def _under(path: str, root: str) -> bool:
