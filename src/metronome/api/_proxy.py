@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LOCAL_PATHS = frozenset({"/ping", "/v1/metrics", "/metrics"})
-"""Answered by every instance itself."""
+LOCAL_PATHS = frozenset({"/ping", "/leader", "/v1/metrics", "/metrics"})
+"""Answered by every instance itself (`/leader` too: forwarded during a fail-over, it could only
+answer 502; each instance names the leader it knows)."""
 
 _HOP_BY_HOP = frozenset(
     {"connection", "content-length", "host", "keep-alive", "transfer-encoding", "upgrade"}

@@ -29,9 +29,14 @@ async def info(request: web.Request) -> web.Response:
 
 @routes.get("/leader")
 async def leader(request: web.Request) -> web.Response:
-    leader = request.app[INSTANCE].leadership.leader()
+    """The leader this instance knows, answered locally; 503 while none is known (a fail-over,
+    or ZooKeeper unreachable: the message says which)."""
+    leadership = request.app[INSTANCE].leadership
+    leader = leadership.leader()
     if leader is None:
-        return json_response({"message": "There is no leader"}, status=404)
+        reason = leadership.unavailable_reason
+        message = "There is no leader" + (f": {reason}" if reason else "")
+        return json_response({"message": message}, status=503)
     return json_response({"leader": leader})
 
 
