@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import socket
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ def _number(text: str) -> float:
     except ValueError:
         msg = "expected a number, e.g. 2 or 0.5"
         raise ValueError(msg) from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         msg = "expected a finite number"
         raise ValueError(msg)
     return value

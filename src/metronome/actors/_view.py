@@ -11,13 +11,11 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, cast
 
-from metronome.model import JobId
-
 if TYPE_CHECKING:
     import pykka
 
     from metronome.actors._job import JobActor, JobActorProxy
-    from metronome.model import JobHistory, JobRun, JobSpec
+    from metronome.model import JobHistory, JobId, JobRun, JobSpec
 
 
 class JobEntry:
@@ -67,7 +65,7 @@ class JobView:
     """Thread-safe map of job id to its latest published entry."""
 
     def __init__(self) -> None:
-        self._entries: dict[JobId, JobEntry] = {}
+        self._entries: dict[str, JobEntry] = {}  # keyed by JobId; read with a path's text
         self._lock = threading.Lock()
 
     def publish(self, entry: JobEntry) -> None:
@@ -79,7 +77,7 @@ class JobView:
             self._entries.pop(job_id, None)
 
     def get(self, job_id: str) -> JobEntry | None:
-        return self._entries.get(JobId(job_id))
+        return self._entries.get(job_id)
 
     def entries(self) -> list[JobEntry]:
         """Every entry, in no particular order."""
