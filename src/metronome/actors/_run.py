@@ -100,6 +100,8 @@ class RunActor(PooledActor):
         live = [t.id for t in run.tasks if t.status.is_active]
         for task_id in (*created, *live):
             self._context.router.add_task(self._key, task_id)
+        if run.status is RunStatus.STARTING:  # armed before the run can be seen queued
+            self._arm_deadline()
         if created:  # persisted but perhaps never handed over: launching again is idempotent
             for task_id in created:
                 self._context.launcher.launch(task_id, run.run_spec)
@@ -110,8 +112,6 @@ class RunActor(PooledActor):
             self._context.launcher.reconcile(live)
         if not created and not live:
             self._launch()
-        if run.status is RunStatus.STARTING:
-            self._arm_deadline()
 
     def _create(self) -> bool:
         """Persist a scheduled run before anything launches; False (and the run ends) if the

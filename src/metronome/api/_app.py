@@ -9,7 +9,7 @@ from aiohttp import web
 from metronome.api import _jobs, _runs, _schedules, _service_routes
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
-from metronome.api._http import error_middleware, quiet_answered_client_errors
+from metronome.api._http import error_middleware
 from metronome.api._instrument import metrics_middleware
 from metronome.api._limits import body_timeout_middleware
 from metronome.api._openapi import add_openapi_route
@@ -31,7 +31,6 @@ def create_app(
     credentials, checked on the instance that serves it: after forwarding is decided.
     """
     settings = instance.settings
-    quiet_answered_client_errors()
     access = AccessControl(auth, instance.metrics) if auth is not None else None
     middlewares: list[Middleware] = [
         metrics_middleware(instance.metrics),

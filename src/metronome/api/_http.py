@@ -9,9 +9,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import hdrs, web
-from aiohttp.http_exceptions import ContentEncodingError
 
-from metronome.api._app_keys import SERVICE_SLOT
+from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
+from metronome.api._body_encoding import BodyEncodingError, BodyTooLarge, decode_body
 from metronome.api._schemas import ROOT_PATH, ValidationFailed
 from metronome.errors import JobNotFound, ServiceError
 from metronome.storage import NodeExistsError, NoNodeError, StorageError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
+_DECODED_BODY = web.RequestKey("decoded_body", bytes)
 
 
 class BadRequest(ServiceError):
@@ -62,23 +63,34 @@ def json_response(
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The request body, decoded from its `Content-Encoding` as aiohttp does.
+    """The request body, decoded from its `Content-Encoding` (once: it is kept on the request).
+
+    The runner MUST pass `auto_decompress=False` (`SERVER_LIMITS`), or a compressed body is
+    decoded twice and refused.
 
     Raises:
-        UnreadableBody: the body does not decode (gzip or deflate data that is not), or the
-            client broke the body off.
+        UnreadableBody: the body does not decode (gzip or deflate data that is not, or is cut
+            short), or the client broke the body off.
+        web.HTTPRequestEntityTooLarge: it decodes to more than the app's `client_max_size`.
     """
+    if (body := request.get(_DECODED_BODY)) is not None:
+        return body
     try:
-        return await request.read()
+        raw = await request.read()
     except web.RequestPayloadError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, ContentEncodingError):
-            encoding = request.headers.get(hdrs.CONTENT_ENCODING, "")
-            reason = cause.__context__ or cause.message  # zlib's own words, when it has them
-            msg = f"The body is not valid {encoding} data (Content-Encoding): {reason}"
-        else:
-            msg = f"The request body cannot be read: {cause or exc}"
+        msg = f"The request body cannot be read: {exc.__cause__ or exc}"
         raise UnreadableBody(msg) from exc
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "")
+    limit = request.app[INSTANCE].settings.max_body_bytes
+    try:
+        body = decode_body(raw, encoding, limit)
+    except BodyEncodingError as exc:
+        msg = f"The body is not valid {encoding} data (Content-Encoding): {exc}"
+        raise UnreadableBody(msg) from None
+    except BodyTooLarge:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=limit + 1) from None
+    request[_DECODED_BODY] = body
+    return body
 
 
 async def read_json(request: web.Request) -> Any:
@@ -154,25 +166,6 @@ def _surrogates(node: Any, path: str) -> Iterator[dict[str, Any]]:
     elif isinstance(node, list):
         for index, child in enumerate(node):
             yield from _surrogates(child, f"{path}({index})")
-
-
-class _AnsweredClientErrors(logging.Filter):
-    """Drops aiohttp's tracebacks for request bodies that do not decode: `read_body` answered
-    them with a 400 already (aiohttp logs again when it drains the rest of such a body)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, web.RequestPayloadError):
-            error = error.__cause__
-        return not isinstance(error, ContentEncodingError)
-
-
-_ANSWERED_CLIENT_ERRORS = _AnsweredClientErrors()
-
-
-def quiet_answered_client_errors() -> None:
-    """Keep aiohttp's server log for real failures (idempotent: one filter object)."""
-    logging.getLogger("aiohttp.server").addFilter(_ANSWERED_CLIENT_ERRORS)
 
 
 ANSWERED_STORE_ERRORS = (NoNodeError, NodeExistsError)

@@ -26,10 +26,12 @@ SERVER_LIMITS: dict[str, Any] = {
     "max_field_size": 8190,
     "max_headers": 100,
     "lingering_time": 2.0,
+    "auto_decompress": False,
 }
 """Keyword arguments for `web.AppRunner(app, **SERVER_LIMITS)`: idle connections and clients
 that trickle their headers are closed after 15 s; after an early answer (408, 413) the rest of
-an unread body is awaited for at most 2 s before the connection is closed."""
+an unread body is awaited for at most 2 s before the connection is closed; bodies are decoded
+by `read_body`, which refuses a compressed stream cut short (aiohttp's decoder does not)."""
 
 BODY_TIMEOUT_S = 30.0
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from metronome.api._auth import IDENTITY, Forbidden
 from metronome.api._auth_config import Action
-from metronome.api._http import BadRequest, read_json
+from metronome.api._http import BadRequest, read_body, read_json
 from metronome.api._schemas import parse_overrides
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ async def read_overrides(request: web.Request, job_id: str) -> RunOverrides | No
         Forbidden: the command is overridden by an identity without `override-command` on the
             job (the route itself needs `update`, which covers `env`).
     """
-    if not (await request.read()).strip():
+    if not (await read_body(request)).strip():
         return None
     overrides = parse_overrides(await read_json(request))
     if not overrides.env and not overrides.changes_command:
