@@ -73,8 +73,8 @@ async def read_body(request: web.Request) -> bytes:
             short), or the client broke the body off.
         web.HTTPRequestEntityTooLarge: it decodes to more than the app's `client_max_size`.
     """
-    if (body := request.get(_DECODED_BODY)) is not None:
-        return body
+    if _DECODED_BODY in request:
+        return request[_DECODED_BODY]
     try:
         raw = await request.read()
     except web.RequestPayloadError as exc:
