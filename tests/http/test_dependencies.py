@@ -104,3 +104,8 @@ def test_a_parents_success_runs_the_child(client: Client, job_id: str) -> None:
         return history["successCount"] == 1
 
     wait(child_succeeded, 15)
+    [finished] = client.get(f"/v1/jobs/{child}?embed=history").json()["history"][
+        "successfulFinishedRuns"
+    ]
+    run = client.get(f"/v1/jobs/{child}/runs/{finished['id']}?embed=details").json()
+    assert run["details"]["trigger"] == {"kind": "DEPENDENCIES"}

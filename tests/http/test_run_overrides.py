@@ -47,6 +47,16 @@ def test_overrides_change_that_run_alone(server: ServerProcess, job_id: str) -> 
     assert outputs == ["job:override:k\n", "cmd:k\n", "args\n", "job:hi:k\n"]
     assert client.get(f"/v1/jobs/{job_id}").json() == before
     assert _finished(client, job_id, 4)["successCount"] == 4
+    triggers = [
+        client.get(f"/v1/jobs/{job_id}/runs/{run_id}?embed=details").json()["details"]["trigger"]
+        for run_id in runs
+    ]
+    assert [t.get("overrides") for t in triggers] == [
+        {"env": {"GREETING": "override"}},
+        {"env": {}, "cmd": 'echo "cmd:$KEEP"'},
+        {"env": {"KEEP": "changed"}, "args": ["/bin/echo", "args"]},
+        None,
+    ]
 
 
 def test_a_body_asking_for_anything_else_is_refused(client: Client, job_id: str) -> None:

@@ -54,7 +54,10 @@ def test_trigger_returns_a_persisted_starting_run(client: Client, job_id: str) -
     assert stopped.json()["status"] == "FAILED"
     assert TIMESTAMP.fullmatch(stopped.json()["completedAt"])
     assert client.get(f"/v1/jobs/{job_id}/runs").json() == []
-    assert client.get(f"/v1/jobs/{job_id}/runs/{run['id']}").status == 404
+    finished = client.get(f"/v1/jobs/{job_id}/runs/{run['id']}")
+    assert finished.status == 200  # from the history now
+    assert finished.json() == stopped.json()
+    assert [t["status"] for t in finished.json()["tasks"]] == ["TASK_KILLED"]
     history = _history(client, job_id)
     assert history["failureCount"] == 1
     assert history["failedFinishedRuns"][0]["id"] == run["id"]

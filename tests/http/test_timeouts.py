@@ -41,3 +41,8 @@ def test_a_hung_task_is_killed_and_its_run_fails(client: Client, job_id: str) ->
     assert client.get(f"/v1/jobs/{job_id}/runs").json() == []
     after = client.get("/v1/metrics").json()["counters"]["metronome.jobs.timedout.counter"]
     assert after["count"] == (before or {"count": 0})["count"] + 1
+    details = client.get(f"/v1/jobs/{job_id}/runs/{run_id}?embed=details").json()["details"]
+    assert details["reason"] == {
+        "kind": "TIMED_OUT",
+        "message": "timeout: the task ran longer than timeoutSeconds=1 and was killed",
+    }

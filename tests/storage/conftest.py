@@ -17,12 +17,15 @@ from metronome.model import (
     ConstraintOperator,
     Docker,
     DockerParameter,
+    EndKind,
     JobHistory,
     JobId,
     JobRun,
     JobSpec,
     Restart,
     RestartPolicy,
+    RunDetails,
+    RunEnd,
     RunId,
     RunInfo,
     RunSpec,
@@ -151,6 +154,18 @@ class ModelGen:
             started_at=self.moment(),
             completed_at=self.maybe(self.moment),
             message=self.maybe(self.text),
+            exit_code=self.maybe(lambda: self.rng.randint(-(2**31), 2**31 - 1)),
+            ended_at=self.maybe(self.moment),
+        )
+
+    def end(self) -> RunEnd:
+        r = self.rng
+        return RunEnd(
+            kind=r.choice(list(EndKind)),
+            exit_code=self.maybe(lambda: r.randint(0, 255)),
+            signal=self.maybe(lambda: r.randint(1, 64)),
+            message=self.maybe(self.text),
+            by=self.maybe(self.text),
         )
 
     def run(self, job_id: str = "job.a", run_id: str | None = None) -> JobRun:
@@ -166,6 +181,8 @@ class ModelGen:
             schedule_id=self.maybe(lambda: ScheduleId(self.text())),
             scheduled_at=self.maybe(self.moment),
             starting_deadline_s=self.maybe(lambda: r.randint(0, 10**6)),
+            triggered_by=self.maybe(self.text),
+            end=self.maybe(self.end),
         )
 
     def run_info(self, index: int) -> RunInfo:
@@ -174,6 +191,16 @@ class ModelGen:
             created_at=self.moment(),
             finished_at=self.moment(),
             tasks=tuple(f"job.a_{index}.{n}" for n in range(self.rng.randint(0, 2))),
+            details=self.maybe(self.details),
+        )
+
+    def details(self) -> RunDetails:
+        return RunDetails(
+            end=self.maybe(self.end),
+            tasks=self.few(self.task),
+            schedule_id=self.maybe(lambda: ScheduleId(self.text())),
+            scheduled_at=self.maybe(self.moment),
+            triggered_by=self.maybe(self.text),
         )
 
     def history(self, job_id: str = "job.a", successful: int = 3, failed: int = 3) -> JobHistory:

@@ -42,7 +42,7 @@ def test_the_new_fields_round_trip() -> None:
         task = Task("t", TaskStatus.TASK_RUNNING, AT, running_since=AT)
         run = JobRun(
             RunId("r"), JobId("c"), RunStatus.FAILED, AT, overrides.applied_to(SPEC),
-            completed_at=AT, tasks=(task,), overrides=overrides, timed_out=True,
+            completed_at=AT, tasks=(task,), overrides=overrides,
         )  # fmt: skip
         assert decode_run(encode_run(run), "/r") == run
     history = JobHistory(JobId("c"), dependency_marks={JobId("a"): AT, JobId("b"): AT})
@@ -60,6 +60,6 @@ def test_records_from_before_load_with_the_defaults() -> None:
         tasks=[pb.Task(id="t", status=pb.Task.TASK_RUNNING, started_at_ms=1)],
     )  # fmt: skip
     run = decode_run(old_run.SerializeToString(), "/r")
-    assert (run.overrides, run.timed_out, run.tasks[0].running_since) == (None, False, None)
+    assert (run.overrides, run.end, run.tasks[0].running_since) == (None, None, None)
     history = decode_history(pb.JobHistory(job_id="a").SerializeToString(), "/h")
     assert history.dependency_marks == {}

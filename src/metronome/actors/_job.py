@@ -15,6 +15,7 @@ import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
 from metronome.actors import _dependencies as dependencies
+from metronome.actors import _reasons
 from metronome.actors._dependencies import ParentFinished
 from metronome.actors._run import RunActor, RunChanged, RunFinished
 from metronome.actors._runtime import PooledActor
@@ -23,8 +24,10 @@ from metronome.actors._view import JobEntry
 from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
 from metronome.model import (
     ConcurrencyPolicy,
+    EndKind,
     JobHistory,
     JobRun,
+    RunEnd,
     RunStatus,
     Task,
     TaskStatus,
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
+_BY_MANUAL_RUN = "replaced by a manual run that respects the REPLACE policy"
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,7 @@ class JobActor(PooledActor):
             raise Conflict(msg)
         with self._context.dependencies.released(self._spec.id):  # 409 while it has children
             for run_id in list(self._runs):
-                self._abort(run_id)
+                self._abort(run_id, RunEnd(EndKind.STOPPED, message="its job was deleted"))
             self._context.specs.delete(self._spec.id)
         self._context.view.withdraw(self._spec.id)
         self._supervisor.forget(self._spec.id)
@@ -215,10 +219,15 @@ class JobActor(PooledActor):
     # -- runs ------------------------------------------------------------------------------
 
     def trigger(
-        self, overrides: RunOverrides | None = None, *, respect_concurrency: bool = False
+        self,
+        overrides: RunOverrides | None = None,
+        *,
+        respect_concurrency: bool = False,
+        by: str | None = None,
     ) -> JobRun:
         """Start a run now, with `overrides` for it alone. A manual run has no deadline and
-        ignores the concurrency policy unless asked to respect it.
+        ignores the concurrency policy unless asked to respect it; `by` is who asked, when
+        authentication is on.
 
         Raises:
             Conflict: asked to respect a FORBID policy while a run is active.
@@ -230,10 +239,10 @@ class JobActor(PooledActor):
                 raise Conflict(msg)
             if policy is ConcurrencyPolicy.REPLACE:
                 for run_id in list(self._runs):
-                    self._abort(run_id)
-        return self._start_run(self._context.clock(), overrides=overrides)
+                    self._abort(run_id, RunEnd(EndKind.REPLACED, message=_BY_MANUAL_RUN))
+        return self._start_run(self._context.clock(), overrides=overrides, triggered_by=by)
 
-    def stop_run(self, run_id: str) -> JobRun:
+    def stop_run(self, run_id: str, by: str | None = None) -> JobRun:
         """Stop an active run: its tasks are killed and it ends FAILED at once.
 
         Raises:
@@ -241,7 +250,7 @@ class JobActor(PooledActor):
         """
         if run_id not in self._runs:
             raise RunNotFound(run_id)
-        return self._abort(cast("RunId", run_id))
+        return self._abort(cast("RunId", run_id), RunEnd(EndKind.STOPPED, by=by))
 
     def _start_run(
         self,
@@ -251,6 +260,8 @@ class JobActor(PooledActor):
         *,
         overrides: RunOverrides | None = None,
         history: JobHistory | None = None,
+        triggered_by: str | None = None,
+        by_dependencies: bool = False,
     ) -> JobRun:
         run_id = new_run_id(now)
         # The first task's id is persisted with the run, so the run actor can launch it without
@@ -267,6 +278,8 @@ class JobActor(PooledActor):
             scheduled_at=instant,
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
             overrides=overrides,
+            triggered_by=triggered_by,
+            by_dependencies=by_dependencies,
         )
         if schedule is None:
             self._persist_unscheduled(run, history)
@@ -295,18 +308,12 @@ class JobActor(PooledActor):
     def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
         RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
 
-    def _abort(self, run_id: RunId) -> JobRun:
+    def _abort(self, run_id: RunId, end: RunEnd) -> JobRun:
         """End an active run FAILED now: kill its tasks, record it, forget it."""
         context = self._context
         for task_id in context.router.close_run((self._spec.id, run_id)):
             context.launcher.kill(task_id)
-        run = self._runs[run_id]
-        now = context.clock()
-        tasks = tuple(
-            dataclasses.replace(t, status=TaskStatus.TASK_KILLED) if not t.status.is_final else t
-            for t in run.tasks
-        )
-        stopped = dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now, tasks=tasks)
+        stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, context.clock(), end)
         # A record still being written is cleaned up at the next start (it is in the history).
         self._on_run_finished(stopped, aborted=True, stored=run_id not in self._unconfirmed)
         return stopped
@@ -344,7 +351,7 @@ class JobActor(PooledActor):
         due = None if self._runs else dependencies.due(self._context, self._spec, self._history)
         if due is not None:
             logger.info("Job %s: every parent succeeded; starting a run", self._spec.id)
-            self._start_run(self._context.clock(), history=due)
+            self._start_run(self._context.clock(), history=due, by_dependencies=True)
 
     # -- schedules firing --------------------------------------------------------------------
 
@@ -371,7 +378,7 @@ class JobActor(PooledActor):
             return
         if policy is ConcurrencyPolicy.REPLACE:
             for run_id in list(self._runs):
-                self._abort(run_id)
+                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id))
         self._history = self._schedules.marked(self._history, schedule.id, instant)
         self._start_run(now, schedule, instant)
 

@@ -9,10 +9,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from metronome.actors import _reasons
 from metronome.actors._runtime import PooledActor
 from metronome.actors._timeouts import TaskTimeout, TimedOut, timed_out_run
 from metronome.launch import TaskUpdate
-from metronome.model import RestartPolicy, RunStatus, Task, TaskStatus, new_task_id
+from metronome.model import (
+    EndKind,
+    RestartPolicy,
+    RunEnd,
+    RunStatus,
+    Task,
+    TaskStatus,
+    new_task_id,
+)
 from metronome.storage import NoNodeError, StorageError
 
 if TYPE_CHECKING:
@@ -123,7 +132,8 @@ class RunActor(PooledActor):
                 "Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id
             )
             now = self._context.clock()
-            failed = dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now)
+            end = RunEnd(EndKind.NOT_STORED, message="the run's record could not be written")
+            failed = _reasons.ended(self._run, RunStatus.FAILED, now, end)
             self._context.router.close_run(self._key)
             self._tell_job(RunFinished(failed, aborted=True, stored=False))
             self.stop()
@@ -171,10 +181,7 @@ class RunActor(PooledActor):
         if index is None or tasks[index].status.is_final:
             return  # an update for a task this run no longer tracks, or a late duplicate
         previous = tasks[index]
-        completed = update.timestamp if update.status is TaskStatus.TASK_FINISHED else None
-        task = dataclasses.replace(
-            previous, status=update.status, completed_at=completed, message=update.message
-        )
+        task = _reasons.updated_task(previous, update)
         if update.status.is_active and previous.running_since is None:
             task = dataclasses.replace(task, running_since=self._context.clock())
             self._timeout.arm(self._run, task)
@@ -182,11 +189,10 @@ class RunActor(PooledActor):
         if update.status.is_active:
             self._on_active(run, previous)
         elif update.status is TaskStatus.TASK_FINISHED:
-            self._finish(
-                dataclasses.replace(run, status=RunStatus.SUCCESS, completed_at=update.timestamp)
-            )
+            end = _reasons.task_end(previous.status, update)
+            self._finish(_reasons.ended(run, RunStatus.SUCCESS, update.timestamp, end))
         else:
-            self._on_task_failed(run, update)
+            self._on_task_failed(run, update, previous.status)
 
     def _on_active(self, run: JobRun, previous: Task) -> None:
         if run.status is RunStatus.STARTING:
@@ -199,7 +205,7 @@ class RunActor(PooledActor):
             self._run = run  # STAGING -> RUNNING: not worth a write; reconcile recovers it
             self._tell_job(RunChanged(run))
 
-    def _on_task_failed(self, run: JobRun, update: TaskUpdate) -> None:
+    def _on_task_failed(self, run: JobRun, update: TaskUpdate, previous: TaskStatus) -> None:
         now = self._context.clock()
         restart = run.run_spec.restart
         deadline_s = restart.active_deadline_s
@@ -217,7 +223,10 @@ class RunActor(PooledActor):
                 now + timedelta(seconds=delay_s), lambda: self.actor_ref.tell(_Relaunch())
             )
             return
-        self._finish(dataclasses.replace(run, status=RunStatus.FAILED, completed_at=now))
+        end = _reasons.task_end(previous, update)
+        if restart.policy is RestartPolicy.ON_FAILURE:
+            end = _reasons.past_restart_deadline(end, deadline_s)
+        self._finish(_reasons.ended(run, RunStatus.FAILED, now, end))
 
     def _on_deadline(self) -> None:
         if self._run.status is not RunStatus.STARTING:
@@ -229,9 +238,8 @@ class RunActor(PooledActor):
         for task_id in self._context.router.close_run(self._key):
             self._context.launcher.kill(task_id)
         now = self._context.clock()
-        self._finish(
-            dataclasses.replace(self._run, status=RunStatus.FAILED, completed_at=now), aborted=True
-        )
+        end = _reasons.launch_deadline(self._run)
+        self._finish(_reasons.ended(self._run, RunStatus.FAILED, now, end), aborted=True)
 
     def _on_timeout(self, task_id: str) -> None:
         failed = timed_out_run(self._run, task_id, self._context.clock())

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from metronome.model import RunStatus, TaskStatus
+from metronome.actors import _reasons
+from metronome.model import EndKind, RunEnd, RunStatus, TaskStatus
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -67,10 +68,8 @@ def timed_out_run(run: JobRun, task_id: str, now: datetime) -> JobRun | None:
     task = next((t for t in run.tasks if t.id == task_id), None)
     if task is None or not task.status.is_active or run.run_spec.timeout_s is None:
         return None
-    killed = dataclasses.replace(
-        task, status=TaskStatus.TASK_KILLED, message=timeout_message(run.run_spec.timeout_s)
-    )
+    message = timeout_message(run.run_spec.timeout_s)
+    killed = dataclasses.replace(task, status=TaskStatus.TASK_KILLED, message=message, ended_at=now)
     tasks = tuple(killed if t.id == task_id else t for t in run.tasks)
-    return dataclasses.replace(
-        run, status=RunStatus.FAILED, completed_at=now, tasks=tasks, timed_out=True
-    )
+    end = RunEnd(EndKind.TIMED_OUT, message=message)
+    return _reasons.ended(dataclasses.replace(run, tasks=tasks), RunStatus.FAILED, now, end)

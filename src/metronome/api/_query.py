@@ -14,15 +14,16 @@ _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 
 
-def embeds(query: MultiMapping[str]) -> frozenset[str]:
-    """`embed` values, repeated (`embed=a&embed=b`) or comma-separated (`embed=a,b`).
+def embeds(query: MultiMapping[str], allowed: tuple[str, ...] = EMBEDS) -> frozenset[str]:
+    """`embed` values, repeated (`embed=a&embed=b`) or comma-separated (`embed=a,b`), out of
+    `allowed` (a job's embeds by default).
 
     Raises:
         BadRequest: an unknown or empty value.
     """
     values = [part.strip() for value in query.getall("embed", []) for part in value.split(",")]
-    if any(value not in EMBEDS for value in values):
-        msg = f"Unknown embed options. Valid options are: {', '.join(EMBEDS)}"
+    if any(value not in allowed for value in values):
+        msg = f"Unknown embed options. Valid options are: {', '.join(allowed)}"
         raise BadRequest(msg)
     return frozenset(values)
 

@@ -15,8 +15,12 @@ if TYPE_CHECKING:
         JobHistory,
         JobRun,
         JobSpec,
+        RunDetails,
+        RunEnd,
         RunInfo,
+        RunOverrides,
         RunSpec,
+        RunStatus,
         ScheduleSpec,
         Task,
     )
@@ -128,13 +132,14 @@ def render_schedule(schedule: ScheduleSpec, now: datetime) -> dict[str, Any]:
     return out
 
 
-def render_run(run: JobRun) -> dict[str, Any]:
+def render_run(run: JobRun, *, details: bool = False) -> dict[str, Any]:
     """An active or just-finished run; `completedAt` is an explicit null until it ends.
 
     A task appears once the launcher has taken it (TASK_STAGING on): one still waiting to be
     placed (TASK_CREATED) is not shown, so a new run has `"tasks": []`, as in Metronome.
+    `details` (embed=details) adds the `details` object (see `_details`).
     """
-    return {
+    out: dict[str, Any] = {
         "id": run.id,
         "jobId": run.job_id,
         "status": run.status.value,
@@ -142,6 +147,91 @@ def render_run(run: JobRun) -> dict[str, Any]:
         "completedAt": _timestamp_or_none(run.completed_at),
         "tasks": [_task(t) for t in run.tasks if t.status is not TaskStatus.TASK_CREATED],
     }
+    if details:
+        out["details"] = _details(run.details())
+    return out
+
+
+def render_finished_run(
+    job_id: str, info: RunInfo, status: RunStatus, *, details: bool = False
+) -> dict[str, Any]:
+    """A finished run from the history, with the keys of an active one.
+
+    A record written before histories kept task details names its tasks only (`{"id": ...}`)
+    and has `"details": null`: nothing else is known of it.
+    """
+    kept = info.details
+    tasks = (
+        [{"id": task_id} for task_id in info.tasks]
+        if kept is None
+        else [_task(t) for t in kept.tasks if t.status is not TaskStatus.TASK_CREATED]
+    )
+    out: dict[str, Any] = {
+        "id": info.id,
+        "jobId": job_id,
+        "status": status.value,
+        "createdAt": format_timestamp(info.created_at),
+        "completedAt": format_timestamp(info.finished_at),
+        "tasks": tasks,
+    }
+    if details:
+        out["details"] = None if kept is None else _details(kept)
+    return out
+
+
+def _details(kept: RunDetails) -> dict[str, Any]:
+    """How the run was triggered, why it ended (`reason`, null while active) and every task,
+    with explicit nulls for what is not (yet) known; a manual run's overrides when it had any."""
+    trigger: dict[str, Any]
+    if kept.schedule_id is not None:
+        trigger = {
+            "kind": "SCHEDULE",
+            "scheduleId": kept.schedule_id,
+            "scheduledAt": _timestamp_or_none(kept.scheduled_at),
+        }
+    elif kept.by_dependencies:
+        trigger = {"kind": "DEPENDENCIES"}
+    else:
+        trigger = {"kind": "MANUAL", "by": kept.triggered_by}
+    if kept.overrides is not None:
+        trigger["overrides"] = _overrides(kept.overrides)
+    return {
+        "trigger": trigger,
+        "reason": None if kept.end is None else _reason(kept.end),
+        "tasks": [
+            {
+                "id": t.id,
+                "status": t.status.value,
+                "startedAt": format_timestamp(t.started_at),
+                "endedAt": _timestamp_or_none(t.ended_at),
+                "exitCode": t.exit_code,
+                "message": t.message,
+            }
+            for t in kept.tasks
+        ],
+    }
+
+
+def _overrides(overrides: RunOverrides) -> dict[str, Any]:
+    out: dict[str, Any] = {"env": dict(overrides.env)}
+    if overrides.cmd is not None:
+        out["cmd"] = overrides.cmd
+    if overrides.args is not None:
+        out["args"] = list(overrides.args)
+    return out
+
+
+def _reason(end: RunEnd) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": end.kind.value}
+    for key, value in (
+        ("exitCode", end.exit_code),
+        ("signal", end.signal),
+        ("message", end.message),
+        ("by", end.by),
+    ):
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def _task(task: Task) -> dict[str, Any]:

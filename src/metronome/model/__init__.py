@@ -29,12 +29,22 @@ from metronome.model._job import (
     VolumeMode,
 )
 from metronome.model._overrides import RunOverrides
-from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
+from metronome.model._run import (
+    JobHistory,
+    JobRun,
+    RunDetails,
+    RunInfo,
+    RunStatus,
+    Task,
+    TaskStatus,
+)
+from metronome.model._run_end import MAX_MESSAGE_CHARS, EndKind, RunEnd
 
 __all__ = [
     "DEPENDENCIES_AND_SCHEDULES",
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
+    "MAX_MESSAGE_CHARS",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
     "ConcurrencyPolicy",
@@ -42,12 +52,15 @@ __all__ = [
     "ConstraintOperator",
     "Docker",
     "DockerParameter",
+    "EndKind",
     "JobHistory",
     "JobId",
     "JobRun",
     "JobSpec",
     "Restart",
     "RestartPolicy",
+    "RunDetails",
+    "RunEnd",
     "RunId",
     "RunInfo",
     "RunOverrides",

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from metronome.model._ids import JobId, RunId, ScheduleId
     from metronome.model._job import RunSpec
     from metronome.model._overrides import RunOverrides
+    from metronome.model._run_end import RunEnd
 
 
 class RunStatus(StrEnum):
@@ -52,11 +53,16 @@ class TaskStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Task:
+    """One task of a run. `completed_at` is Metronome's (set for TASK_FINISHED only); `ended_at`
+    is when any final status was reached, and `exit_code` what its command exited with."""
+
     id: str
     status: TaskStatus
     started_at: datetime
     completed_at: datetime | None = None
     message: str | None = None
+    exit_code: int | None = None
+    ended_at: datetime | None = None
     running_since: datetime | None = None
     """When the run's actor first saw the task active (its `timeoutSeconds` counts from then)."""
 
@@ -81,18 +87,50 @@ class JobRun:
     starting_deadline_s: int | None = None
     overrides: RunOverrides | None = None
     """What the manual request changed for this run alone (already applied to `run_spec`)."""
-    timed_out: bool = False
-    """The run ended FAILED because a task outran `run_spec.timeout_s`."""
+    triggered_by: str | None = None
+    """Who started a manual run, when authentication is on."""
+    end: RunEnd | None = None
+    """Why the run ended; None while it is active."""
+    by_dependencies: bool = False
+    """Started because every parent job succeeded, not by hand."""
+
+    def details(self) -> RunDetails:
+        """What the history keeps of this run once it has finished."""
+        return RunDetails(
+            self.end,
+            self.tasks,
+            self.schedule_id,
+            self.scheduled_at,
+            self.triggered_by,
+            self.overrides,
+            self.by_dependencies,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetails:
+    """What the history keeps of a finished run beyond Metronome's fields: how it was triggered,
+    why it ended, and its tasks in full."""
+
+    end: RunEnd | None
+    tasks: tuple[Task, ...] = ()
+    schedule_id: ScheduleId | None = None
+    scheduled_at: datetime | None = None
+    triggered_by: str | None = None
+    overrides: RunOverrides | None = None
+    by_dependencies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RunInfo:
-    """A finished run as the history keeps it."""
+    """A finished run as the history keeps it; `details` is None in records written before
+    histories kept them."""
 
     id: RunId
     created_at: datetime
     finished_at: datetime
     tasks: tuple[str, ...] = ()
+    details: RunDetails | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +153,17 @@ class JobHistory:
     """Per parent job, the end of its latest run that this job has already answered (by a run,
     or by starting to depend on it): only a parent's later success counts."""
 
+    def finished_run(self, run_id: str) -> tuple[RunInfo, RunStatus] | None:
+        """A finished run the history still holds, with its final status."""
+        for status, runs in (
+            (RunStatus.SUCCESS, self.successful_runs),
+            (RunStatus.FAILED, self.failed_runs),
+        ):
+            for info in runs:
+                if info.id == run_id:
+                    return info, status
+        return None
+
     def with_finished(self, run: JobRun, keep: int) -> JobHistory:
         """The history with a finished run recorded.
 
@@ -127,7 +176,8 @@ class JobHistory:
             keep: how many runs each list keeps (newest first); counters are never truncated.
         """
         assert run.completed_at is not None
-        info = RunInfo(run.id, run.created_at, run.completed_at, tuple(t.id for t in run.tasks))
+        tasks = tuple(t.id for t in run.tasks)
+        info = RunInfo(run.id, run.created_at, run.completed_at, tasks, run.details())
         if run.status is RunStatus.SUCCESS:
             return dataclasses.replace(
                 self,

@@ -19,12 +19,15 @@ from metronome.model import (
     ConstraintOperator,
     Docker,
     DockerParameter,
+    EndKind,
     JobHistory,
     JobId,
     JobRun,
     JobSpec,
     Restart,
     RestartPolicy,
+    RunDetails,
+    RunEnd,
     RunId,
     RunInfo,
     RunOverrides,
@@ -72,6 +75,7 @@ _RESTART_POLICIES = _EnumMap(RestartPolicy, pb.Restart.Policy)
 _CONCURRENCY_POLICIES = _EnumMap(ConcurrencyPolicy, pb.ScheduleSpec.ConcurrencyPolicy)
 _RUN_STATUSES = _EnumMap(RunStatus, pb.JobRun.Status)
 _TASK_STATUSES = _EnumMap(TaskStatus, pb.Task.Status)
+_END_KINDS = _EnumMap(EndKind, pb.DetailEnd.Kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +115,9 @@ def encode_run(run: JobRun) -> bytes:
         scheduled_at_ms=_optional_ms(run.scheduled_at),
         starting_deadline_s=run.starting_deadline_s,
         overrides=None if run.overrides is None else _overrides_to_pb(run.overrides),
-        timed_out=run.timed_out,
+        triggered_by=run.triggered_by,
+        end=_end_to_pb(run.end),
+        by_dependencies=run.by_dependencies,
     ).SerializeToString()
 
 
@@ -179,6 +185,7 @@ def encode_page_entry(run: RunInfo) -> bytes:
         created_at_ms=_ms(run.created_at),
         finished_at_ms=_ms(run.finished_at),
         tasks=run.tasks,
+        details=None if run.details is None else _details_to_pb(run.details),
     )
     return pb.RunInfoPage(runs=[entry]).SerializeToString()
 
@@ -295,6 +302,32 @@ def _task_to_pb(task: Task) -> pb.Task:
         completed_at_ms=_optional_ms(task.completed_at),
         message=task.message,
         running_since_ms=_optional_ms(task.running_since),
+        exit_code=task.exit_code,
+        ended_at_ms=_optional_ms(task.ended_at),
+    )
+
+
+def _end_to_pb(end: RunEnd | None) -> pb.DetailEnd | None:
+    if end is None:
+        return None
+    return pb.DetailEnd(
+        kind=end.kind.value,  # the proto enum takes its member names
+        exit_code=end.exit_code,
+        signal=end.signal,
+        message=end.message,
+        by=end.by,
+    )
+
+
+def _details_to_pb(details: RunDetails) -> pb.DetailRun:
+    return pb.DetailRun(
+        end=_end_to_pb(details.end),
+        tasks=[_task_to_pb(t) for t in details.tasks],
+        schedule_id=details.schedule_id,
+        scheduled_at_ms=_optional_ms(details.scheduled_at),
+        triggered_by=details.triggered_by,
+        overrides=None if details.overrides is None else _overrides_to_pb(details.overrides),
+        by_dependencies=details.by_dependencies,
     )
 
 
@@ -393,6 +426,30 @@ def _task_from_pb(m: pb.Task) -> Task:
         completed_at=_time(m.completed_at_ms) if m.HasField("completed_at_ms") else None,
         message=m.message if m.HasField("message") else None,
         running_since=(_time(m.running_since_ms) if m.HasField("running_since_ms") else None),
+        exit_code=m.exit_code if m.HasField("exit_code") else None,
+        ended_at=_time(m.ended_at_ms) if m.HasField("ended_at_ms") else None,
+    )
+
+
+def _end_from_pb(m: pb.DetailEnd) -> RunEnd:
+    return RunEnd(
+        kind=_END_KINDS.from_pb[m.kind],
+        exit_code=m.exit_code if m.HasField("exit_code") else None,
+        signal=m.signal if m.HasField("signal") else None,
+        message=m.message if m.HasField("message") else None,
+        by=m.by if m.HasField("by") else None,
+    )
+
+
+def _details_from_pb(m: pb.DetailRun) -> RunDetails:
+    return RunDetails(
+        end=_end_from_pb(m.end) if m.HasField("end") else None,
+        tasks=tuple(_task_from_pb(t) for t in m.tasks),
+        schedule_id=ScheduleId(m.schedule_id) if m.HasField("schedule_id") else None,
+        scheduled_at=_time(m.scheduled_at_ms) if m.HasField("scheduled_at_ms") else None,
+        triggered_by=m.triggered_by if m.HasField("triggered_by") else None,
+        overrides=_overrides_from_pb(m.overrides) if m.HasField("overrides") else None,
+        by_dependencies=m.by_dependencies,
     )
 
 
@@ -412,7 +469,9 @@ def _run_from_pb(m: pb.JobRun) -> JobRun:
         scheduled_at=_time(m.scheduled_at_ms) if m.HasField("scheduled_at_ms") else None,
         starting_deadline_s=m.starting_deadline_s if m.HasField("starting_deadline_s") else None,
         overrides=_overrides_from_pb(m.overrides) if m.HasField("overrides") else None,
-        timed_out=m.timed_out,
+        triggered_by=m.triggered_by if m.HasField("triggered_by") else None,
+        end=_end_from_pb(m.end) if m.HasField("end") else None,
+        by_dependencies=m.by_dependencies,
     )
 
 
@@ -441,6 +500,7 @@ def _page_from_pb(m: pb.RunInfoPage) -> tuple[RunInfo, ...]:
             created_at=_time(r.created_at_ms),
             finished_at=_time(r.finished_at_ms),
             tasks=tuple(r.tasks),
+            details=_details_from_pb(r.details) if r.HasField("details") else None,
         )
         for r in m.runs
     )

@@ -1,11 +1,9 @@
-from collections.abc import Iterable as _Iterable
-from collections.abc import Mapping as _Mapping
-from typing import ClassVar as _ClassVar
-
-from google.protobuf import descriptor as _descriptor
-from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -15,13 +13,13 @@ class KeyValue(_message.Message):
     VALUE_FIELD_NUMBER: _ClassVar[int]
     key: str
     value: str
-    def __init__(self, key: str | None = ..., value: str | None = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class StringList(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
     values: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, values: _Iterable[str] | None = ...) -> None: ...
+    def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Constraint(_message.Message):
     __slots__ = ("attribute", "operator", "value")
@@ -31,7 +29,6 @@ class Constraint(_message.Message):
         IS: _ClassVar[Constraint.Operator]
         LIKE: _ClassVar[Constraint.Operator]
         UNLIKE: _ClassVar[Constraint.Operator]
-
     OPERATOR_UNSPECIFIED: Constraint.Operator
     IS: Constraint.Operator
     LIKE: Constraint.Operator
@@ -42,15 +39,10 @@ class Constraint(_message.Message):
     attribute: str
     operator: Constraint.Operator
     value: str
-    def __init__(
-        self,
-        attribute: str | None = ...,
-        operator: Constraint.Operator | str | None = ...,
-        value: str | None = ...,
-    ) -> None: ...
+    def __init__(self, attribute: _Optional[str] = ..., operator: _Optional[_Union[Constraint.Operator, str]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Artifact(_message.Message):
-    __slots__ = ("cache", "executable", "extract", "uri")
+    __slots__ = ("uri", "extract", "executable", "cache")
     URI_FIELD_NUMBER: _ClassVar[int]
     EXTRACT_FIELD_NUMBER: _ClassVar[int]
     EXECUTABLE_FIELD_NUMBER: _ClassVar[int]
@@ -59,16 +51,10 @@ class Artifact(_message.Message):
     extract: bool
     executable: bool
     cache: bool
-    def __init__(
-        self,
-        uri: str | None = ...,
-        extract: bool | None = ...,
-        executable: bool | None = ...,
-        cache: bool | None = ...,
-    ) -> None: ...
+    def __init__(self, uri: _Optional[str] = ..., extract: _Optional[bool] = ..., executable: _Optional[bool] = ..., cache: _Optional[bool] = ...) -> None: ...
 
 class Docker(_message.Message):
-    __slots__ = ("force_pull_image", "image", "parameters", "privileged")
+    __slots__ = ("image", "force_pull_image", "privileged", "parameters")
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     FORCE_PULL_IMAGE_FIELD_NUMBER: _ClassVar[int]
     PRIVILEGED_FIELD_NUMBER: _ClassVar[int]
@@ -77,13 +63,7 @@ class Docker(_message.Message):
     force_pull_image: bool
     privileged: bool
     parameters: _containers.RepeatedCompositeFieldContainer[KeyValue]
-    def __init__(
-        self,
-        image: str | None = ...,
-        force_pull_image: bool | None = ...,
-        privileged: bool | None = ...,
-        parameters: _Iterable[KeyValue | _Mapping] | None = ...,
-    ) -> None: ...
+    def __init__(self, image: _Optional[str] = ..., force_pull_image: _Optional[bool] = ..., privileged: _Optional[bool] = ..., parameters: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ...) -> None: ...
 
 class Volume(_message.Message):
     __slots__ = ("container_path", "host_path", "mode")
@@ -92,7 +72,6 @@ class Volume(_message.Message):
         MODE_UNSPECIFIED: _ClassVar[Volume.Mode]
         RO: _ClassVar[Volume.Mode]
         RW: _ClassVar[Volume.Mode]
-
     MODE_UNSPECIFIED: Volume.Mode
     RO: Volume.Mode
     RW: Volume.Mode
@@ -102,21 +81,15 @@ class Volume(_message.Message):
     container_path: str
     host_path: str
     mode: Volume.Mode
-    def __init__(
-        self,
-        container_path: str | None = ...,
-        host_path: str | None = ...,
-        mode: Volume.Mode | str | None = ...,
-    ) -> None: ...
+    def __init__(self, container_path: _Optional[str] = ..., host_path: _Optional[str] = ..., mode: _Optional[_Union[Volume.Mode, str]] = ...) -> None: ...
 
 class Restart(_message.Message):
-    __slots__ = ("active_deadline_s", "policy")
+    __slots__ = ("policy", "active_deadline_s")
     class Policy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         POLICY_UNSPECIFIED: _ClassVar[Restart.Policy]
         NEVER: _ClassVar[Restart.Policy]
         ON_FAILURE: _ClassVar[Restart.Policy]
-
     POLICY_UNSPECIFIED: Restart.Policy
     NEVER: Restart.Policy
     ON_FAILURE: Restart.Policy
@@ -124,28 +97,10 @@ class Restart(_message.Message):
     ACTIVE_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
     policy: Restart.Policy
     active_deadline_s: int
-    def __init__(
-        self, policy: Restart.Policy | str | None = ..., active_deadline_s: int | None = ...
-    ) -> None: ...
+    def __init__(self, policy: _Optional[_Union[Restart.Policy, str]] = ..., active_deadline_s: _Optional[int] = ...) -> None: ...
 
 class RunSpec(_message.Message):
-    __slots__ = (
-        "args",
-        "artifacts",
-        "cmd",
-        "constraints",
-        "cpus",
-        "disk",
-        "docker",
-        "env",
-        "max_launch_delay_s",
-        "mem",
-        "restart",
-        "task_kill_grace_period_s",
-        "timeout_s",
-        "user",
-        "volumes",
-    )
+    __slots__ = ("cpus", "mem", "disk", "cmd", "args", "user", "env", "constraints", "artifacts", "max_launch_delay_s", "docker", "volumes", "restart", "task_kill_grace_period_s", "timeout_s")
     CPUS_FIELD_NUMBER: _ClassVar[int]
     MEM_FIELD_NUMBER: _ClassVar[int]
     DISK_FIELD_NUMBER: _ClassVar[int]
@@ -176,34 +131,16 @@ class RunSpec(_message.Message):
     restart: Restart
     task_kill_grace_period_s: float
     timeout_s: int
-    def __init__(
-        self,
-        cpus: float | None = ...,
-        mem: float | None = ...,
-        disk: float | None = ...,
-        cmd: str | None = ...,
-        args: StringList | _Mapping | None = ...,
-        user: str | None = ...,
-        env: _Iterable[KeyValue | _Mapping] | None = ...,
-        constraints: _Iterable[Constraint | _Mapping] | None = ...,
-        artifacts: _Iterable[Artifact | _Mapping] | None = ...,
-        max_launch_delay_s: int | None = ...,
-        docker: Docker | _Mapping | None = ...,
-        volumes: _Iterable[Volume | _Mapping] | None = ...,
-        restart: Restart | _Mapping | None = ...,
-        task_kill_grace_period_s: float | None = ...,
-        timeout_s: int | None = ...,
-    ) -> None: ...
+    def __init__(self, cpus: _Optional[float] = ..., mem: _Optional[float] = ..., disk: _Optional[float] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ..., user: _Optional[str] = ..., env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., artifacts: _Optional[_Iterable[_Union[Artifact, _Mapping]]] = ..., max_launch_delay_s: _Optional[int] = ..., docker: _Optional[_Union[Docker, _Mapping]] = ..., volumes: _Optional[_Iterable[_Union[Volume, _Mapping]]] = ..., restart: _Optional[_Union[Restart, _Mapping]] = ..., task_kill_grace_period_s: _Optional[float] = ..., timeout_s: _Optional[int] = ...) -> None: ...
 
 class ScheduleSpec(_message.Message):
-    __slots__ = ("concurrency_policy", "cron", "enabled", "id", "starting_deadline_s", "timezone")
+    __slots__ = ("id", "cron", "timezone", "starting_deadline_s", "concurrency_policy", "enabled")
     class ConcurrencyPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         CONCURRENCY_POLICY_UNSPECIFIED: _ClassVar[ScheduleSpec.ConcurrencyPolicy]
         ALLOW: _ClassVar[ScheduleSpec.ConcurrencyPolicy]
         FORBID: _ClassVar[ScheduleSpec.ConcurrencyPolicy]
         REPLACE: _ClassVar[ScheduleSpec.ConcurrencyPolicy]
-
     CONCURRENCY_POLICY_UNSPECIFIED: ScheduleSpec.ConcurrencyPolicy
     ALLOW: ScheduleSpec.ConcurrencyPolicy
     FORBID: ScheduleSpec.ConcurrencyPolicy
@@ -220,18 +157,10 @@ class ScheduleSpec(_message.Message):
     starting_deadline_s: int
     concurrency_policy: ScheduleSpec.ConcurrencyPolicy
     enabled: bool
-    def __init__(
-        self,
-        id: str | None = ...,
-        cron: str | None = ...,
-        timezone: str | None = ...,
-        starting_deadline_s: int | None = ...,
-        concurrency_policy: ScheduleSpec.ConcurrencyPolicy | str | None = ...,
-        enabled: bool | None = ...,
-    ) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., cron: _Optional[str] = ..., timezone: _Optional[str] = ..., starting_deadline_s: _Optional[int] = ..., concurrency_policy: _Optional[_Union[ScheduleSpec.ConcurrencyPolicy, str]] = ..., enabled: _Optional[bool] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("dependencies", "description", "id", "labels", "run", "schedules")
+    __slots__ = ("id", "description", "labels", "schedules", "run", "dependencies")
     ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
@@ -244,18 +173,10 @@ class JobSpec(_message.Message):
     schedules: _containers.RepeatedCompositeFieldContainer[ScheduleSpec]
     run: RunSpec
     dependencies: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(
-        self,
-        id: str | None = ...,
-        description: str | None = ...,
-        labels: _Iterable[KeyValue | _Mapping] | None = ...,
-        schedules: _Iterable[ScheduleSpec | _Mapping] | None = ...,
-        run: RunSpec | _Mapping | None = ...,
-        dependencies: _Iterable[str] | None = ...,
-    ) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ScheduleSpec, _Mapping]]] = ..., run: _Optional[_Union[RunSpec, _Mapping]] = ..., dependencies: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("completed_at_ms", "id", "message", "running_since_ms", "started_at_ms", "status")
+    __slots__ = ("id", "status", "started_at_ms", "completed_at_ms", "message", "running_since_ms", "exit_code", "ended_at_ms")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Task.Status]
@@ -268,7 +189,6 @@ class Task(_message.Message):
         TASK_LOST: _ClassVar[Task.Status]
         TASK_ERROR: _ClassVar[Task.Status]
         TASK_CREATED: _ClassVar[Task.Status]
-
     STATUS_UNSPECIFIED: Task.Status
     TASK_STAGING: Task.Status
     TASK_STARTING: Task.Status
@@ -285,37 +205,20 @@ class Task(_message.Message):
     COMPLETED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RUNNING_SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: Task.Status
     started_at_ms: int
     completed_at_ms: int
     message: str
     running_since_ms: int
-    def __init__(
-        self,
-        id: str | None = ...,
-        status: Task.Status | str | None = ...,
-        started_at_ms: int | None = ...,
-        completed_at_ms: int | None = ...,
-        message: str | None = ...,
-        running_since_ms: int | None = ...,
-    ) -> None: ...
+    exit_code: int
+    ended_at_ms: int
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[Task.Status, str]] = ..., started_at_ms: _Optional[int] = ..., completed_at_ms: _Optional[int] = ..., message: _Optional[str] = ..., running_since_ms: _Optional[int] = ..., exit_code: _Optional[int] = ..., ended_at_ms: _Optional[int] = ...) -> None: ...
 
 class JobRun(_message.Message):
-    __slots__ = (
-        "completed_at_ms",
-        "created_at_ms",
-        "id",
-        "job_id",
-        "overrides",
-        "run_spec",
-        "schedule_id",
-        "scheduled_at_ms",
-        "starting_deadline_s",
-        "status",
-        "tasks",
-        "timed_out",
-    )
+    __slots__ = ("id", "job_id", "status", "created_at_ms", "run_spec", "completed_at_ms", "tasks", "schedule_id", "scheduled_at_ms", "starting_deadline_s", "overrides", "triggered_by", "end", "by_dependencies")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[JobRun.Status]
@@ -323,7 +226,6 @@ class JobRun(_message.Message):
         ACTIVE: _ClassVar[JobRun.Status]
         SUCCESS: _ClassVar[JobRun.Status]
         FAILED: _ClassVar[JobRun.Status]
-
     STATUS_UNSPECIFIED: JobRun.Status
     STARTING: JobRun.Status
     ACTIVE: JobRun.Status
@@ -340,7 +242,9 @@ class JobRun(_message.Message):
     SCHEDULED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     STARTING_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
     OVERRIDES_FIELD_NUMBER: _ClassVar[int]
-    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_BY_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    BY_DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
     id: str
     job_id: str
     status: JobRun.Status
@@ -352,25 +256,13 @@ class JobRun(_message.Message):
     scheduled_at_ms: int
     starting_deadline_s: int
     overrides: OverrideSet
-    timed_out: bool
-    def __init__(
-        self,
-        id: str | None = ...,
-        job_id: str | None = ...,
-        status: JobRun.Status | str | None = ...,
-        created_at_ms: int | None = ...,
-        run_spec: RunSpec | _Mapping | None = ...,
-        completed_at_ms: int | None = ...,
-        tasks: _Iterable[Task | _Mapping] | None = ...,
-        schedule_id: str | None = ...,
-        scheduled_at_ms: int | None = ...,
-        starting_deadline_s: int | None = ...,
-        overrides: OverrideSet | _Mapping | None = ...,
-        timed_out: bool | None = ...,
-    ) -> None: ...
+    triggered_by: str
+    end: DetailEnd
+    by_dependencies: bool
+    def __init__(self, id: _Optional[str] = ..., job_id: _Optional[str] = ..., status: _Optional[_Union[JobRun.Status, str]] = ..., created_at_ms: _Optional[int] = ..., run_spec: _Optional[_Union[RunSpec, _Mapping]] = ..., completed_at_ms: _Optional[int] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., schedule_id: _Optional[str] = ..., scheduled_at_ms: _Optional[int] = ..., starting_deadline_s: _Optional[int] = ..., overrides: _Optional[_Union[OverrideSet, _Mapping]] = ..., triggered_by: _Optional[str] = ..., end: _Optional[_Union[DetailEnd, _Mapping]] = ..., by_dependencies: _Optional[bool] = ...) -> None: ...
 
 class OverrideSet(_message.Message):
-    __slots__ = ("args", "cmd", "env", "requested_by")
+    __slots__ = ("env", "cmd", "args", "requested_by")
     ENV_FIELD_NUMBER: _ClassVar[int]
     CMD_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
@@ -379,52 +271,90 @@ class OverrideSet(_message.Message):
     cmd: str
     args: StringList
     requested_by: str
-    def __init__(
-        self,
-        env: _Iterable[KeyValue | _Mapping] | None = ...,
-        cmd: str | None = ...,
-        args: StringList | _Mapping | None = ...,
-        requested_by: str | None = ...,
-    ) -> None: ...
+    def __init__(self, env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ..., requested_by: _Optional[str] = ...) -> None: ...
+
+class DetailEnd(_message.Message):
+    __slots__ = ("kind", "exit_code", "signal", "message", "by")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[DetailEnd.Kind]
+        SUCCEEDED: _ClassVar[DetailEnd.Kind]
+        EXITED: _ClassVar[DetailEnd.Kind]
+        SIGNALED: _ClassVar[DetailEnd.Kind]
+        KILLED: _ClassVar[DetailEnd.Kind]
+        LOST: _ClassVar[DetailEnd.Kind]
+        FAILED_TO_START: _ClassVar[DetailEnd.Kind]
+        STOPPED: _ClassVar[DetailEnd.Kind]
+        REPLACED: _ClassVar[DetailEnd.Kind]
+        LAUNCH_DEADLINE: _ClassVar[DetailEnd.Kind]
+        RESTART_DEADLINE: _ClassVar[DetailEnd.Kind]
+        NOT_STORED: _ClassVar[DetailEnd.Kind]
+        TIMED_OUT: _ClassVar[DetailEnd.Kind]
+    KIND_UNSPECIFIED: DetailEnd.Kind
+    SUCCEEDED: DetailEnd.Kind
+    EXITED: DetailEnd.Kind
+    SIGNALED: DetailEnd.Kind
+    KILLED: DetailEnd.Kind
+    LOST: DetailEnd.Kind
+    FAILED_TO_START: DetailEnd.Kind
+    STOPPED: DetailEnd.Kind
+    REPLACED: DetailEnd.Kind
+    LAUNCH_DEADLINE: DetailEnd.Kind
+    RESTART_DEADLINE: DetailEnd.Kind
+    NOT_STORED: DetailEnd.Kind
+    TIMED_OUT: DetailEnd.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    kind: DetailEnd.Kind
+    exit_code: int
+    signal: int
+    message: str
+    by: str
+    def __init__(self, kind: _Optional[_Union[DetailEnd.Kind, str]] = ..., exit_code: _Optional[int] = ..., signal: _Optional[int] = ..., message: _Optional[str] = ..., by: _Optional[str] = ...) -> None: ...
+
+class DetailRun(_message.Message):
+    __slots__ = ("end", "tasks", "schedule_id", "scheduled_at_ms", "triggered_by", "overrides", "by_dependencies")
+    END_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_BY_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    BY_DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
+    end: DetailEnd
+    tasks: _containers.RepeatedCompositeFieldContainer[Task]
+    schedule_id: str
+    scheduled_at_ms: int
+    triggered_by: str
+    overrides: OverrideSet
+    by_dependencies: bool
+    def __init__(self, end: _Optional[_Union[DetailEnd, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., schedule_id: _Optional[str] = ..., scheduled_at_ms: _Optional[int] = ..., triggered_by: _Optional[str] = ..., overrides: _Optional[_Union[OverrideSet, _Mapping]] = ..., by_dependencies: _Optional[bool] = ...) -> None: ...
 
 class RunInfo(_message.Message):
-    __slots__ = ("created_at_ms", "finished_at_ms", "id", "tasks")
+    __slots__ = ("id", "created_at_ms", "finished_at_ms", "tasks", "details")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created_at_ms: int
     finished_at_ms: int
     tasks: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(
-        self,
-        id: str | None = ...,
-        created_at_ms: int | None = ...,
-        finished_at_ms: int | None = ...,
-        tasks: _Iterable[str] | None = ...,
-    ) -> None: ...
+    details: DetailRun
+    def __init__(self, id: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., tasks: _Optional[_Iterable[str]] = ..., details: _Optional[_Union[DetailRun, _Mapping]] = ...) -> None: ...
 
 class RunInfoPage(_message.Message):
     __slots__ = ("runs",)
     RUNS_FIELD_NUMBER: _ClassVar[int]
     runs: _containers.RepeatedCompositeFieldContainer[RunInfo]
-    def __init__(self, runs: _Iterable[RunInfo | _Mapping] | None = ...) -> None: ...
+    def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
 
 class JobHistory(_message.Message):
-    __slots__ = (
-        "dependency_marks",
-        "failed_pages",
-        "failure_count",
-        "job_id",
-        "last_failure_at_ms",
-        "last_success_at_ms",
-        "missed_count",
-        "schedule_marks",
-        "skipped_count",
-        "success_count",
-        "successful_pages",
-    )
+    __slots__ = ("job_id", "success_count", "failure_count", "last_success_at_ms", "last_failure_at_ms", "skipped_count", "missed_count", "successful_pages", "failed_pages", "schedule_marks", "dependency_marks")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -447,33 +377,20 @@ class JobHistory(_message.Message):
     failed_pages: _containers.RepeatedScalarFieldContainer[str]
     schedule_marks: _containers.RepeatedCompositeFieldContainer[ScheduleMark]
     dependency_marks: _containers.RepeatedCompositeFieldContainer[DepMark]
-    def __init__(
-        self,
-        job_id: str | None = ...,
-        success_count: int | None = ...,
-        failure_count: int | None = ...,
-        last_success_at_ms: int | None = ...,
-        last_failure_at_ms: int | None = ...,
-        skipped_count: int | None = ...,
-        missed_count: int | None = ...,
-        successful_pages: _Iterable[str] | None = ...,
-        failed_pages: _Iterable[str] | None = ...,
-        schedule_marks: _Iterable[ScheduleMark | _Mapping] | None = ...,
-        dependency_marks: _Iterable[DepMark | _Mapping] | None = ...,
-    ) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., success_count: _Optional[int] = ..., failure_count: _Optional[int] = ..., last_success_at_ms: _Optional[int] = ..., last_failure_at_ms: _Optional[int] = ..., skipped_count: _Optional[int] = ..., missed_count: _Optional[int] = ..., successful_pages: _Optional[_Iterable[str]] = ..., failed_pages: _Optional[_Iterable[str]] = ..., schedule_marks: _Optional[_Iterable[_Union[ScheduleMark, _Mapping]]] = ..., dependency_marks: _Optional[_Iterable[_Union[DepMark, _Mapping]]] = ...) -> None: ...
 
 class DepMark(_message.Message):
-    __slots__ = ("at_ms", "job_id")
+    __slots__ = ("job_id", "at_ms")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     at_ms: int
-    def __init__(self, job_id: str | None = ..., at_ms: int | None = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class ScheduleMark(_message.Message):
-    __slots__ = ("at_ms", "schedule_id")
+    __slots__ = ("schedule_id", "at_ms")
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     schedule_id: str
     at_ms: int
-    def __init__(self, schedule_id: str | None = ..., at_ms: int | None = ...) -> None: ...
+    def __init__(self, schedule_id: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
