@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from google.protobuf.message import DecodeError
 
@@ -56,17 +56,22 @@ _MS = timedelta(milliseconds=1)
 _M = TypeVar("_M", bound="Message")
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound="StrEnum")
+_P = TypeVar("_P", bound=int)
 
 
-class _EnumMap(Generic[_E]):
+class _EnumMap(Generic[_E, _P]):
     """Model enum <-> proto enum number, by member name; a dict lookup each way (fast to load).
 
     A model member that the proto lacks fails here, at import: add it to metronome.proto.
     """
 
-    def __init__(self, model: type[_E], proto: EnumTypeWrapper) -> None:
-        self.to_pb = {member: proto.Value(member.value) for member in model}
-        self.from_pb = {number: member for member, number in self.to_pb.items()}
+    def __init__(self, model: type[_E], proto: type[_P]) -> None:
+        # The stubs declare a proto enum as an int subclass; at run time it is the wrapper.
+        wrapper = cast("EnumTypeWrapper", proto)
+        self.to_pb: dict[_E, _P] = {
+            member: cast("_P", wrapper.Value(member.value)) for member in model
+        }
+        self.from_pb: dict[int, _E] = {number: member for member, number in self.to_pb.items()}
 
 
 _OPERATORS = _EnumMap(ConstraintOperator, pb.Constraint.Operator)
@@ -127,7 +132,8 @@ def decode_run(data: bytes, path: str) -> JobRun:
 
 
 def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
-    """The history's own record: its counters and page names; the runs go in pages, joins of `encode_page_entry`."""
+    """The history's own record: its counters and page names; the runs go in pages, joins
+    of `encode_page_entry`."""
     return pb.JobHistory(
         job_id=history.job_id,
         success_count=history.success_count,
