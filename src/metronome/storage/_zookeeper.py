@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kazoo import exceptions as kz
 from kazoo.client import KazooClient
@@ -45,7 +45,7 @@ from metronome.storage._zk_reads import get_children_many, get_data_many
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from kazoo.interfaces import IAsyncResult
+    from metronome.storage._zk_client import Pending, Stat, TransactionResult, ZkClient
 
     Fence = Callable[[], Check | None]
     Listener = Callable[[KazooState], object]
@@ -114,7 +114,7 @@ class ZkStore(Store):
         self._closed = False
         self._multi_read = True
         """Whether ZooKeeper takes multiReads; cleared on the first refusal (before 3.6)."""
-        self._client = KazooClient(
+        self._client: ZkClient = KazooClient(
             hosts=hosts,
             timeout=session_timeout_s,
             connection_retry=KazooRetry(max_tries=-1, **_RETRY_POLICY),
@@ -217,10 +217,12 @@ class ZkStore(Store):
 
     def set(self, path: str, data: bytes, version: int = ANY_VERSION) -> int:
         check_write(path, data)
-        return self._write(
-            lambda deadline: self._transact([SetData(path, data, version)], deadline)[-1].version,
-            path,
-        )
+
+        def attempt(deadline: float) -> int:
+            (stat,) = self._transact([SetData(path, data, version)], deadline)
+            return cast("Stat", stat).version  # a set's result is the node's new stat
+
+        return self._write(attempt, path)
 
     def delete(self, path: str, version: int = ANY_VERSION, *, recursive: bool = False) -> None:
         split_path(path)
@@ -313,7 +315,7 @@ class ZkStore(Store):
             found.append(child)
         return found
 
-    def _transact(self, ops: Sequence[Op], deadline: float) -> list[Any]:
+    def _transact(self, ops: Sequence[Op], deadline: float) -> list[TransactionResult]:
         """Apply `ops` (after the fence's check) as one transaction; return their results.
 
         Raises:
@@ -405,7 +407,7 @@ class ZkStore(Store):
             msg = f"ZooKeeper refused a request under {self._root}: {type(exc).__name__}"
             raise StorageError(msg) from exc
 
-    def _wait(self, result: IAsyncResult, deadline: float) -> Any:
+    def _wait(self, result: Pending[_T], deadline: float) -> _T:
         """The result of one request, waiting no later than `deadline`."""
         try:
             return result.get(timeout=max(deadline - time.monotonic(), 0.001))
