@@ -27,6 +27,7 @@ from metronome.storage._store import (
     Check,
     Create,
     Delete,
+    FencedOut,
     NodeExistsError,
     NoNodeError,
     NotEmptyError,
@@ -90,7 +91,7 @@ class ZkStore(Store):
             raises `StoreUnavailable`.
         fence: Called before each write; a `Check` it returns (its path relative to `root`)
             leads the write's transaction, and when that check fails the write raises
-            `BadVersionError` and changes nothing.
+            `FencedOut` (a `BadVersionError`) and changes nothing.
 
     Raises:
         StoreUnavailable: ZooKeeper cannot be reached within `retry_deadline_s`.
@@ -349,7 +350,7 @@ class ZkStore(Store):
                         f"{fence.path}: fence check failed (version {fence.version} expected):"
                         " this server may no longer write"
                     )
-                    raise BadVersionError(msg) from result
+                    raise FencedOut(msg) from result
                 own = index - (fence is not None)
                 raise _OpFailed(own, ops[own], result)
         return results[len(sent) - len(ops) :]
