@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from kazoo import exceptions as kz
 from kazoo.client import KazooClient
@@ -59,7 +59,18 @@ _OP_OVERHEAD_BYTES = 64
 """A generous bound on one operation's framing (type, lengths, ACL, flags) in a request."""
 READ_BATCH = 256
 """Reads per multiRead request: few requests, and replies of a few MB at most in practice."""
-_RETRY_POLICY: dict[str, Any] = {"delay": 0.05, "backoff": 2, "max_delay": 0.5, "max_jitter": 0.2}
+
+
+class _Backoff(TypedDict):
+    """`KazooRetry`'s back-off arguments (seconds, and the factor between two delays)."""
+
+    delay: float
+    backoff: float
+    max_delay: float
+    max_jitter: float
+
+
+_RETRY_POLICY = _Backoff(delay=0.05, backoff=2, max_delay=0.5, max_jitter=0.2)
 """Back-off shared by command retries (bounded by the deadline) and kazoo's reconnects (not)."""
 
 _T = TypeVar("_T")
