@@ -3,15 +3,13 @@ neither loses nor repeats its run."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from metronome.errors import RunNotFound
 from metronome.model import JobHistory, JobId
 from metronome.storage import JobHistoryRepository, SqliteStore
-from tests.support.system import FakeClock, create_job, entry, finished, running, until
+from tests.support.system import FakeClock, create_job, entry, finished, running, settled, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,14 +32,6 @@ async def _run(services: Services, job_id: str, clock: FakeClock) -> None:
     await until(lambda: finished(services, job_id) == done + 1)
 
 
-async def _settled(services: Services, *job_ids: str) -> None:
-    """Each job's actor, in turn, has handled the mail sent to it so far: an ask waits behind
-    it. (A parent tells its children after its history is published.)"""
-    for job_id in job_ids:
-        with contextlib.suppress(RunNotFound):
-            await services.ask(entry(services, job_id).actor.stop_run("settle"))
-
-
 async def test_a_child_runs_once_every_parent_succeeded_since(tmp_path: Path) -> None:
     clock = FakeClock(START)
     async with running(tmp_path, clock) as services:
@@ -50,13 +40,13 @@ async def test_a_child_runs_once_every_parent_succeeded_since(tmp_path: Path) ->
         await create_job(services, _job("c", "true", "a", "b"))
         await _run(services, "a", clock)
         await _run(services, "a", clock)  # twice: still one child run owed
-        await _settled(services, "a", "c")
+        await settled(services, "a", "c")
         assert finished(services, "c") == 0 and not entry(services, "c").runs
         await _run(services, "b", clock)
         await until(lambda: finished(services, "c") == 1)
         await _run(services, "a", clock)  # b has not succeeded again since
         await _run(services, "a", clock)
-        await _settled(services, "a", "c")
+        await settled(services, "a", "c")
         assert finished(services, "c") == 1 and not entry(services, "c").runs
         await _run(services, "b", clock)
         await until(lambda: finished(services, "c") == 2)
@@ -70,7 +60,7 @@ async def test_a_failed_parent_holds_the_child_back(tmp_path: Path) -> None:
         await create_job(services, _job("c", "true", "a"))
         await _run(services, "a", clock)
         assert entry(services, "a").history.failure_count == 1
-        await _settled(services, "a", "c")
+        await settled(services, "a", "c")
         assert finished(services, "c") == 0 and not entry(services, "c").runs
 
 
@@ -84,7 +74,7 @@ async def test_parent_runs_before_the_dependency_do_not_count(tmp_path: Path) ->
         await create_job(services, _job("c", "true", "a", "b"))
         await create_job(services, _job("d"))
         await _run(services, "b", clock)  # the child was told, but a's success is older
-        await _settled(services, "b", "c")
+        await settled(services, "b", "c")
         assert finished(services, "c") == 0 and not entry(services, "c").runs
         await _run(services, "a", clock)
         await until(lambda: finished(services, "c") == 1)
@@ -94,7 +84,7 @@ async def test_parent_runs_before_the_dependency_do_not_count(tmp_path: Path) ->
         await services.ask(entry(services, "c").actor.update(changed, keep_schedules=True))
         await _run(services, "a", clock)
         await _run(services, "b", clock)
-        await _settled(services, "a", "b", "c")
+        await settled(services, "a", "b", "c")
         assert finished(services, "c") == 1 and not entry(services, "c").runs
         await _run(services, "d", clock)
         await until(lambda: finished(services, "c") == 2)
@@ -121,7 +111,7 @@ async def test_a_parent_success_no_one_was_told_of_runs_the_child_after_a_restar
         await until(lambda: finished(services, "c") == 1)
         assert entry(services, "c").history.dependency_marks == {"a": ended}
     async with running(tmp_path, clock) as services:  # and it is not run a second time
-        await _settled(services, "c")
+        await settled(services, "c")
         assert finished(services, "c") == 1 and not entry(services, "c").runs
 
 
@@ -147,7 +137,7 @@ async def test_deleting_a_child_stops_its_run_and_starts_no_other(tmp_path: Path
         await _run(services, "a", clock)
         await until(lambda: entry(services, "c").runs)
         await _run(services, "a", clock)  # due again once the active run is gone
-        await _settled(services, "a", "c")
+        await settled(services, "a", "c")
         started = services.metrics.counter("jobs.started").count
         await services.ask(entry(services, "c").actor.delete(stop_runs=True))
         assert services.metrics.counter("jobs.started").count == started

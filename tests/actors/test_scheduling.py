@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from metronome.model import RunStatus
-from tests.support.system import FakeClock, create_job, entry, finished, running, until
+from tests.support.system import FakeClock, create_job, entry, finished, running, settled, until
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from metronome.api import Services
 
 START = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)
 
@@ -67,14 +68,12 @@ async def test_schedule_changes_take_effect_at_once(tmp_path: Path) -> None:
         [disabled] = entry(services, "a").spec.schedules
         enabled = dataclasses.replace(disabled, cron="*/5 * * * *", enabled=True)
         await services.ask(actor.update_schedule(enabled))
-        clock.set(datetime(2026, 1, 5, 10, 1, tzinfo=UTC))
-        await _settle()
+        await _tick(services, clock, datetime(2026, 1, 5, 10, 1, tzinfo=UTC), "a")
         assert finished(services, "a") == 0 and not entry(services, "a").runs
         clock.set(datetime(2026, 1, 5, 10, 5, tzinfo=UTC))
         await until(lambda: finished(services, "a") == 1)
         await services.ask(actor.delete_schedule("m"))
-        clock.set(datetime(2026, 1, 5, 10, 10, tzinfo=UTC))
-        await _settle()
+        await _tick(services, clock, datetime(2026, 1, 5, 10, 10, tzinfo=UTC), "a")
         assert finished(services, "a") == 1 and not entry(services, "a").runs
 
 
@@ -148,8 +147,8 @@ async def test_missed_instants_run_once_late_or_are_counted(tmp_path: Path) -> N
         assert late.created_at == clock.now()  # 10:05 ran, 30 s late, inside its deadline
         assert services.metrics.counter("jobs.missed").count == 4
     async with running(tmp_path, clock) as services:  # a replay finds nothing more to do
-        await _settle()
-        assert finished(services, "a") == 1
+        await settled(services, "a")  # its start (the catch-up) is done
+        assert finished(services, "a") == 1 and not entry(services, "a").runs
         assert entry(services, "a").history.missed_count == 4
 
 
@@ -160,8 +159,8 @@ async def test_an_instant_older_than_its_deadline_is_only_counted(tmp_path: Path
     clock.set(datetime(2026, 1, 5, 10, 3, 30, tzinfo=UTC))
     async with running(tmp_path, clock) as services:
         await until(lambda: entry(services, "a").history.missed_count == 3)
-        await _settle()
-        assert finished(services, "a") == 0
+        await settled(services, "a")  # a late run would have started with the catch-up
+        assert finished(services, "a") == 0 and not entry(services, "a").runs
 
 
 async def test_a_persisted_scheduled_run_is_not_started_again(tmp_path: Path) -> None:
@@ -189,6 +188,17 @@ async def test_dst_gap_fires_at_the_first_instant_after_it(tmp_path: Path) -> No
         assert run.scheduled_at == datetime(2019, 3, 31, 1, 0, tzinfo=UTC)
 
 
-async def _settle() -> None:
-    """Long enough for the timer thread (it re-reads the clock every second) to act."""
-    await asyncio.sleep(1.5)
+async def _tick(services: Services, clock: FakeClock, instant: datetime, *job_ids: str) -> None:
+    """Move the clock to `instant` (on a minute) and wait until each job's actor has handled
+    every timer due by then.
+
+    A probe job due at `instant`, created now, has the last timer due: the timer thread tells
+    due timers in order of instant, then of arming. Once the probe's run shows, every earlier
+    `Fire` is in its job's mailbox, and an ask to that job waits behind it.
+    """
+    probe = f"probe-{instant:%H%M}"
+    schedule = {"id": "p", "cron": f"{instant.minute} {instant.hour} * * *"}
+    await create_job(services, _job(probe, "true", schedule))
+    clock.set(instant)
+    await until(lambda: entry(services, probe).runs or finished(services, probe))
+    await settled(services, *job_ids)

@@ -49,6 +49,10 @@ def test_one_leader_and_every_endpoint_through_every_instance(
         assert member.client.get("/info").status == 200
         assert member.client.get("/v1/queue").json() == []
         assert member.client.get("/v1/jobs/missing").status == 404
+    for follower in followers:  # answered by the follower itself, not forwarded
+        named = follower.client.get("/leader")
+        assert named.json() == {"leader": f"127.0.0.1:{leader.port}"}
+        assert "X-VIA" not in named.headers
     looped = a.client.get("/v1/jobs", headers={"X-VIA": "somewhere:1"})
     assert looped.status == 400
     assert looped.text == "Prevent proxying already proxied request"
@@ -69,6 +73,8 @@ def test_killed_leader_is_replaced_and_no_run_is_lost_or_doubled(
     leader.kill9()
     killed_at = time.monotonic()
     survivors = [m for m in members if m is not leader]
+    for survivor in survivors:  # within the session timeout they still name the dead leader
+        assert survivor.client.get("/leader").status == 200  # not a 502 from forwarding
     new_leader = leader_of(survivors, timeout_s=SESSION_TIMEOUT_S + 10)
     runs = wait(lambda: (r := new_leader.client.get("/v1/jobs/long/runs")).status == 200 and r, 10)
     assert time.monotonic() - killed_at <= SESSION_TIMEOUT_S + 5  # leading and serving

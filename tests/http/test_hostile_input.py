@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from metronome.api import SERVER_LIMITS, Instance, ServiceSlot, create_app
+from metronome.api import SERVER_LIMITS
 from metronome.api._http import json_body
-from metronome.config import Settings
 from metronome.ha import SoleLeadership
-from metronome.metrics import MetricsRegistry
 from tests.auth.conftest import basic, write_auth_file
+from tests.support.follower import follower_app
 from tests.support.jobs import job_body
 from tests.support.server import ServerProcess
 
@@ -316,10 +315,7 @@ async def test_a_follower_forwards_a_decoded_body_and_refuses_one_that_does_not_
     aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
 ) -> None:
     leader = f"127.0.0.1:{server.port}"
-    settings = Settings(data_dir=tmp_path / "data", hostname="follower", http_port=1)
-    follower = create_app(
-        Instance(settings, MetricsRegistry(), SoleLeadership(leader)), ServiceSlot()
-    )
+    follower = follower_app(tmp_path / "data", SoleLeadership(leader))
     client = await aiohttp_client(await aiohttp_server(follower, **SERVER_LIMITS))
     valid = json.dumps(job_body(job_id)).encode()
     for encoding, raw in _false_encodings(valid):

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from metronome.ha import SoleLeadership, ZkLeadership
+from tests.support.follower import follower_app
+from tests.support.server import free_port
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from pathlib import Path
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient
+
     from tests.support.server import Client, ServerProcess
+
+    MakeClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 def test_ping_is_plain_pong(client: Client) -> None:
@@ -32,6 +44,31 @@ def test_leader_is_this_instance(client: Client, server: ServerProcess) -> None:
     response = client.get("/leader")
     assert response.status == 200
     assert response.json() == {"leader": f"127.0.0.1:{server.port}"}
+
+
+async def test_a_follower_names_the_leader_it_knows_without_asking_it(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """As during a fail-over: the leader it knows is gone, and forwarding would answer 502."""
+    gone = f"127.0.0.1:{free_port()}"
+    client = await aiohttp_client(follower_app(tmp_path, SoleLeadership(gone)))
+    response = await client.get("/leader")
+    assert response.status == 200, await response.text()
+    assert await response.json() == {"leader": gone}
+    assert "X-VIA" not in response.headers
+    forwarded = await client.get("/v1/jobs")  # everything else still goes to the leader
+    assert forwarded.status == 502
+
+
+async def test_a_follower_that_knows_no_leader_says_so_with_503(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    unreachable = ZkLeadership("follower:1", "/metronome")  # not attached: no ZooKeeper yet
+    client = await aiohttp_client(follower_app(tmp_path, unreachable))
+    response = await client.get("/leader")
+    assert response.status == 503
+    assert response.content_type == "application/json"
+    assert await response.json() == {"message": "There is no leader: ZooKeeper is unreachable"}
 
 
 def test_metrics_json_has_the_seed_shape(client: Client) -> None:

@@ -15,6 +15,7 @@ from metronome.storage import (
     Check,
     Create,
     Delete,
+    FencedOut,
     SetData,
     StorageError,
     StoreUnavailable,
@@ -44,6 +45,9 @@ def test_fence_that_moved_on_refuses_every_write(
     try:
         fenced.create("/jobs/b", b"b")  # the fence holds: writes land
         assert fenced.set("/jobs/b", b"b1") == 1
+        with pytest.raises(BadVersionError) as conflict:
+            fenced.set("/jobs/b", b"b2", version=0)
+        assert not isinstance(conflict.value, FencedOut)  # a version conflict, not a deposal
         zk_store.set("/leader", b"another leader")
         writes: list[Callable[[], object]] = [
             lambda: fenced.create("/jobs/c"),
@@ -54,7 +58,7 @@ def test_fence_that_moved_on_refuses_every_write(
             lambda: fenced.commit([SetData("/jobs/a", b"x"), Create("/jobs/d")]),
         ]
         for write in writes:
-            with pytest.raises(BadVersionError, match="/leader: fence check failed"):
+            with pytest.raises(FencedOut, match="/leader: fence check failed"):
                 write()
         fence = Check("/leader", 1)  # what the new leader's fence would say
         fenced.set("/jobs/a", b"new leader")
@@ -68,7 +72,7 @@ def test_fence_that_moved_on_refuses_every_write(
 def test_fence_on_a_missing_node_refuses_writes(zookeeper: ZkServer, zk_root: str) -> None:
     fenced = ZkStore(zookeeper.hosts, zk_root, fence=lambda: Check("/gone", 0))
     try:
-        with pytest.raises(BadVersionError, match="fence"):
+        with pytest.raises(FencedOut, match="fence"):
             fenced.create("/a")
         assert fenced.get("/a") is None  # reads are not fenced
     finally:

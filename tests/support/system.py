@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from metronome.api._schemas import parse_job
 from metronome.config import Settings
+from metronome.errors import RunNotFound
 from metronome.metrics import MetricsRegistry
 from metronome.server import start_services
 from metronome.storage import SqliteStore
@@ -78,3 +80,11 @@ def entry(services: Services, job_id: str) -> JobEntry:
 def finished(services: Services, job_id: str) -> int:
     history = entry(services, job_id).history
     return 0 if history is None else history.success_count + history.failure_count
+
+
+async def settled(services: Services, *job_ids: str) -> None:
+    """Each job's actor, in turn, has handled the mail sent to it so far (its start included):
+    an ask waits behind it, as a mailbox is FIFO."""
+    for job_id in job_ids:
+        with contextlib.suppress(RunNotFound):
+            await services.ask(entry(services, job_id).actor.stop_run("settle"))

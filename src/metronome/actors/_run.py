@@ -255,7 +255,8 @@ class RunActor(PooledActor):
         self._finish(failed)
 
     def _arm_deadline(self) -> None:
-        """Abort if no task runs in time: maxLaunchDelay, or a schedule's startingDeadlineSeconds."""
+        """Abort if no task runs in time: maxLaunchDelay, or a schedule's
+        startingDeadlineSeconds."""
         run = self._run
         limits = [run.run_spec.max_launch_delay_s]
         if run.starting_deadline_s is not None:

@@ -9,7 +9,7 @@ loads, creates or withdraws a job.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     import pykka
@@ -39,7 +39,7 @@ class JobEntry:
         self.ref = ref
         self.runs = runs
         self.history = history
-        self.rendered: Any = None
+        self.rendered: bytes | None = None
         self._actor: JobActorProxy | None = None
 
     def carry_over(self, previous: JobEntry) -> None:

@@ -14,7 +14,13 @@ from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._body_encoding import BodyEncodingError, BodyTooLarge, decode_body
 from metronome.api._schemas import ROOT_PATH, ValidationFailed
 from metronome.errors import JobNotFound, ServiceError
-from metronome.storage import NodeExistsError, NoNodeError, StorageError
+from metronome.storage import (
+    BadVersionError,
+    FencedOut,
+    NodeExistsError,
+    NoNodeError,
+    StorageError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -168,9 +174,9 @@ def _surrogates(node: Any, path: str) -> Iterator[dict[str, Any]]:
             yield from _surrogates(child, f"{path}({index})")
 
 
-ANSWERED_STORE_ERRORS = (NoNodeError, NodeExistsError)
+ANSWERED_STORE_ERRORS = (NoNodeError, NodeExistsError, BadVersionError)
 """Store errors that are answers about the data, not failures of the store: never a 503.
-(`BadVersionError` stays a 503: a deposed leader's fence check fails with it.)"""
+(Except `FencedOut`, a `BadVersionError` too: this instance may no longer write.)"""
 
 
 def _concurrent_change(request: web.Request, exc: StorageError) -> web.Response:
@@ -213,6 +219,9 @@ def error_middleware(*, max_body_bytes: int) -> Middleware:
             return unreadable_body_response(exc)
         except ServiceError as exc:
             return _error(exc.status, str(exc))
+        except FencedOut as exc:
+            logger.warning("Deposed while serving %s %s: %s", request.method, request.path, exc)
+            return _error(503, f"This instance may no longer lead; retry: {exc}")
         except ANSWERED_STORE_ERRORS as exc:
             # The store answered: the state changed under the request (a concurrent change).
             logger.info("Concurrent change met by %s %s: %s", request.method, request.path, exc)

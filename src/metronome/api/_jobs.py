@@ -17,7 +17,7 @@ from metronome.api._render import (
     render_run,
 )
 from metronome.api._schemas import parse_job
-from metronome.model import JobHistory
+from metronome.model import JobHistory, JobId
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -92,7 +92,8 @@ async def _update(request: web.Request, *, keep_schedules: bool) -> web.Response
     services = job_service(request)
     job_id = request.match_info["job_id"]
     body = await read_json(request)
-    spec = dataclasses.replace(parse_job(body, v0=not keep_schedules), id=job_id)
+    # The path names the job (ask_job answers 404 for an unknown one); the body's id is ignored.
+    spec = dataclasses.replace(parse_job(body, v0=not keep_schedules), id=JobId(job_id))
     updated = await services.ask_job(
         job_id, lambda actor: actor.update(spec, keep_schedules=keep_schedules)
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import hdrs, web
 
-from metronome.api._http import UnreadableBody, read_body, unreadable_body_response
+from metronome.api._http import UnreadableBody, json_response, read_body, unreadable_body_response
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -17,11 +17,15 @@ if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
 
     from metronome.api._app_keys import Instance
+    from metronome.ha import Leadership
 
 logger = logging.getLogger(__name__)
 
 LOCAL_PATHS = frozenset({"/ping", "/v1/metrics", "/metrics"})
 """Answered by every instance itself."""
+LEADER_PATH = "/leader"
+"""Answered by a follower itself, from what it knows: forwarded, it would fail (502) exactly
+when it matters, while the leader it knows is gone and the election runs."""
 
 _HOP_BY_HOP = frozenset(
     {"connection", "content-length", "host", "keep-alive", "transfer-encoding", "upgrade"}
@@ -50,10 +54,12 @@ def leader_proxy_middleware(instance: Instance) -> Middleware:
         leadership = instance.leadership
         if request.path in LOCAL_PATHS or leadership.is_leader:
             return await handler(request)
+        leader = leadership.leader()
+        if request.path == LEADER_PATH:
+            return await handler(request) if leader is not None else _no_leader(leadership)
         own = instance.settings.advertised_address
         if "X-VIA" in request.headers:
             return web.Response(status=400, text="Prevent proxying already proxied request")
-        leader = leadership.leader()
         if leader is None or leader == own:
             reason = leadership.unavailable_reason
             text = "No consistent leadership" + (f": {reason}" if reason else "")
@@ -62,6 +68,12 @@ def leader_proxy_middleware(instance: Instance) -> Middleware:
         return await _forward(request.app[LEADER_CLIENT], request, url, leader, own)
 
     return middleware
+
+
+def _no_leader(leadership: Leadership) -> web.Response:
+    reason = leadership.unavailable_reason
+    text = "There is no leader" + (f": {reason}" if reason else "")
+    return json_response({"message": text}, status=503)
 
 
 async def _forward(

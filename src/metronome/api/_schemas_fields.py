@@ -9,13 +9,18 @@ exact Python type `json.loads` produced and keeps messages short whatever the in
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from marshmallow import Schema, ValidationError, fields
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from enum import Enum
+
+    from marshmallow.types import ErrorMessages, StrSequenceOrSet
+
+_T = TypeVar("_T")
+_V = TypeVar("_V")
 
 MAX_INTEGER = 2**31 - 1
 """Upper bound of integer fields: they are durations in seconds, and larger values overflow
@@ -60,7 +65,7 @@ def number_text(value: float) -> str:
     return shown(str(value))
 
 
-def _add_error(errors: dict[Any, Any], key: object, messages: object) -> bool:
+def _add_error(errors: dict[str | int, object], key: str | int, messages: object) -> bool:
     """Record one item's errors; True once enough are recorded and the caller should stop."""
     errors[key] = messages
     if len(errors) < MAX_ITEM_ERRORS:
@@ -70,46 +75,47 @@ def _add_error(errors: dict[Any, Any], key: object, messages: object) -> bool:
     return True
 
 
-class JsonField(fields.Field):
+class JsonField(fields.Field[_T]):
     """Base: required/null messages in the project's wording."""
 
     json_type: ClassVar[str] = "value"
-    default_error_messages: ClassVar[dict[str, str]] = {"required": MISSING}
+    # Marshmallow declares it without ClassVar (and reads it from the class): mypy refuses one.
+    default_error_messages: ErrorMessages = {"required": MISSING}  # noqa: RUF012 - see above
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error_messages["null"] = f"Wrong type. Expected {self.json_type}, was null."
 
-    def _expect(self, value: object, cls: type | tuple[type, ...]) -> None:
-        # bool is an int subclass; JSON booleans are never numbers.
+    def _checked(self, value: object, cls: type[_V]) -> _V:
+        """`value` if it is a `cls`; a JSON boolean is never a number (bool is an int class)."""
         if not isinstance(value, cls) or (isinstance(value, bool) and cls is not bool):
             raise ValidationError(wrong_type(self.json_type, value))
+        return value
 
 
-class String(JsonField):
+class String(JsonField[str]):
     json_type = "string"
 
     def __init__(self, *, min_length: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.min_length = min_length
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        self._expect(value, str)
-        if len(value) < self.min_length:
-            msg = f"'{shown(value)}' is shorter than minimum length of {self.min_length}."
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> str:
+        text = self._checked(value, str)
+        if len(text) < self.min_length:
+            msg = f"'{shown(text)}' is shorter than minimum length of {self.min_length}."
             raise ValidationError(msg)
-        return value
+        return text
 
 
-class Boolean(JsonField):
+class Boolean(JsonField[bool]):
     json_type = "boolean"
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        self._expect(value, bool)
-        return value
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> bool:
+        return self._checked(value, bool)
 
 
-class _Bounded(JsonField):
+class _Bounded(JsonField[_T]):
     """A number with inclusive bounds, named in the error messages."""
 
     def __init__(
@@ -128,24 +134,26 @@ class _Bounded(JsonField):
             raise ValidationError(msg)
 
 
-class Number(_Bounded):
+class Number(_Bounded[float]):
     """Any finite JSON number, as a float."""
 
     json_type = "number"
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        self._expect(value, (int, float))
+    def _deserialize(
+        self, value: object, attr: str | None, data: object, **kwargs: object
+    ) -> float:
+        raw = value if isinstance(value, float) else self._checked(value, int)
         try:
-            number = float(value)
+            number = float(raw)
         except OverflowError:  # a 400-digit integer
             number = math.inf
         if not math.isfinite(number):  # json.loads reads 1e400 as inf and accepts NaN
-            raise ValidationError(f"Number {number_text(value)} is out of range.")
-        self._check_bounds(value, number)
+            raise ValidationError(f"Number {number_text(raw)} is out of range.")
+        self._check_bounds(raw, number)
         return number
 
 
-class Integer(_Bounded):
+class Integer(_Bounded[int]):
     """A JSON integer; a whole float such as 2.0 is read as 2."""
 
     json_type = "integer"
@@ -153,17 +161,17 @@ class Integer(_Bounded):
     def __init__(self, *, maximum: int = MAX_INTEGER, **kwargs: Any) -> None:
         super().__init__(maximum=maximum, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> int:
         if isinstance(value, float) and value.is_integer():
+            raw: float = value
             number = int(value)
         else:
-            self._expect(value, int)
-            number = value
-        self._check_bounds(value, number)
+            raw = number = self._checked(value, int)
+        self._check_bounds(raw, number)
         return number
 
 
-class Choice(JsonField):
+class Choice(JsonField[Enum]):
     """A string out of a fixed set, read into an enum member (aliases allowed)."""
 
     json_type = "string"
@@ -173,12 +181,12 @@ class Choice(JsonField):
         self.choices = choices
         self.expected = ", ".join(choices)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Enum:
-        self._expect(value, str)
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> Enum:
+        name = self._checked(value, str)
         try:
-            return self.choices[value]
+            return self.choices[name]
         except KeyError:
-            msg = f"'{shown(value)}' is not one of {self.expected}."
+            msg = f"'{shown(name)}' is not one of {self.expected}."
             raise ValidationError(msg) from None
 
 
@@ -187,7 +195,7 @@ def enum_choices(enum: type[Enum]) -> dict[str, Enum]:
     return {member.value: member for member in enum}
 
 
-class StringMap(JsonField):
+class StringMap(JsonField[dict[str, str]]):
     """An object of string values; errors are keyed by the offending property.
 
     With `secret_refs`, a value `{"secret": name}` (an environment secret of later Metronome
@@ -201,12 +209,14 @@ class StringMap(JsonField):
         self.secret_refs = secret_refs
 
     def _deserialize(
-        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+        self, value: object, attr: str | None, data: object, **kwargs: object
     ) -> dict[str, str]:
-        self._expect(value, dict)
-        errors: dict[str, Any] = {}
-        for key, item in value.items():
+        mapping: dict[str, object] = self._checked(value, dict)  # json.loads keys are strings
+        strings: dict[str, str] = {}
+        errors: dict[str | int, object] = {}
+        for key, item in mapping.items():
             if isinstance(item, str):
+                strings[key] = item
                 continue
             if self.secret_refs and isinstance(item, dict) and "secret" in item:
                 error = not_supported('A secret reference ({"secret": ...})')
@@ -216,30 +226,30 @@ class StringMap(JsonField):
                 break
         if errors:
             raise ValidationError(errors)
-        return value
+        return strings
 
 
-class Array(JsonField):
+class Array(JsonField[tuple[_T, ...]]):
     """A JSON array read item by item into a tuple; errors are keyed by item index."""
 
     json_type = "array"
 
-    def __init__(self, item: fields.Field, **kwargs: Any) -> None:
+    def __init__(self, item: fields.Field[_T], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.item = item
 
-    def _bind_to_schema(self, field_name: str, parent: Any) -> None:
+    def _bind_to_schema(self, field_name: str, parent: Schema | fields.Field[Any]) -> None:
         super()._bind_to_schema(field_name, parent)
         self.item._bind_to_schema(field_name, self)
 
     def _deserialize(
-        self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> tuple[Any, ...]:
-        self._expect(value, list)
+        self, value: object, attr: str | None, data: object, **kwargs: object
+    ) -> tuple[_T, ...]:
+        items: list[object] = self._checked(value, list)
         load = self.item.deserialize
-        result = []
-        errors: dict[int | str, Any] = {}
-        for index, each in enumerate(value):
+        result: list[_T] = []
+        errors: dict[str | int, object] = {}
+        for index, each in enumerate(items):
             try:
                 result.append(load(each))
             except ValidationError as exc:
@@ -253,15 +263,22 @@ class Array(JsonField):
 class Object(fields.Nested):
     """A nested schema that first checks it was given a JSON object."""
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    default_error_messages: ErrorMessages = {  # noqa: RUF012 - as on JsonField
         "required": MISSING,
         "null": "Wrong type. Expected object, was null.",
     }
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+    def _deserialize(
+        self,
+        value: object,
+        attr: str | None,
+        data: Mapping[str, object] | None,
+        partial: bool | StrSequenceOrSet | None = None,
+        **kwargs: object,
+    ) -> object:
         if not isinstance(value, dict):
             raise ValidationError(wrong_type("object", value))
-        return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(value, attr, data, partial, **kwargs)
 
 
 UNKNOWN_KEY = "Additional properties are not allowed."
@@ -280,7 +297,8 @@ class StrictSchema(Schema):
     (key -> what it is): such a key is refused as not supported, not as a typo.
     """
 
-    error_messages: ClassVar[dict[str, str]] = {"unknown": UNKNOWN_KEY}
+    # Marshmallow declares it without ClassVar (and reads it from the class): mypy refuses one.
+    error_messages: dict[str, str] = {"unknown": UNKNOWN_KEY}  # noqa: RUF012 - see above
     later_versions: ClassVar[Mapping[str, str]] = {}
 
     def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ import queue
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from metronome.storage._store import (
     ANY_VERSION,
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 DB_FILE_NAME = "metronome.db"
 LOCK_FILE_NAME = "metronome.db.lock"
 FORMAT_VERSION = 1
@@ -64,9 +66,9 @@ _SCHEMA = (
 class _Request:
     """One caller's write, waiting for the writer thread."""
 
-    apply: Callable[[sqlite3.Connection], Any]
+    apply: Callable[[sqlite3.Connection], None]
+    """Runs the write's statements; it keeps their result for the caller itself."""
     done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
     error: BaseException | None = None
 
 
@@ -227,8 +229,10 @@ class SqliteStore(Store):
         finally:
             self._idle_readers.append(conn)
 
-    def _write(self, apply: Callable[[sqlite3.Connection], Any]) -> Any:
-        request = _Request(apply)
+    def _write(self, apply: Callable[[sqlite3.Connection], _T]) -> _T:
+        """`apply(conn)` in the writer thread's next transaction; its result once committed."""
+        results: list[_T] = []  # the writer thread appends it; read after `done` only
+        request = _Request(lambda conn: results.append(apply(conn)))
         with self._close_lock:
             if self._closed:
                 msg = f"{self._file}: store is closed"
@@ -237,7 +241,7 @@ class SqliteStore(Store):
         request.done.wait()
         if request.error is not None:
             raise request.error
-        return request.result
+        return results[0]
 
     def _write_loop(self) -> None:
         while True:
@@ -260,7 +264,7 @@ class SqliteStore(Store):
                 if not alone:
                     conn.execute("SAVEPOINT request")
                 try:
-                    request.result = request.apply(conn)
+                    request.apply(conn)
                 except Exception as exc:  # noqa: BLE001 - its caller raises it
                     conn.execute("ROLLBACK" if alone else "ROLLBACK TO request")
                     request.error = self._failed(exc) if isinstance(exc, sqlite3.Error) else exc
@@ -275,7 +279,7 @@ class SqliteStore(Store):
                     conn.execute("ROLLBACK")
             error = self._failed(exc)
             for request in batch:
-                request.result, request.error = None, error
+                request.error = error
         finally:
             for request in batch:
                 request.done.set()
@@ -316,7 +320,8 @@ def _version_of(conn: sqlite3.Connection, path: str) -> int:
     if row is None:
         msg = f"{path}: no such node"
         raise NoNodeError(msg)
-    return row[0]
+    version: int = row[0]
+    return version
 
 
 def _checked_version(conn: sqlite3.Connection, path: str, expected: int) -> int:
@@ -363,7 +368,8 @@ def _set(conn: sqlite3.Connection, path: str, data: bytes, version: int) -> int:
     ).fetchone()
     if row is None:
         _checked_version(conn, path, version)  # raises why
-    return row[0]
+    new_version: int = row[0]
+    return new_version
 
 
 def _delete(conn: sqlite3.Connection, path: str, version: int, *, recursive: bool) -> None:

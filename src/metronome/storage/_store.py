@@ -44,6 +44,10 @@ class BadVersionError(StorageError):
     """A node's version is not the one the caller expected."""
 
 
+class FencedOut(BadVersionError):
+    """A write's fence check failed: another instance may lead now, so this one must not write."""
+
+
 class NotEmptyError(StorageError):
     """A node to be deleted (non-recursively) has children."""
 

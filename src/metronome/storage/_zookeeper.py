@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from kazoo import exceptions as kz
 from kazoo.client import KazooClient
@@ -27,6 +27,7 @@ from metronome.storage._store import (
     Check,
     Create,
     Delete,
+    FencedOut,
     NodeExistsError,
     NoNodeError,
     NotEmptyError,
@@ -45,7 +46,7 @@ from metronome.storage._zk_reads import get_children_many, get_data_many
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from kazoo.interfaces import IAsyncResult
+    from metronome.storage._zk_client import Pending, Stat, TransactionResult, ZkClient
 
     Fence = Callable[[], Check | None]
     Listener = Callable[[KazooState], object]
@@ -58,7 +59,18 @@ _OP_OVERHEAD_BYTES = 64
 """A generous bound on one operation's framing (type, lengths, ACL, flags) in a request."""
 READ_BATCH = 256
 """Reads per multiRead request: few requests, and replies of a few MB at most in practice."""
-_RETRY_POLICY: dict[str, Any] = {"delay": 0.05, "backoff": 2, "max_delay": 0.5, "max_jitter": 0.2}
+
+
+class _Backoff(TypedDict):
+    """`KazooRetry`'s back-off arguments (seconds, and the factor between two delays)."""
+
+    delay: float
+    backoff: float
+    max_delay: float
+    max_jitter: float
+
+
+_RETRY_POLICY = _Backoff(delay=0.05, backoff=2, max_delay=0.5, max_jitter=0.2)
 """Back-off shared by command retries (bounded by the deadline) and kazoo's reconnects (not)."""
 
 _T = TypeVar("_T")
@@ -90,7 +102,7 @@ class ZkStore(Store):
             raises `StoreUnavailable`.
         fence: Called before each write; a `Check` it returns (its path relative to `root`)
             leads the write's transaction, and when that check fails the write raises
-            `BadVersionError` and changes nothing.
+            `FencedOut` (a `BadVersionError`) and changes nothing.
 
     Raises:
         StoreUnavailable: ZooKeeper cannot be reached within `retry_deadline_s`.
@@ -114,7 +126,7 @@ class ZkStore(Store):
         self._closed = False
         self._multi_read = True
         """Whether ZooKeeper takes multiReads; cleared on the first refusal (before 3.6)."""
-        self._client = KazooClient(
+        self._client: ZkClient = KazooClient(
             hosts=hosts,
             timeout=session_timeout_s,
             connection_retry=KazooRetry(max_tries=-1, **_RETRY_POLICY),
@@ -217,10 +229,12 @@ class ZkStore(Store):
 
     def set(self, path: str, data: bytes, version: int = ANY_VERSION) -> int:
         check_write(path, data)
-        return self._write(
-            lambda deadline: self._transact([SetData(path, data, version)], deadline)[-1].version,
-            path,
-        )
+
+        def attempt(deadline: float) -> int:
+            (stat,) = self._transact([SetData(path, data, version)], deadline)
+            return cast("Stat", stat).version  # a set's result is the node's new stat
+
+        return self._write(attempt, path)
 
     def delete(self, path: str, version: int = ANY_VERSION, *, recursive: bool = False) -> None:
         split_path(path)
@@ -313,7 +327,7 @@ class ZkStore(Store):
             found.append(child)
         return found
 
-    def _transact(self, ops: Sequence[Op], deadline: float) -> list[Any]:
+    def _transact(self, ops: Sequence[Op], deadline: float) -> list[TransactionResult]:
         """Apply `ops` (after the fence's check) as one transaction; return their results.
 
         Raises:
@@ -347,7 +361,7 @@ class ZkStore(Store):
                         f"{fence.path}: fence check failed (version {fence.version} expected):"
                         " this server may no longer write"
                     )
-                    raise BadVersionError(msg) from result
+                    raise FencedOut(msg) from result
                 own = index - (fence is not None)
                 raise _OpFailed(own, ops[own], result)
         return results[len(sent) - len(ops) :]
@@ -405,7 +419,7 @@ class ZkStore(Store):
             msg = f"ZooKeeper refused a request under {self._root}: {type(exc).__name__}"
             raise StorageError(msg) from exc
 
-    def _wait(self, result: IAsyncResult, deadline: float) -> Any:
+    def _wait(self, result: Pending[_T], deadline: float) -> _T:
         """The result of one request, waiting no later than `deadline`."""
         try:
             return result.get(timeout=max(deadline - time.monotonic(), 0.001))
