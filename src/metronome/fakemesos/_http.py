@@ -146,6 +146,8 @@ class FakeMesos:
             if kind in _SUB_MESSAGES and kind.lower() not in call:
                 raise CallError(400, f"Expecting '{kind.lower()}' to be present")
             framework = self.master.framework_for_call(call, request.headers.get("Mesos-Stream-Id"))
+            if kind in self.master.refuse_calls:
+                raise CallError(*self.master.refuse_calls[kind])
             self.master.handle(framework, call)
         except CallError as exc:
             return web.Response(status=exc.status, text=str(exc))
@@ -215,26 +217,66 @@ async def _version(_request: web.Request) -> web.Response:
 
 
 def _check(call: Any) -> None:
-    """The parts of JSON -> protobuf conversion that matter: a type, ids as objects (§0.2)."""
+    """The parts of JSON -> protobuf conversion that matter: a type, ids as objects (§0.2), and
+    proto2 `required` fields (a message without one does not parse: HTTP 400, nothing done)."""
     if not isinstance(call, dict):
         raise CallError(400, "Expecting a JSON object")
     if not isinstance(call.get("type"), str):
         raise CallError(400, "Expecting 'type' to be present")
     _check_ids(call)
-    for info in (
-        call.get("accept", {}).get("operations", []) if isinstance(call.get("accept"), dict) else []
-    ):
-        for task in info.get("launch", {}).get("task_infos", []):
-            for required in ("name", "task_id", "agent_id"):
-                if required not in task:
-                    raise CallError(400, f"Missing required field 'TaskInfo.{required}'")
-    for required, fields in (
-        ("kill", ("task_id",)),
-        ("acknowledge", ("agent_id", "task_id", "uuid")),
-    ):
-        body = call.get(required)
-        if isinstance(body, dict) and (missing := [f for f in fields if f not in body]):
-            raise CallError(400, f"Missing required field '{missing[0]}'")
+    missing = _missing(call, _CALL, "")
+    if missing:
+        raise CallError(400, f"Missing required fields: {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A protobuf message's `required` fields and the sub-messages worth looking into."""
+
+    required: tuple[str, ...] = ()
+    fields: dict[str, _Message] = field(default_factory=dict)
+
+
+def _missing(value: Any, message: _Message, path: str) -> list[str]:
+    """Paths of the required fields absent from `value` (a message, or a list of them)."""
+    if isinstance(value, list):
+        return [m for i, item in enumerate(value) for m in _missing(item, message, f"{path}[{i}]")]
+    if not isinstance(value, dict):
+        return []
+    prefix = f"{path}." if path else ""
+    found = [prefix + name for name in message.required if name not in value]
+    for name, sub in message.fields.items():
+        if name in value:
+            found += _missing(value[name], sub, prefix + name)
+    return found
+
+
+_ID = _Message(("value",))
+_RESOURCE = _Message(("name", "type"), {"scalar": _Message(("value",))})
+_COMMAND = _Message(fields={
+    "uris": _Message(("value",)),
+    "environment": _Message(fields={"variables": _Message(("name",))}),
+})  # fmt: skip
+_CONTAINER = _Message(("type",), {
+    "docker": _Message(("image",), {"parameters": _Message(("key", "value"))}),
+    "mesos": _Message(fields={"image": _Message(("type",), {"docker": _Message(("name",))})}),
+    "volumes": _Message(("container_path", "mode")),
+})  # fmt: skip
+_TASK = _Message(("name", "task_id", "agent_id"), {
+    "task_id": _ID, "agent_id": _ID, "resources": _RESOURCE, "command": _COMMAND,
+    "container": _CONTAINER, "labels": _Message(fields={"labels": _Message(("key",))}),
+    "kill_policy": _Message(fields={"grace_period": _Message(("nanoseconds",))}),
+})  # fmt: skip
+_FRAMEWORK_INFO = _Message(("user", "name"), {"id": _ID})
+_CALL = _Message(("type",), {
+    "subscribe": _Message(("framework_info",), {"framework_info": _FRAMEWORK_INFO}),
+    "accept": _Message(fields={"offer_ids": _ID, "operations": _Message(("type",), {
+        "launch": _Message(fields={"task_infos": _TASK}),
+    })}),
+    "kill": _Message(("task_id",), {"task_id": _ID, "agent_id": _ID}),
+    "acknowledge": _Message(("agent_id", "task_id", "uuid")),
+    "reconcile": _Message(fields={"tasks": _Message(("task_id",))}),
+})  # fmt: skip
 
 
 def _check_ids(value: Any) -> None:

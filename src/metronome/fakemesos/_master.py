@@ -71,6 +71,7 @@ class Master:
         self.recovering_until = 0.0
         # Fault knobs and figures for tests and the benchmark.
         self.drop_acks = 0
+        self.refuse_calls: dict[str, tuple[int, str]] = {}  # call type -> HTTP status, text
         self.heartbeats = True
         self.launch_latencies_s: list[float] = []
         self.subscribe_count = 0
@@ -122,8 +123,12 @@ class Master:
                 framework_id = f"{self.master_id}-{self._frameworks_made:04d}"
                 self._frameworks_made += 1
             framework = self.frameworks[framework_id] = Framework(framework_id, info)
-        elif framework.connection is not None:
-            framework.connection.close("Framework failed over")
+        else:
+            if framework.connection is not None:
+                framework.connection.close("Framework failed over")
+            # Immutable fields keep their first value, silently (`preserveImmutableFields`).
+            info = {**info, "user": framework.info.get("user"),
+                    "checkpoint": framework.info.get("checkpoint", False)}  # fmt: skip
         framework.info = info
         if framework.failover is not None:
             framework.failover.cancel()
@@ -156,10 +161,8 @@ class Master:
         if framework_id in self.removed:
             return "Framework has been removed"
         known = self.frameworks.get(framework_id or "")
-        if known is not None:
-            for key in ("user", "principal", "checkpoint"):
-                if known.info.get(key) != info.get(key):
-                    return f"Updating 'FrameworkInfo.{key}' is unsupported"
+        if known is not None and known.info.get("principal") != info.get("principal"):
+            return "Changing framework's principal is not allowed."
         return None
 
     def disconnected(self, framework_id: str, connection: Connection) -> None:
@@ -242,7 +245,8 @@ class Master:
             state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
             for info in infos:
                 self._master_update(framework, info["task_id"]["value"], state,
-                                    f"Task launched with invalid offers: {error}", "REASON_INVALID_OFFERS")  # fmt: skip
+                                    f"Task launched with invalid offers: {error}",
+                                    "REASON_INVALID_OFFERS", info["agent_id"]["value"])  # fmt: skip
             return
         offer = offers[0]
         agent = self.agents[offer.agent_id]
@@ -255,9 +259,8 @@ class Master:
             wanted = _scalars(info.get("resources", []))
             problem = self._invalid_task(framework, info, offer, wanted, remaining)
             if problem is not None:
-                self._master_update(
-                    framework, task_id, "TASK_ERROR", problem, "REASON_TASK_INVALID"
-                )
+                self._master_update(framework, task_id, "TASK_ERROR", problem,
+                                    "REASON_TASK_INVALID", info["agent_id"]["value"])  # fmt: skip
                 continue
             remaining = sub(remaining, wanted)
             grace = info.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds")
@@ -303,6 +306,8 @@ class Master:
             return f"Task ID '{task_id}' is invalid"
         if task_id in self.tasks.get(framework.id, {}):
             return f"Task has duplicate ID: {task_id}"
+        if task_id in framework.unreachable_tasks:
+            return f"Task reuses the ID of an unreachable task: {task_id}"
         if info["agent_id"]["value"] != offer.agent_id:
             return f"Task uses agent ID {info['agent_id']['value']} but the offer is for {offer.agent_id}"
         if ("command" in info) == ("executor" in info):
@@ -315,13 +320,9 @@ class Master:
             role = resource.get("allocation_info", {}).get("role", offer.role)
             if role != offer.role:
                 return f"Task resource {resource.get('name')} is allocated to role '{role}', not '{offer.role}'"
-        container = info.get("container")
+        container = _invalid_container(info.get("container"))
         if container is not None:
-            if container.get("type") == "DOCKER" and not container.get("docker", {}).get("image"):
-                return "DockerInfo 'image' must be set for a DOCKER container"
-            for volume in container.get("volumes", []):
-                if not volume.get("container_path") or volume.get("mode") not in ("RO", "RW"):
-                    return "A volume needs 'container_path' and a 'mode' of RO or RW"
+            return f"Task's `ContainerInfo` is invalid: {container}"
         grace = info.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds", 0)
         if int(grace) < 0:
             return "Task's kill policy must have a non-negative grace period"
@@ -593,6 +594,8 @@ class Master:
             framework = self.frameworks.get(task.framework_id)
             if framework is None or task.state in TERMINAL:
                 continue
+            if not gone:  # kept apart: not in reconciliation without its agent, id not reusable
+                framework.unreachable_tasks.add(task.id)
             if gone:
                 state, reason, extra = (
                     "TASK_GONE_BY_OPERATOR",
@@ -637,6 +640,23 @@ class Master:
             task.retry.cancel()
         task.pending.clear()
         self.executor.abandon(task)
+
+
+def _invalid_container(container: dict[str, Any] | None) -> str | None:
+    """What `common::validation::validateContainerInfo` refuses (mesos-protocol.md §3.4)."""
+    if container is None:
+        return None
+    for volume in container.get("volumes", []):
+        if sum(key in volume for key in ("host_path", "image", "source")) != 1:
+            return (
+                "Invalid volume: Only one of them should be set: 'host_path', 'image' and 'source'"
+            )
+    if container.get("type") == "DOCKER":
+        if "docker" not in container:
+            return "DockerInfo 'docker' is not set for DOCKER typed ContainerInfo"
+        if any(p.get("key") == "name" for p in container["docker"].get("parameters", [])):
+            return "Parameter in DockerInfo must not be 'name'"
+    return None
 
 
 def _scalars(resources: list[dict[str, Any]]) -> Resources:

@@ -125,6 +125,7 @@ class Framework:
     suppressed: set[str] = field(default_factory=set)
     filters: list[Filter] = field(default_factory=list)
     failover: asyncio.TimerHandle | None = None
+    unreachable_tasks: set[str] = field(default_factory=set)  # ids on agents marked unreachable
 
     @property
     def roles(self) -> list[str]:

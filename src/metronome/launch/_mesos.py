@@ -92,6 +92,7 @@ class MesosLauncher(Launcher):
         self._last_revive = float("-inf")
         self._revive_handle: asyncio.TimerHandle | None = None
         self._periodic: asyncio.Task[None] | None = None
+        self._stepped_down_until = 0.0  # loop time
 
     @property
     def framework_id(self) -> str | None:
@@ -100,6 +101,24 @@ class MesosLauncher(Launcher):
     @property
     def connected(self) -> bool:
         return self._client is not None and self._client.connected
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the master refused the framework (the launcher then launches nothing), if it did."""
+        return None if self._client is None else self._client.refusal
+
+    @property
+    def step_downs(self) -> int:
+        """How often another scheduler took the framework over ("Framework failed over")."""
+        return 0 if self._client is None else self._client.step_downs
+
+    def problem(self) -> dict[str, str] | None:
+        """What keeps this launcher from launching, for `/info`; None while all is well."""
+        if self.refusal is not None:
+            return {"state": "refused", "message": self.refusal}
+        if self._stepped_down_until > (self._loop.time() if self._loop else 0.0):
+            return {"state": "stepped-down", "message": "another scheduler took the framework"}
+        return None
 
     async def start(self, on_update: UpdateCallback) -> None:
         self._loop = asyncio.get_running_loop()
@@ -227,6 +246,33 @@ class MesosLauncher(Launcher):
 
     def disconnected(self) -> None:
         logger.warning("Mesos framework disconnected; %d task(s) queued", len(self._queue))
+
+    def stepped_down(self, wait_s: float) -> None:
+        if self._loop is not None:
+            self._stepped_down_until = self._loop.time() + wait_s
+
+    def refused(self, message: str) -> None:
+        logger.error(
+            "Mesos launcher stopped by the master's refusal (%s); %d task(s) stay queued",
+            message, len(self._queue),
+        )  # fmt: skip
+
+    def call_refused(self, call: dict[str, Any], status: int, message: str) -> None:
+        """An ACCEPT the master could not parse launched nothing: fail its tasks now, with the
+        master's words, and hand the offers back (they are still outstanding)."""
+        if call["type"] != "ACCEPT" or status != 400:
+            return
+        accept = call["accept"]
+        for operation in accept.get("operations", []):
+            for info in operation.get("launch", {}).get("task_infos", []):
+                task = self._tasks.get(info["task_id"]["value"])
+                if task is not None and not task.confirmed:
+                    self._end(task, TaskUpdate(
+                        task.id, TaskStatus.TASK_FAILED, datetime.now(UTC),
+                        f"Mesos refused the launch: {message}",
+                    ))  # fmt: skip
+        self._call_mesos("DECLINE", {"offer_ids": accept["offer_ids"]})
+        self._snapshot()
 
     def event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

@@ -47,6 +47,9 @@ class MesosSettings:
     heartbeat_misses: int = 5
     """Reconnect after this many heartbeat intervals without any event (§5.3)."""
     backoff_max_s: float = 15.0
+    failed_over_wait_s: float = 60.0
+    """After "Framework failed over" (another instance took the framework), wait this long
+    (doubling on each repeat, up to 10 min) before subscribing again."""
     call_timeout_s: float = 75.0
 
 

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 # `<job id, dots as underscores>_<run id: yyyyMMddHHmmss + 5 alphanumerics>.<uuid>` (model/_ids.py)
 _TASK_ID = re.compile(r"(?P<job>[a-z0-9_-]+)_(?P<run>[0-9]{14}[A-Za-z0-9]{5})\.[^.]+")
-_EXITED = re.compile(r"Command exited with status (-?[0-9]+)")
+# The command executor writes "Command exited ...", the Docker executor "Container exited ...".
+_EXITED = re.compile(r"(?:Command|Container) exited with status (-?[0-9]+)")
 _NANOS = 1_000_000_000
 
 STATES: dict[str, TaskStatus] = {
@@ -47,10 +48,18 @@ def job_and_run(task_id: str) -> tuple[str, str] | None:
 
 
 def check_spec(spec: RunSpec) -> None:
-    """Raises TaskSetupError if no TaskInfo can be built from the spec."""
+    """Raises TaskSetupError if no TaskInfo can be built from the spec, or the master would refuse
+    it (TASK_ERROR, `validateContainerInfo`): said before anything is offered, in our terms."""
     if spec.docker is None and spec.cmd is None and not spec.args:
         msg = "the run spec has neither cmd nor args"
         raise TaskSetupError(msg)
+    if spec.docker is not None and any(p.key == "name" for p in spec.docker.parameters):
+        msg = "docker.parameters: Mesos does not allow the Docker parameter 'name'"
+        raise TaskSetupError(msg)
+    for volume in spec.volumes:
+        if not volume.host_path:
+            msg = f"volume {volume.container_path!r}: Mesos needs a hostPath"
+            raise TaskSetupError(msg)
 
 
 def task_info(
@@ -160,6 +169,8 @@ def to_update(status: dict[str, Any]) -> TaskUpdate | None:
         exit_code = int(found[1])
     elif ours is TaskStatus.TASK_FINISHED:
         exit_code = 0
+    elif ours is TaskStatus.TASK_FAILED and status.get("source") == "SOURCE_EXECUTOR":
+        message = f"{message}; exit code unknown" if message else "exit code unknown"
     timestamp = status.get("timestamp")
     at = datetime.fromtimestamp(float(timestamp), UTC) if timestamp else datetime.now(UTC)
     return TaskUpdate(status["task_id"]["value"], ours, at, message, exit_code)
