@@ -1,4 +1,5 @@
-"""The pure parts (RecordIO, constraints, master detection, TaskInfo) and the fake master's HTTP rules."""
+"""The pure parts (RecordIO, constraints, master detection, TaskInfo) and the fake master's HTTP
+rules."""
 
 from __future__ import annotations
 

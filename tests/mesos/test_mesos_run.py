@@ -138,7 +138,7 @@ async def test_a_docker_image_becomes_a_docker_container(make_fake, make_launche
     launcher, updates = await make_launcher(fake)
     launcher.launch("d1", spec(cmd="true", docker=Docker("busybox:1")))
     final = await updates.final("d1")
-    # The fake agents have no container runtime: the launch fails as a real one without Docker would.
+    # The fake agents have no container runtime: the launch fails as one without Docker would.
     assert final.status is S.TASK_FAILED
     assert "REASON_CONTAINER_LAUNCH_FAILED" in (final.message or "")
 

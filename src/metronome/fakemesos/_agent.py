@@ -97,7 +97,8 @@ class CommandExecutor:
             ):
                 task.process = await asyncio.create_subprocess_exec(
                     *argv, executable=executable, cwd=task.sandbox, env=env,
-                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err,
+                    start_new_session=True,
                 )  # fmt: skip
         except (_LaunchFailed, OSError, shutil.ReadError) as exc:
             self._report(

@@ -56,16 +56,17 @@ class AgentSpec:
             if isinstance(value, float | int):
                 result.append({"name": name, "type": "SCALAR", "scalar": {"value": float(value)}})
             elif text.startswith("[") and text.endswith("]"):
-                ranges = [part.split("-") for part in text[1:-1].split(",")]
-                result.append({"name": name, "type": "RANGES",
-                               "ranges": {"range": [{"begin": int(b), "end": int(e)} for b, e in ranges]}})  # fmt: skip
+                pairs = [part.split("-") for part in text[1:-1].split(",")]
+                ranges = [{"begin": int(b), "end": int(e)} for b, e in pairs]
+                result.append({"name": name, "type": "RANGES", "ranges": {"range": ranges}})
             else:
                 result.append({"name": name, "type": "TEXT", "text": {"value": text}})
         return result
 
 
 class FakeMesos:
-    """A fake Mesos cluster: `masters` HTTP endpoints on loopback, simulated agents, real processes."""
+    """A fake Mesos cluster: `masters` HTTP endpoints on loopback, simulated agents, real
+    processes."""
 
     def __init__(self, settings: Settings, agents: list[AgentSpec], *, masters: int = 1,
                  host: str = "127.0.0.1", ports: list[int] | None = None) -> None:  # fmt: skip

@@ -84,7 +84,7 @@ class Master:
         self._allocator = asyncio.create_task(self._allocate_periodically(), name="fake-allocator")
 
     async def stop(self) -> None:
-        """Stop allocating and kill every task's process (a test double must leave nothing behind)."""
+        """Stop allocating and kill every task's process (a test double leaves nothing behind)."""
         if self._allocator is not None:
             self._allocator.cancel()
         for tasks in self.tasks.values():
@@ -309,9 +309,15 @@ class Master:
         if task_id in framework.unreachable_tasks:
             return f"Task reuses the ID of an unreachable task: {task_id}"
         if info["agent_id"]["value"] != offer.agent_id:
-            return f"Task uses agent ID {info['agent_id']['value']} but the offer is for {offer.agent_id}"
+            return (
+                f"Task uses agent ID {info['agent_id']['value']} but the offer is for "
+                f"{offer.agent_id}"
+            )
         if ("command" in info) == ("executor" in info):
-            return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+            return (
+                "Task should have at least one (but not both) of CommandInfo or ExecutorInfo "
+                "present"
+            )
         if "executor" in info:
             return "This fake master runs command tasks only"
         if not info.get("resources"):
@@ -319,7 +325,8 @@ class Master:
         for resource in info["resources"]:
             role = resource.get("allocation_info", {}).get("role", offer.role)
             if role != offer.role:
-                return f"Task resource {resource.get('name')} is allocated to role '{role}', not '{offer.role}'"
+                name = resource.get("name")
+                return f"Task resource {name} is allocated to role '{role}', not '{offer.role}'"
         container = _invalid_container(info.get("container"))
         if container is not None:
             return f"Task's `ContainerInfo` is invalid: {container}"
@@ -327,7 +334,10 @@ class Master:
         if int(grace) < 0:
             return "Task's kill policy must have a non-negative grace period"
         if not contains(remaining, wanted):
-            return f"Total resources {wanted} required by task and its executor is more than available {remaining}"
+            return (
+                f"Total resources {wanted} required by task and its executor is more than "
+                f"available {remaining}"
+            )
         return None
 
     def _decline(self, framework: Framework, decline: dict[str, Any]) -> None:
@@ -413,15 +423,17 @@ class Master:
             return
         for entry in asked:
             task_id = entry["task_id"]["value"]
-            task = known.get(task_id)
-            if task is not None:
-                self._answer(framework, task)
+            found = known.get(task_id)
+            if found is not None:
+                self._answer(framework, found)
             else:
                 self._answer_unknown(framework, task_id, entry.get("agent_id", {}).get("value"))
 
     def _answer(self, framework: Framework, task: Task) -> None:
-        self._master_update(framework, task.id, task.forwarded_state or "TASK_STAGING",
-                            "Reconciliation: Latest task state", "REASON_RECONCILIATION", task.agent_id)  # fmt: skip
+        self._master_update(
+            framework, task.id, task.forwarded_state or "TASK_STAGING",
+            "Reconciliation: Latest task state", "REASON_RECONCILIATION", task.agent_id,
+        )  # fmt: skip
 
     def _answer_unknown(self, framework: Framework, task_id: str, agent_id: str | None) -> None:
         """The §5.5 matrix for a task the master does not know."""
@@ -500,7 +512,7 @@ class Master:
             await asyncio.sleep(self.settings.allocation_interval_s)
 
     def allocate(self) -> None:
-        """One allocation round: each active agent's free resources to each wanting framework role."""
+        """One allocation round: each active agent's free resources to each wanting role."""
         used: dict[str, Resources] = {}
         for task in self.all_tasks():
             if not task.released:

@@ -49,7 +49,7 @@ class Settings:
     update_retry_max_s: float = 600.0
     kill_grace_s: float = 3.0
     run_containers_on_host: bool = False
-    """Run tasks with a container image on the host instead of failing them (there is no runtime)."""
+    """Run tasks with a container image on the host instead of failing them (no runtime here)."""
     launch_delay_s: float = 0.0
     """Time between ACCEPT and the executor's first update, so kills during launch can be tested."""
 

@@ -121,7 +121,8 @@ class SchedulerClient:
     def call(self, call_type: str, body: dict[str, Any] | None = None) -> bool:
         """Queue a call; False (and dropped) when not subscribed: state is re-derived on subscribe.
 
-        Calls keep their order, except ACKNOWLEDGEs, which depend on nothing and go on their own lane.
+        Calls keep their order, except ACKNOWLEDGEs, which depend on nothing and go on their own
+        lane.
         """
         if self._stream_id is None or self.framework_id is None:
             logger.debug("not subscribed: dropping %s", call_type)
@@ -237,7 +238,8 @@ class SchedulerClient:
         raise _Disconnect(last_error)
 
     async def _try_master(self, master: str) -> str | None:
-        """Subscribe at `master` and serve the stream; returns the leader to try after a redirect."""
+        """Subscribe at `master` and serve the stream; returns the leader to try after a
+        redirect."""
         assert self._session is not None
         body = {"type": "SUBSCRIBE", "subscribe": {"framework_info": self._framework_info()}}
         if self.framework_id is not None:

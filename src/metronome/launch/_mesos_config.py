@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class ContainerKind(StrEnum):
-    """How a run with `docker.image` is containerized: the Docker or the Mesos (UCR) containerizer."""
+    """How a run with `docker.image` is containerized: by Docker or by Mesos (UCR)."""
 
     DOCKER = "DOCKER"
     MESOS = "MESOS"
@@ -20,7 +20,7 @@ class ContainerKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MesosSettings:
-    """The Mesos launcher's settings (Metronome's `--master`, `--mesos_*` and `--framework_*` flags).
+    """The Mesos launcher's settings (Metronome's `--master`, `--mesos_*`, `--framework_*`).
 
     `master` is `http://host:5050` (or a comma-separated list of masters) or `zk://host:2181/mesos`.
     Durations in seconds; defaults are Metronome's and Marathon's (mesos-protocol.md §0.1 [Met]).

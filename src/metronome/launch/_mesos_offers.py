@@ -1,4 +1,5 @@
-"""Offers: placement constraints as Marathon evaluates them, and carving task resources out of them."""
+"""Offers: placement constraints as Marathon evaluates them, and carving task resources out of
+them."""
 
 from __future__ import annotations
 
@@ -40,14 +41,19 @@ def attribute_text(attribute: dict[str, Any]) -> str | None:
 
 
 def field_value(offer: dict[str, Any], name: str) -> str | None:
-    """What a constraint's `attribute` reads in an offer: its hostname, region, zone or attribute."""
+    """What a constraint's `attribute` reads in an offer: its hostname, region, zone or
+    attribute."""
     if name in ("hostname", "@hostname"):
-        return offer.get("hostname")
+        return _text(offer.get("hostname"))
     if name in ("@region", "@zone"):
         domain = offer.get("domain", {}).get("fault_domain", {})
-        return domain.get(name[1:], {}).get("name")
+        return _text(domain.get(name[1:], {}).get("name"))
     attribute = next((a for a in offer.get("attributes", []) if a.get("name") == name), None)
     return None if attribute is None else attribute_text(attribute)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def constraint_matches(constraint: Constraint, offer: dict[str, Any]) -> bool:
