@@ -17,7 +17,14 @@ from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, Ta
 from metronome.launch._mesos_client import SchedulerClient
 from metronome.launch._mesos_detect import ZkAddress, parse_master, static_detector
 from metronome.launch._mesos_offers import OfferSpace, constraints_match
-from metronome.launch._mesos_tasks import UNKNOWN_STATES, check_spec, task_info, to_update
+from metronome.launch._mesos_tasks import (
+    NOT_RUNNING,
+    check_spec,
+    logical_id,
+    relaunch_id,
+    task_info,
+    to_update,
+)
 from metronome.launch._placement import demand
 from metronome.model import TaskStatus
 
@@ -32,7 +39,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _REMEMBERED_ENDS = 100_000  # final statuses kept to answer late duplicates and reconciliations
-_NOT_LAUNCHED = ("REASON_RECONCILIATION", "REASON_INVALID_OFFERS")
 
 
 class _Phase(enum.Enum):
@@ -43,14 +49,18 @@ class _Phase(enum.Enum):
 
 @dataclass(eq=False)
 class _Task:
-    id: str
+    id: str  # the run's id for it; updates are reported under it
     phase: _Phase
     spec: RunSpec | None = None  # None for a task adopted from the master
     demand: HostResources | None = None
     agent_id: str | None = None
-    confirmed: bool = False  # the master has reported it at least once
+    confirmed: bool = False  # the master has reported `mesos_id` at least once
     kill_requested: bool = False
     last: TaskStatus | None = None
+    mesos_id: str = ""  # the id of its latest launch on Mesos: `id`, or a relaunch's
+
+    def __post_init__(self) -> None:
+        self.mesos_id = self.mesos_id or self.id
 
 
 class MesosLauncher(Launcher):
@@ -238,10 +248,12 @@ class MesosLauncher(Launcher):
             if task.kill_requested and task.phase is _Phase.LAUNCHED:
                 self._send_kill(task)
         self._asked.clear()
+        # Implicit first: the master answers in order, so every launch it knows (a relaunch's new
+        # id too) is seen before an explicit "unknown" could make us launch one again.
+        self._call_mesos("RECONCILE", {"tasks": []})
         self._ask(
             [t.id for t in self._tasks.values() if t.phase is not _Phase.QUEUED] + [*self._answer]
         )
-        self._call_mesos("RECONCILE", {"tasks": []})
         self._offers_wanted()
 
     def disconnected(self) -> None:
@@ -265,7 +277,7 @@ class MesosLauncher(Launcher):
         accept = call["accept"]
         for operation in accept.get("operations", []):
             for info in operation.get("launch", {}).get("task_infos", []):
-                task = self._tasks.get(info["task_id"]["value"])
+                task = self._tasks.get(logical_id(info["task_id"]["value"]))
                 if task is not None and not task.confirmed:
                     self._end(task, TaskUpdate(
                         task.id, TaskStatus.TASK_FAILED, datetime.now(UTC),
@@ -300,7 +312,7 @@ class MesosLauncher(Launcher):
                     continue
                 infos.append(
                     task_info(
-                        task.id, task.spec, agent_id=space.agent_id, hostname=space.hostname,
+                        task.mesos_id, task.spec, agent_id=space.agent_id, hostname=space.hostname,
                         resources=resources, container_kind=self._settings.container_kind,
                     )
                 )  # fmt: skip
@@ -320,16 +332,16 @@ class MesosLauncher(Launcher):
                 "launching %d task(s) on %s (offer %s)", len(infos), space.hostname, space.id
             )
             for info in infos:
-                self._emit_for(self._tasks[info["task_id"]["value"]], TaskStatus.TASK_STAGING)
+                task_id = logical_id(info["task_id"]["value"])
+                self._emit_for(self._tasks[task_id], TaskStatus.TASK_STAGING)
         if declined:
             self._call_mesos("DECLINE", {"offer_ids": declined, "filters": filters})
         self._snapshot()
         self._offers_wanted()
 
     def _on_status(self, status: dict[str, Any]) -> None:
-        task_id = status["task_id"]["value"]
         try:
-            self._handle_status(task_id, status)
+            self._handle_status(status["task_id"]["value"], status)
         finally:
             if status.get("uuid") and "agent_id" in status:
                 ack = {
@@ -339,23 +351,27 @@ class MesosLauncher(Launcher):
                 }
                 self._call_mesos("ACKNOWLEDGE", ack)
 
-    def _handle_status(self, task_id: str, status: dict[str, Any]) -> None:
-        self._asked.pop(task_id, None)
+    def _handle_status(self, mesos_id: str, status: dict[str, Any]) -> None:
+        self._asked.pop(mesos_id, None)
         update = to_update(status)
         if update is None:
-            logger.warning("task %s: unknown Mesos state %s", task_id, status.get("state"))
+            logger.warning("task %s: unknown Mesos state %s", mesos_id, status.get("state"))
             return
-        state, reason = status.get("state"), status.get("reason")
-        unknown = state in UNKNOWN_STATES and reason in _NOT_LAUNCHED
+        task_id = logical_id(mesos_id)
+        update = dataclasses.replace(update, task_id=task_id)
         task = self._tasks.get(task_id)
+        if task is not None and mesos_id != task.mesos_id and not self._follow(task, mesos_id):
+            if update.status.is_active:  # an earlier launch, superseded: it must not run
+                logger.warning("task %s: killing %s, a launch it replaced", task_id, mesos_id)
+                self._call_mesos("KILL", {"task_id": {"value": mesos_id}})
+            return
         if task is None and task_id not in self._ended and update.status.is_active:
             # A task of ours the master knows and we did not (a restart): adopt it.
-            task = self._tasks[task_id] = _Task(task_id, _Phase.LAUNCHED)
-        if task is not None and unknown and not task.confirmed and not task.kill_requested:
-            if task.phase is not _Phase.QUEUED:  # never reached the master: (re)queue it
-                logger.info("task %s is unknown to Mesos; queueing it for launch", task_id)
-                self._enqueue(task)
-                self._snapshot()
+            task = self._tasks[task_id] = _Task(task_id, _Phase.LAUNCHED, mesos_id=mesos_id)
+        not_running = status.get("state") in NOT_RUNNING
+        if task is not None and not_running and not task.confirmed and not task.kill_requested:
+            if task.phase is not _Phase.QUEUED and task.spec is not None:
+                self._relaunch(task, status)
             return
         if task is not None and task.phase is _Phase.VERIFYING:
             task.phase = _Phase.LAUNCHED  # an earlier instance launched it: follow, never relaunch
@@ -363,11 +379,31 @@ class MesosLauncher(Launcher):
         if task is not None:
             task.confirmed = True
             task.agent_id = status.get("agent_id", {}).get("value", task.agent_id)
-            if task.kill_requested and unknown:
+            if task.kill_requested and not_running:
                 update = dataclasses.replace(update, status=TaskStatus.TASK_KILLED)
-        self._deliver(task_id, task, update)
+        self._deliver(task_id, task, update, mesos_id)
 
-    def _deliver(self, task_id: str, task: _Task | None, update: TaskUpdate) -> None:
+    def _follow(self, task: _Task, mesos_id: str) -> bool:
+        """Whether an update for another launch of `task` than its latest makes that one its
+        latest: only while verifying, when an earlier instance may have relaunched it."""
+        if task.phase is not _Phase.VERIFYING:
+            return False
+        task.mesos_id, task.agent_id = mesos_id, None
+        return True
+
+    def _relaunch(self, task: _Task, status: dict[str, Any]) -> None:
+        """Queue a task that runs nowhere again, under a new id: the old one may not be reused
+        (an unreachable task's id), and if it turns up after all it is killed, not followed."""
+        old = task.mesos_id
+        task.mesos_id, task.agent_id, task.confirmed = relaunch_id(task.id), None, False
+        logger.info(
+            "task %s: Mesos reports %s %s (%s); launching it again as %s",
+            task.id, old, status.get("state"), status.get("message", ""), task.mesos_id,
+        )  # fmt: skip
+        self._enqueue(task)
+        self._snapshot()
+
+    def _deliver(self, task_id: str, task: _Task | None, update: TaskUpdate, mesos_id: str) -> None:
         forced = task_id in self._answer
         self._answer.discard(task_id)
         ended = self._ended.get(task_id)
@@ -375,12 +411,10 @@ class MesosLauncher(Launcher):
             if update.status.is_active:
                 # Reported final already (LOST, say), so the run moved on: this one must not run.
                 logger.warning(
-                    "task %s is %s after it ended %s: killing it",
-                    task_id,
-                    update.status,
-                    ended.status,
-                )
-                self._call_mesos("KILL", {"task_id": {"value": task_id}})
+                    "task %s is %s after it ended %s: killing %s",
+                    task_id, update.status, ended.status, mesos_id,
+                )  # fmt: skip
+                self._call_mesos("KILL", {"task_id": {"value": mesos_id}})
             if forced:
                 self._emit(ended)
             return
@@ -417,24 +451,26 @@ class MesosLauncher(Launcher):
             self._ended.popitem(last=False)
 
     def _send_kill(self, task: _Task) -> None:
-        kill: dict[str, Any] = {"task_id": {"value": task.id}}
+        kill: dict[str, Any] = {"task_id": {"value": task.mesos_id}}
         if task.agent_id is not None:
             kill["agent_id"] = {"value": task.agent_id}
         self._call_mesos("KILL", kill)
 
     def _ask(self, task_ids: list[str]) -> None:
-        """Explicit reconciliation; answers come as UPDATEs (or not at all: then we ask again)."""
+        """Explicit reconciliation of our tasks (their latest launch); answers come as UPDATEs
+        (or not at all: then we ask again)."""
         if not task_ids or self._loop is None:
             return
         now = self._loop.time()
-        for task_id in task_ids:
-            self._asked[task_id] = now
         tasks = []
         for task_id in dict.fromkeys(task_ids):
-            agent = (task := self._tasks.get(task_id)) and task.agent_id
-            tasks.append(
-                {"task_id": {"value": task_id}, **({"agent_id": {"value": agent}} if agent else {})}
-            )
+            task = self._tasks.get(task_id)
+            mesos_id = task_id if task is None else task.mesos_id
+            self._asked[mesos_id] = now
+            entry: dict[str, Any] = {"task_id": {"value": mesos_id}}
+            if task is not None and task.agent_id:
+                entry["agent_id"] = {"value": task.agent_id}
+            tasks.append(entry)
         self._call_mesos("RECONCILE", {"tasks": tasks})
 
     async def _reconcile_periodically(self) -> None:
@@ -448,7 +484,10 @@ class MesosLauncher(Launcher):
                 next_full = now + self._settings.reconcile_interval_s
                 self._ask([t.id for t in self._tasks.values() if t.phase is _Phase.LAUNCHED])
                 self._call_mesos("RECONCILE", {"tasks": []})
-            self._ask([task_id for task_id, at in self._asked.items() if now - at >= retry_s])
+            late = [
+                logical_id(mesos_id) for mesos_id, at in self._asked.items() if now - at >= retry_s
+            ]
+            self._ask(late)
 
     def _offers_wanted(self) -> None:
         if self._queue:
