@@ -150,3 +150,20 @@ async def test_a_spec_without_a_command_fails_at_once(make_fake, make_launcher) 
     final = await updates.final("n1")
     assert final.status is S.TASK_FAILED
     assert "neither cmd nor args" in (final.message or "")
+
+
+async def test_waiting_tasks_revive_once_and_decline_for_longer_each_round(
+    make_fake, make_launcher
+) -> None:
+    fake = await make_fake()
+    launcher, updates = await make_launcher(fake, decline_first_s=0.02, decline_offer_s=0.32)
+    await wait_until(lambda: launcher.connected)
+    launcher.launch("huge", spec(cmd="true", cpus=100.0))  # fits no agent, ever
+    await wait_until(lambda: len(fake.master.decline_filters) >= 8, timeout=5)
+    assert fake.master.calls["REVIVE"] == 1  # for the new demand, not after each round
+    filters = fake.master.decline_filters[:8]
+    assert filters[:5] == [0.02, 0.04, 0.08, 0.16, 0.32]
+    assert set(filters[5:]) == {0.32}
+    launcher.launch("small", spec(cmd="true"))  # demand grew: REVIVE, filters start again
+    assert (await updates.final("small")).status is S.TASK_FINISHED
+    assert fake.master.calls["REVIVE"] == 2

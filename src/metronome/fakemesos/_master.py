@@ -12,6 +12,7 @@ import binascii
 import logging
 import time
 import uuid
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from metronome.fakemesos._agent import CommandExecutor
@@ -75,6 +76,8 @@ class Master:
         self.heartbeats = True
         self.launch_latencies_s: list[float] = []
         self.subscribe_count = 0
+        self.calls: Counter[str] = Counter()  # accepted calls by type
+        self.decline_filters: list[float | None] = []  # each DECLINE's refuse_seconds
         self._frameworks_made = 0
         self._offers_made = 0
         self._background: set[asyncio.Task[Any]] = set()
@@ -219,6 +222,7 @@ class Master:
     def handle(self, framework: Framework, call: dict[str, Any]) -> None:
         kind = call["type"]
         body = call.get(kind.lower(), {})
+        self.calls[kind] += 1
         handler = {
             "ACCEPT": self._accept, "DECLINE": self._decline, "REVIVE": self._revive,
             "SUPPRESS": self._suppress, "KILL": self._kill, "ACKNOWLEDGE": self._acknowledge,
@@ -341,6 +345,7 @@ class Master:
         return None
 
     def _decline(self, framework: Framework, decline: dict[str, Any]) -> None:
+        self.decline_filters.append(decline.get("filters", {}).get("refuse_seconds"))
         for ref in decline.get("offer_ids", []):
             offer = self.offers.get(ref["value"])
             if offer is not None and offer.framework_id == framework.id:

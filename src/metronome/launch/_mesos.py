@@ -101,6 +101,7 @@ class MesosLauncher(Launcher):
         self._suppressed = False
         self._last_revive = float("-inf")
         self._revive_handle: asyncio.TimerHandle | None = None
+        self._decline_s = settings.decline_first_s  # the filter for offers waiting tasks refuse
         self._periodic: asyncio.Task[None] | None = None
         self._stepped_down_until = 0.0  # loop time
 
@@ -243,6 +244,7 @@ class MesosLauncher(Launcher):
             self._fresh = True  # a new framework (none before, or the old one was removed)
         self._suppressed = False
         self._last_revive = float("-inf")
+        self._decline_s = self._settings.decline_first_s
         # Everything not final is checked again: the master may have failed over, or we restarted.
         for task in self._tasks.values():
             if task.kill_requested and task.phase is _Phase.LAUNCHED:
@@ -254,6 +256,8 @@ class MesosLauncher(Launcher):
         self._ask(
             [t.id for t in self._tasks.values() if t.phase is not _Phase.QUEUED] + [*self._answer]
         )
+        if self._queue:  # filters from before may have outlived the subscription
+            self._revive()
         self._offers_wanted()
 
     def disconnected(self) -> None:
@@ -299,7 +303,10 @@ class MesosLauncher(Launcher):
 
     def _on_offers(self, offers: list[dict[str, Any]]) -> None:
         declined = []
-        filters = {"refuse_seconds": self._settings.decline_offer_s}
+        # While tasks wait, what did not fit them comes back soon (sooner than a changed agent
+        # would re-offer it); the longest filter once nothing waits.
+        refuse_s = self._decline_s if self._queue else self._settings.decline_offer_s
+        filters = {"refuse_seconds": refuse_s}
         for offer in offers:
             space = OfferSpace(offer, self._settings.role)
             infos = []
@@ -336,6 +343,8 @@ class MesosLauncher(Launcher):
                 self._emit_for(self._tasks[task_id], TaskStatus.TASK_STAGING)
         if declined:
             self._call_mesos("DECLINE", {"offer_ids": declined, "filters": filters})
+        if self._queue:  # still waiting: what they were offered is refused longer next time
+            self._decline_s = min(self._settings.decline_offer_s, self._decline_s * 2)
         self._snapshot()
         self._offers_wanted()
 
@@ -490,15 +499,18 @@ class MesosLauncher(Launcher):
             self._ask(late)
 
     def _offers_wanted(self) -> None:
-        if self._queue:
-            self._revive()
-        elif not self._suppressed and self._call_mesos(
-            "SUPPRESS", {"roles": [self._settings.role]}
+        """SUPPRESS once nothing waits. While tasks wait, offers keep coming without a REVIVE:
+        it clears every decline filter, so it is sent only when demand grows (`_enqueue`)."""
+        if (
+            not self._queue
+            and not self._suppressed
+            and self._call_mesos("SUPPRESS", {"roles": [self._settings.role]})
         ):
             self._suppressed = True
 
     def _revive(self) -> None:
-        """REVIVE (clearing decline filters) at most once per `revive_interval_s`."""
+        """REVIVE (clearing decline filters) for new demand, at most once per
+        `revive_interval_s`."""
         if self._loop is None or self._revive_handle is not None:
             return
         wait_s = self._last_revive + self._settings.revive_interval_s - self._loop.time()
@@ -513,6 +525,7 @@ class MesosLauncher(Launcher):
         if self._queue and self._call_mesos("REVIVE", {"roles": [self._settings.role]}):
             self._suppressed = False
             self._last_revive = self._loop.time()
+            self._decline_s = self._settings.decline_first_s
 
     def _call_mesos(self, call_type: str, body: dict[str, Any]) -> bool:
         return self._client is not None and self._client.call(call_type, body)

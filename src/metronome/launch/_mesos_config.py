@@ -39,6 +39,10 @@ class MesosSettings:
     checkpoint: bool = True
     container_kind: ContainerKind = ContainerKind.DOCKER
     decline_offer_s: float = 120.0
+    """How long declined resources are refused once nothing waits; the longest filter."""
+    decline_first_s: float = 5.0
+    """The filter of resources that tasks waiting for an offer did not fit; it doubles (up to
+    `decline_offer_s`) each round they still wait, and starts again when demand grows."""
     revive_interval_s: float = 5.0
     """Least time between two REVIVE calls (Marathon's `min_revive_offers_interval`)."""
     reconcile_interval_s: float = 900.0
