@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from typing import TYPE_CHECKING, Any
 
 from metronome.launch import MemoryFrameworkIdStore
@@ -73,3 +75,23 @@ def test_a_relaunch_id_names_its_task_job_and_run() -> None:
     assert logical_id(again) == logical_id(task_id) == task_id
     assert job_and_run(again) == job_and_run(task_id) == ("a.b", "20240101000000Ab3dE")
     assert logical_id("t.rx") == "t.rx"
+
+
+async def test_unanswered_reconciliation_is_retried_with_truncated_exponential_backoff(
+    make_fake, make_launcher
+) -> None:
+    fake = await make_fake()
+    fake.master.recovering_until = time.monotonic() + 60  # agents re-registering: no answers
+    launcher, updates = await make_launcher(fake, reconcile_retry_s=0.1, reconcile_retry_max_s=0.8)
+    await wait_until(lambda: launcher.connected)
+    launcher.reconcile(["ghost"])
+
+    def asks() -> list[float]:
+        return [at for at, ids in fake.master.reconciles if "ghost" in ids]
+
+    await wait_until(lambda: len(asks()) >= 6, timeout=6)
+    at = asks()
+    gaps = [b - a for a, b in itertools.pairwise(at)][:5]  # about 0.1, 0.2, 0.4, 0.8, 0.8
+    assert gaps[0] < gaps[2] and gaps[1] < gaps[3], gaps
+    assert 0.7 <= gaps[3] <= 1.2 and 0.7 <= gaps[4] <= 1.2, gaps
+    assert updates.of("ghost") == []

@@ -78,6 +78,7 @@ class Master:
         self.subscribe_count = 0
         self.calls: Counter[str] = Counter()  # accepted calls by type
         self.decline_filters: list[float | None] = []  # each DECLINE's refuse_seconds
+        self.reconciles: list[tuple[float, list[str]]] = []  # (monotonic time, task ids asked)
         self._frameworks_made = 0
         self._offers_made = 0
         self._background: set[asyncio.Task[Any]] = set()
@@ -422,6 +423,7 @@ class Master:
     def _reconcile(self, framework: Framework, reconcile: dict[str, Any]) -> None:
         known = self.tasks.get(framework.id, {})
         asked = reconcile.get("tasks", [])
+        self.reconciles.append((time.monotonic(), [t["task_id"]["value"] for t in asked]))
         if not asked:
             for task in known.values():
                 self._answer(framework, task)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _REMEMBERED_ENDS = 100_000  # final statuses kept to answer late duplicates and reconciliations
+_MAX_DOUBLINGS = 30  # of the reconciliation retry: far past any `reconcile_retry_max_s`
 
 
 class _Phase(enum.Enum):
@@ -95,7 +96,8 @@ class MesosLauncher(Launcher):
         self._tasks: dict[str, _Task] = {}
         self._queue: dict[str, _Task] = {}  # QUEUED tasks, oldest first
         self._waiting: tuple[str, ...] = ()  # snapshot for `queued()` from other threads
-        self._asked: dict[str, float] = {}  # explicit reconciliation: task id -> loop time asked
+        # Explicit reconciliation awaiting answers: Mesos task id -> (loop time to ask again, tries)
+        self._asked: dict[str, tuple[float, int]] = {}
         self._answer: set[str] = set()  # ids whose next update is delivered even if unchanged
         self._ended: OrderedDict[str, TaskUpdate] = OrderedDict()
         self._suppressed = False
@@ -465,17 +467,22 @@ class MesosLauncher(Launcher):
             kill["agent_id"] = {"value": task.agent_id}
         self._call_mesos("KILL", kill)
 
-    def _ask(self, task_ids: list[str]) -> None:
-        """Explicit reconciliation of our tasks (their latest launch); answers come as UPDATEs
-        (or not at all: then we ask again)."""
+    def _ask(self, task_ids: list[str], *, again: bool = False) -> None:
+        """Explicit reconciliation of our tasks (their latest launch); answers come as UPDATEs,
+        or not at all (a master still recovering its agents): then we ask `again`, after a
+        truncated exponential backoff (reconciliation.md), not to swamp a master backed up."""
         if not task_ids or self._loop is None:
             return
         now = self._loop.time()
+        settings = self._settings
         tasks = []
         for task_id in dict.fromkeys(task_ids):
             task = self._tasks.get(task_id)
             mesos_id = task_id if task is None else task.mesos_id
-            self._asked[mesos_id] = now
+            asked = self._asked.get(mesos_id)
+            tries = min(asked[1] + 1, _MAX_DOUBLINGS) if again and asked else 0
+            wait_s = min(settings.reconcile_retry_max_s, settings.reconcile_retry_s * 2**tries)
+            self._asked[mesos_id] = (now + wait_s, tries)
             entry: dict[str, Any] = {"task_id": {"value": mesos_id}}
             if task is not None and task.agent_id:
                 entry["agent_id"] = {"value": task.agent_id}
@@ -484,19 +491,19 @@ class MesosLauncher(Launcher):
 
     async def _reconcile_periodically(self) -> None:
         assert self._loop is not None
-        retry_s = self._settings.reconcile_retry_s
-        next_full = self._loop.time() + self._settings.reconcile_interval_s
+        interval_s = self._settings.reconcile_interval_s
+        next_full = self._loop.time() + interval_s
         while True:
-            await asyncio.sleep(min(retry_s, self._settings.reconcile_interval_s))
+            await asyncio.sleep(min(self._settings.reconcile_retry_s, interval_s) / 2)
             now = self._loop.time()
             if now >= next_full:
-                next_full = now + self._settings.reconcile_interval_s
+                next_full = now + interval_s
                 self._ask([t.id for t in self._tasks.values() if t.phase is _Phase.LAUNCHED])
                 self._call_mesos("RECONCILE", {"tasks": []})
             late = [
-                logical_id(mesos_id) for mesos_id, at in self._asked.items() if now - at >= retry_s
+                logical_id(mesos_id) for mesos_id, (due, _) in self._asked.items() if now >= due
             ]
-            self._ask(late)
+            self._ask(late, again=True)
 
     def _offers_wanted(self) -> None:
         """SUPPRESS once nothing waits. While tasks wait, offers keep coming without a REVIVE:

@@ -47,7 +47,9 @@ class MesosSettings:
     """Least time between two REVIVE calls (Marathon's `min_revive_offers_interval`)."""
     reconcile_interval_s: float = 900.0
     reconcile_retry_s: float = 10.0
-    """How long an explicit reconciliation waits for answers before it asks again."""
+    """How long an explicit reconciliation waits for answers before it asks again; the wait
+    doubles with each unanswered retry, up to `reconcile_retry_max_s`."""
+    reconcile_retry_max_s: float = 300.0
     heartbeat_misses: int = 5
     """Reconnect after this many heartbeat intervals without any event (§5.3)."""
     backoff_max_s: float = 15.0
