@@ -167,3 +167,23 @@ async def test_waiting_tasks_revive_once_and_decline_for_longer_each_round(
     launcher.launch("small", spec(cmd="true"))  # demand grew: REVIVE, filters start again
     assert (await updates.final("small")).status is S.TASK_FINISHED
     assert fake.master.calls["REVIVE"] == 2
+
+
+async def test_disk_comes_from_the_root_disk_or_a_whole_mount_never_a_volume(
+    make_fake, make_launcher
+) -> None:
+    agents = [
+        AgentSpec("mounted", disk=64.0, mounts={"/mnt/data": 1000.0}),
+        AgentSpec("volumed", disk=64.0, volumes={"pv-1": 5000.0}),
+    ]
+    fake = await make_fake(agents)
+    launcher, updates = await make_launcher(fake, decline_first_s=0.05)
+    launcher.launch("big", spec(cmd="true", disk=500.0))
+    final = await updates.final("big")
+    assert final.status is S.TASK_FINISHED, final.message
+    launcher.launch("bigger", spec(cmd="true", disk=2000.0))  # fits only in part of the volume
+    await wait_until(lambda: launcher.queued() == ["bigger"])
+    declined = len(fake.master.decline_filters)
+    await wait_until(lambda: len(fake.master.decline_filters) >= declined + 2)  # offered, refused
+    assert launcher.queued() == ["bigger"]
+    assert updates.of("bigger") == []

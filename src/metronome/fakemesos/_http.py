@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from metronome.fakemesos._master import CallError, Master
+from metronome.fakemesos._state import WHOLE
 from metronome.launch._mesos_recordio import encode
 
 if TYPE_CHECKING:
@@ -47,6 +48,15 @@ class AgentSpec:
     mem: float = 8192.0
     disk: float = 65536.0
     attributes: dict[str, str | float] = field(default_factory=dict)
+    mounts: dict[str, float] = field(default_factory=dict)
+    """MOUNT disks: root path -> MB."""
+    volumes: dict[str, float] = field(default_factory=dict)
+    """Persistent volumes: persistence id -> MB."""
+
+    def resources(self) -> dict[str, float]:
+        whole = {f"{WHOLE}MOUNT:{root}": mb for root, mb in self.mounts.items()}
+        whole |= {f"{WHOLE}VOLUME:{pid}": mb for pid, mb in self.volumes.items()}
+        return {"cpus": self.cpus, "mem": self.mem, "disk": self.disk, **whole}
 
     def attribute_json(self) -> list[dict[str, Any]]:
         """Attributes as a real agent's `--attributes` flag yields them: SCALAR, RANGES or TEXT."""
@@ -72,10 +82,7 @@ class FakeMesos:
                  host: str = "127.0.0.1", ports: list[int] | None = None) -> None:  # fmt: skip
         self.master = Master(
             settings,
-            [
-                (a.hostname, {"cpus": a.cpus, "mem": a.mem, "disk": a.disk}, a.attribute_json())
-                for a in agents
-            ],
+            [(a.hostname, a.resources(), a.attribute_json()) for a in agents],
         )
         self.host = host
         self._ports = ports or [0] * masters

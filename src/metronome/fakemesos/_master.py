@@ -20,6 +20,7 @@ from metronome.fakemesos._state import (
     PORTS,
     SCALARS,
     TERMINAL,
+    WHOLE,
     Agent,
     Connection,
     Filter,
@@ -30,7 +31,9 @@ from metronome.fakemesos._state import (
     Task,
     add,
     contains,
+    disk_info,
     new_uuid,
+    resource_key,
     sub,
 )  # fmt: skip
 
@@ -338,7 +341,9 @@ class Master:
         grace = info.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds", 0)
         if int(grace) < 0:
             return "Task's kill policy must have a non-negative grace period"
-        if not contains(remaining, wanted):
+        if not contains(remaining, wanted) or any(
+            key.startswith(WHOLE) and amount != remaining.get(key) for key, amount in wanted.items()
+        ):  # part of a MOUNT disk or a volume is not in the offer (`Resources::contains`)
             return (
                 f"Total resources {wanted} required by task and its executor is more than "
                 f"available {remaining}"
@@ -562,16 +567,18 @@ class Master:
         allocation = (
             {"allocation_info": {"role": offer.role}} if framework.capable("MULTI_ROLE") else {}
         )
+        whole = sorted(key for key in offer.resources if key.startswith(WHOLE))
         resources: list[dict[str, Any]] = [
             {
-                "name": name,
+                "name": "disk" if key in whole else key,
                 "type": "SCALAR",
-                "scalar": {"value": offer.resources[name]},
+                "scalar": {"value": offer.resources[key]},
                 "role": "*",
+                **({"disk": disk_info(key)} if key in whole else {}),
                 **allocation,
             }
-            for name in SCALARS
-            if offer.resources.get(name, 0.0) > 0
+            for key in (*SCALARS, *whole)
+            if offer.resources.get(key, 0.0) > 0
         ]
         resources.append({"name": "ports", "type": "RANGES", "role": "*", **allocation,
                           "ranges": {"range": [{"begin": PORTS[0], "end": PORTS[1]}]}})  # fmt: skip
@@ -682,7 +689,6 @@ def _scalars(resources: list[dict[str, Any]]) -> Resources:
     wanted: Resources = {}
     for resource in resources:
         if resource.get("type") == "SCALAR":
-            wanted = add(
-                wanted, {resource["name"]: float(resource.get("scalar", {}).get("value", 0.0))}
-            )
+            amount = float(resource.get("scalar", {}).get("value", 0.0))
+            wanted = add(wanted, {resource_key(resource): amount})
     return wanted

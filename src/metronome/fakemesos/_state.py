@@ -33,6 +33,29 @@ def contains(a: Resources, b: Resources) -> bool:
     return all(a.get(k, 0.0) + 1e-9 >= v for k, v in b.items())
 
 
+WHOLE = "disk@"
+"""Key prefix of a disk that cannot be split: `disk@MOUNT:<root>` or `disk@VOLUME:<id>`."""
+
+
+def resource_key(resource: dict[str, Any]) -> str:
+    """Where a scalar resource counts: its name, or for a MOUNT disk or a persistent volume, a
+    key of its own (taking part of it is taking something not offered)."""
+    disk = resource.get("disk") or {}
+    if "persistence" in disk:
+        return f"{WHOLE}VOLUME:{disk['persistence'].get('id', '')}"
+    if disk.get("source", {}).get("type") == "MOUNT":
+        return f"{WHOLE}MOUNT:{disk['source'].get('mount', {}).get('root', '')}"
+    return str(resource["name"])
+
+
+def disk_info(key: str) -> dict[str, Any]:
+    """The `disk` field of an offered MOUNT disk or persistent volume."""
+    kind, _, name = key.removeprefix(WHOLE).partition(":")
+    if kind == "MOUNT":
+        return {"source": {"type": "MOUNT", "mount": {"root": name}}}
+    return {"persistence": {"id": name}, "volume": {"container_path": name, "mode": "RW"}}
+
+
 def new_uuid() -> str:
     """A status update uuid as it travels in JSON: base64 of 16 bytes."""
     return base64.b64encode(uuid.uuid4().bytes).decode()
