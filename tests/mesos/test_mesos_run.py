@@ -187,3 +187,23 @@ async def test_disk_comes_from_the_root_disk_or_a_whole_mount_never_a_volume(
     await wait_until(lambda: len(fake.master.decline_filters) >= declined + 2)  # offered, refused
     assert launcher.queued() == ["bigger"]
     assert updates.of("bigger") == []
+
+
+async def test_remote_regions_only_for_region_constraints_and_gpu_agents_never(
+    make_fake, make_launcher
+) -> None:
+    agents = [
+        AgentSpec("home", region="east"),
+        AgentSpec("away", region="west"),
+        AgentSpec("gpu", region="east", gpus=2.0),
+    ]
+    fake = await make_fake(agents, region="east")
+    launcher, updates = await make_launcher(fake)
+    west = Constraint("@region", ConstraintOperator.IS, "west")
+    launcher.launch("remote", spec(cmd="sleep 0.5", constraints=(west,)))
+    for n in range(4):
+        launcher.launch(f"local{n}", spec(cmd="sleep 0.5"))
+    await wait_until(lambda: len(fake.master.launch_latencies_s) == 5)
+    hosts = {t.id: fake.master.agents[t.agent_id].hostname for t in fake.master.all_tasks()}
+    assert hosts == {"remote": "away", **{f"local{n}": "home" for n in range(4)}}
+    assert (await updates.final("remote")).status is S.TASK_FINISHED

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from metronome.fakemesos._master import CallError, Master
-from metronome.fakemesos._state import WHOLE
+from metronome.fakemesos._state import WHOLE, domain_info
 from metronome.launch._mesos_recordio import encode
 
 if TYPE_CHECKING:
@@ -52,11 +52,19 @@ class AgentSpec:
     """MOUNT disks: root path -> MB."""
     volumes: dict[str, float] = field(default_factory=dict)
     """Persistent volumes: persistence id -> MB."""
+    gpus: float = 0.0
+    """An agent with GPUs is offered only to GPU_RESOURCES frameworks."""
+    region: str | None = None
+    zone: str | None = None
 
     def resources(self) -> dict[str, float]:
         whole = {f"{WHOLE}MOUNT:{root}": mb for root, mb in self.mounts.items()}
         whole |= {f"{WHOLE}VOLUME:{pid}": mb for pid, mb in self.volumes.items()}
-        return {"cpus": self.cpus, "mem": self.mem, "disk": self.disk, **whole}
+        gpus = {"gpus": self.gpus} if self.gpus else {}
+        return {"cpus": self.cpus, "mem": self.mem, "disk": self.disk, **gpus, **whole}
+
+    def domain(self) -> dict[str, Any] | None:
+        return None if self.region is None else domain_info(self.region, self.zone)
 
     def attribute_json(self) -> list[dict[str, Any]]:
         """Attributes as a real agent's `--attributes` flag yields them: SCALAR, RANGES or TEXT."""
@@ -82,7 +90,7 @@ class FakeMesos:
                  host: str = "127.0.0.1", ports: list[int] | None = None) -> None:  # fmt: skip
         self.master = Master(
             settings,
-            [(a.hostname, a.resources(), a.attribute_json()) for a in agents],
+            [(a.hostname, a.resources(), a.attribute_json(), a.domain()) for a in agents],
         )
         self.host = host
         self._ports = ports or [0] * masters

@@ -32,6 +32,7 @@ from metronome.fakemesos._state import (
     add,
     contains,
     disk_info,
+    domain_info,
     new_uuid,
     resource_key,
     sub,
@@ -59,14 +60,18 @@ class Master:
     """Everything the leading master knows and does; one instance serves every fake master port."""
 
     def __init__(
-        self, settings: Settings, agents: Iterable[tuple[str, Resources, list[dict[str, Any]]]]
+        self,
+        settings: Settings,
+        agents: Iterable[tuple[str, Resources, list[dict[str, Any]], dict[str, Any] | None]],
     ) -> None:
         self.settings = settings
         self.master_id = str(uuid.uuid4())
         self.agents: dict[str, Agent] = {}
-        for n, (hostname, total, attributes) in enumerate(agents):
+        for n, (hostname, total, attributes, domain) in enumerate(agents):
             agent_id = f"{self.master_id}-S{n}"
-            self.agents[agent_id] = Agent(agent_id, hostname, total, attributes, 5051 + n)
+            self.agents[agent_id] = Agent(
+                agent_id, hostname, total, attributes, 5051 + n, domain=domain
+            )
         self.frameworks: dict[str, Framework] = {}
         self.removed: set[str] = set()
         self.offers: dict[str, Offer] = {}
@@ -198,8 +203,21 @@ class Master:
             framework.connection = None
 
     def master_info(self) -> dict[str, Any]:
-        return {"id": self.master_id, "hostname": "127.0.0.1", "port": 5050, "version": "1.11.0",
+        info = {"id": self.master_id, "hostname": "127.0.0.1", "port": 5050, "version": "1.11.0",
                 "address": {"hostname": "127.0.0.1", "ip": "127.0.0.1", "port": 5050}}  # fmt: skip
+        if self.settings.region is not None:
+            info["domain"] = domain_info(self.settings.region, None)
+        return info
+
+    def _offered_to(self, framework: Framework, agent: Agent) -> bool:
+        """Whether the allocator offers this agent to the framework at all (the allocator's
+        `isRemoteSlave` and GPU filtering): a remote region needs REGION_AWARE, GPUs need
+        GPU_RESOURCES."""
+        region = self.settings.region
+        remote = region is not None and agent.region not in (None, region)
+        if remote and not framework.capable("REGION_AWARE"):
+            return False
+        return agent.total.get("gpus", 0.0) <= 0 or framework.capable("GPU_RESOURCES")
 
     def framework_for_call(self, call: dict[str, Any], stream_id: str | None) -> Framework:
         """The calling framework, after the checks of §2.1, in their order."""
@@ -549,7 +567,7 @@ class Master:
                     if any(f.role == role and f.agent_id == agent.id and contains(f.resources, free)
                            for f in framework.filters):  # fmt: skip
                         continue
-                    if agent.state != "active":
+                    if agent.state != "active" or not self._offered_to(framework, agent):
                         continue
                     offer = Offer(
                         f"{self.master_id}-O{self._offers_made}", framework.id, agent.id, role, free
@@ -577,7 +595,7 @@ class Master:
                 **({"disk": disk_info(key)} if key in whole else {}),
                 **allocation,
             }
-            for key in (*SCALARS, *whole)
+            for key in (*SCALARS, "gpus", *whole)
             if offer.resources.get(key, 0.0) > 0
         ]
         resources.append({"name": "ports", "type": "RANGES", "role": "*", **allocation,
@@ -588,6 +606,7 @@ class Master:
             "url": {"scheme": "http", "address": {"hostname": agent.hostname, "ip": "127.0.0.1",
                     "port": agent.port}, "path": "/slave(1)"},
             "resources": resources, "attributes": agent.attributes, **allocation,
+            **({"domain": agent.domain} if agent.domain else {}),
         }  # fmt: skip
 
     def _discard_offers(self, framework: Framework, *, rescind: bool) -> None:

@@ -48,6 +48,13 @@ def resource_key(resource: dict[str, Any]) -> str:
     return str(resource["name"])
 
 
+def domain_info(region: str, zone: str | None) -> dict[str, Any]:
+    """A DomainInfo (mesos.proto) of a region and zone."""
+    fault: dict[str, Any] = {"region": {"name": region}}
+    fault["zone"] = {"name": zone or f"{region}-a"}  # both are required in a FaultDomain
+    return {"fault_domain": fault}
+
+
 def disk_info(key: str) -> dict[str, Any]:
     """The `disk` field of an offered MOUNT disk or persistent volume."""
     kind, _, name = key.removeprefix(WHOLE).partition(":")
@@ -74,6 +81,9 @@ class Settings:
     run_containers_on_host: bool = False
     """Run tasks with a container image on the host instead of failing them (no runtime here)."""
     launch_delay_s: float = 0.0
+    region: str | None = None
+    """The master's fault-domain region: agents of other regions are remote (offered only to
+    REGION_AWARE frameworks)."""
     """Time between ACCEPT and the executor's first update, so kills during launch can be tested."""
 
 
@@ -85,6 +95,11 @@ class Agent:
     attributes: list[dict[str, Any]]
     port: int
     state: str = "active"  # active | unreachable | gone
+    domain: dict[str, Any] | None = None  # DomainInfo: its fault domain's region and zone
+
+    @property
+    def region(self) -> str | None:
+        return None if self.domain is None else self.domain["fault_domain"]["region"]["name"]
 
 
 @dataclass(eq=False)

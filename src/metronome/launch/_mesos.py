@@ -16,7 +16,7 @@ import aiohttp
 from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, TaskUpdate
 from metronome.launch._mesos_client import SchedulerClient
 from metronome.launch._mesos_detect import ZkAddress, parse_master, static_detector
-from metronome.launch._mesos_offers import OfferSpace, constraints_match
+from metronome.launch._mesos_offers import OfferSpace, constraints_match, field_value
 from metronome.launch._mesos_tasks import (
     NOT_RUNNING,
     check_spec,
@@ -314,7 +314,7 @@ class MesosLauncher(Launcher):
             infos = []
             for task in list(self._queue.values()):
                 assert task.spec is not None and task.demand is not None
-                if not constraints_match(task.spec.constraints, offer):
+                if not self._may_place(task.spec, offer):
                     continue
                 resources = space.take(task.demand)
                 if resources is None:
@@ -349,6 +349,16 @@ class MesosLauncher(Launcher):
             self._decline_s = min(self._settings.decline_offer_s, self._decline_s * 2)
         self._snapshot()
         self._offers_wanted()
+
+    def _may_place(self, spec: RunSpec, offer: dict[str, Any]) -> bool:
+        """The constraints match, and without a `@region` one the agent is in the master's
+        region (offers of others come because we are REGION_AWARE; Marathon does the same)."""
+        if not constraints_match(spec.constraints, offer):
+            return False
+        home = None if self._client is None else self._client.region
+        if home is None or any(c.attribute == "@region" for c in spec.constraints):
+            return True
+        return field_value(offer, "@region") in (None, home)
 
     def _on_status(self, status: dict[str, Any]) -> None:
         try:

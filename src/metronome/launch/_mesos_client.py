@@ -85,6 +85,7 @@ class SchedulerClient:
         self._subscription: asyncio.Task[None] | None = None
         self.framework_id: str | None = None
         self.master: str | None = None  # host:port of the master we are subscribed to
+        self.region: str | None = None  # the master's fault-domain region, if it has one
         self._stream_id: str | None = None
         self._ordered: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -283,6 +284,9 @@ class SchedulerClient:
                     subscribed = event.get("subscribed", {})
                     interval_s = float(subscribed.get("heartbeat_interval_seconds") or 15.0)
                     self._silence_s = interval_s * self._settings.heartbeat_misses
+                    domain = subscribed.get("master_info", {}).get("domain", {})
+                    region = domain.get("fault_domain", {}).get("region", {}).get("name")
+                    self.region = None if region is None else str(region)
                     await self._on_subscribed(
                         master, stream_id, subscribed["framework_id"]["value"]
                     )
@@ -367,7 +371,15 @@ class SchedulerClient:
             "failover_timeout": s.failover_timeout_s,
             "checkpoint": s.checkpoint,
             "roles": [s.role],
-            "capabilities": [{"type": "MULTI_ROLE"}, {"type": "PARTITION_AWARE"}],
+            # REGION_AWARE: agents of other regions are offered too (else `@region` constraints
+            # could never name one); tasks without such a constraint stay in the master's region.
+            # Not GPU_RESOURCES: jobs cannot ask for GPUs (`gpus` is refused), so agents with
+            # GPUs, which Mesos keeps for GPU frameworks, are never offered to us.
+            "capabilities": [
+                {"type": "MULTI_ROLE"},
+                {"type": "PARTITION_AWARE"},
+                {"type": "REGION_AWARE"},
+            ],
         }
         optional = {"principal": s.principal, "hostname": s.hostname, "webui_url": s.webui_url}
         info |= {key: value for key, value in optional.items() if value}
