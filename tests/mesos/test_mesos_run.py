@@ -158,10 +158,13 @@ async def test_waiting_tasks_revive_once_and_decline_for_longer_each_round(
     fake = await make_fake()
     launcher, updates = await make_launcher(fake, decline_first_s=0.02, decline_offer_s=0.32)
     await wait_until(lambda: launcher.connected)
+    framework = fake.master.frameworks[launcher.framework_id]
+    await wait_until(lambda: framework.suppressed == {"*"} and not fake.master.offers)  # idle
+    before = len(fake.master.decline_filters)
     launcher.launch("huge", spec(cmd="true", cpus=100.0))  # fits no agent, ever
-    await wait_until(lambda: len(fake.master.decline_filters) >= 8, timeout=5)
+    await wait_until(lambda: len(fake.master.decline_filters) >= before + 8, timeout=5)
     assert fake.master.calls["REVIVE"] == 1  # for the new demand, not after each round
-    filters = fake.master.decline_filters[:8]
+    filters = fake.master.decline_filters[before : before + 8]
     assert filters[:5] == [0.02, 0.04, 0.08, 0.16, 0.32]
     assert set(filters[5:]) == {0.32}
     launcher.launch("small", spec(cmd="true"))  # demand grew: REVIVE, filters start again
