@@ -33,6 +33,7 @@ def test_info_reports_version_and_config(client: Client, server: ServerProcess) 
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
     info = response.json()
+    assert set(info) == {"version", "libVersion", "config"}  # no `mesos` key without Mesos
     assert re.fullmatch(r"\d+\.\d+\.\d+", info["version"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", info["libVersion"])
     assert info["config"]["http_port"] == str(server.port)

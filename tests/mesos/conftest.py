@@ -1,4 +1,5 @@
-"""Fixtures for the Mesos launcher: an in-process fake Mesos cluster on loopback and launchers on it."""
+"""Fixtures for the Mesos launcher: an in-process fake Mesos cluster on loopback, launchers on
+it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ QUICK = {"revive_interval_s": 0.05, "backoff_max_s": 0.2, "reconcile_retry_s": 0
 
 @pytest.fixture
 async def make_fake(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[FakeMesos]]]:
-    """Starts fake clusters (agents `agent-<i>` with `rack: rack-<i>` by default); stops them after."""
+    """Starts fake clusters (agents `agent-<i>` with `rack: rack-<i>` by default); stops them
+    after."""
     started: list[FakeMesos] = []
 
     async def make(

@@ -1,4 +1,5 @@
-"""Restarts, failovers and failures: the framework id is reused, tasks are adopted, never relaunched."""
+"""Restarts, failovers and failures: the framework id is reused, tasks are adopted, never
+relaunched."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""The pure parts (RecordIO, constraints, master detection, TaskInfo) and the fake master's HTTP rules."""
+"""The pure parts (RecordIO, constraints, master detection, TaskInfo) and the fake master's HTTP
+rules."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 import pytest
@@ -94,6 +96,25 @@ def test_offer_space_takes_resources_keeping_their_allocation() -> None:
     ]
     assert space.take(HostResources(0.6, 1.0, 0.0)) is None
     assert OfferSpace(offer, "other").take(HostResources(0.1, 1.0, 0.0)) is None
+
+
+def test_offer_space_splits_the_root_disk_takes_a_mount_whole_and_never_a_volume() -> None:
+    def disk(mb: float, **info: Any) -> dict[str, Any]:
+        return {"name": "disk", "type": "SCALAR", "scalar": {"value": mb}, **info}
+
+    mount = disk(1000.0, disk={"source": {"type": "MOUNT", "mount": {"root": "/mnt/a"}}})
+    small = disk(300.0, disk={"source": {"type": "MOUNT", "mount": {"root": "/mnt/b"}}})
+    volume = disk(9000.0, disk={"persistence": {"id": "pv"}, "volume": {"mode": "RW"}})
+    cpus = {"name": "cpus", "type": "SCALAR", "scalar": {"value": 4.0}}
+    resources = [cpus, disk(100.0), mount, small, volume]
+    offer = {"id": {"value": "o"}, "agent_id": {"value": "s"}, "resources": resources}
+    space = OfferSpace(offer, "*")
+    assert space.take(HostResources(0.1, 0.0, 60.0)) == [
+        {**cpus, "scalar": {"value": 0.1}}, disk(60.0),
+    ]  # fmt: skip
+    assert space.take(HostResources(0.1, 0.0, 200.0)) == [{**cpus, "scalar": {"value": 0.1}}, small]
+    assert space.take(HostResources(0.1, 0.0, 200.0)) == [{**cpus, "scalar": {"value": 0.1}}, mount]
+    assert space.take(HostResources(0.1, 0.0, 200.0)) is None  # only the volume is left
 
 
 def test_master_urls_and_zookeeper_nodes() -> None:

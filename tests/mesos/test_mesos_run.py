@@ -138,7 +138,7 @@ async def test_a_docker_image_becomes_a_docker_container(make_fake, make_launche
     launcher, updates = await make_launcher(fake)
     launcher.launch("d1", spec(cmd="true", docker=Docker("busybox:1")))
     final = await updates.final("d1")
-    # The fake agents have no container runtime: the launch fails as a real one without Docker would.
+    # The fake agents have no container runtime: the launch fails as one without Docker would.
     assert final.status is S.TASK_FAILED
     assert "REASON_CONTAINER_LAUNCH_FAILED" in (final.message or "")
 
@@ -150,3 +150,63 @@ async def test_a_spec_without_a_command_fails_at_once(make_fake, make_launcher) 
     final = await updates.final("n1")
     assert final.status is S.TASK_FAILED
     assert "neither cmd nor args" in (final.message or "")
+
+
+async def test_waiting_tasks_revive_once_and_decline_for_longer_each_round(
+    make_fake, make_launcher
+) -> None:
+    fake = await make_fake()
+    launcher, updates = await make_launcher(fake, decline_first_s=0.02, decline_offer_s=0.32)
+    await wait_until(lambda: launcher.connected)
+    framework = fake.master.frameworks[launcher.framework_id]
+    await wait_until(lambda: framework.suppressed == {"*"} and not fake.master.offers)  # idle
+    before = len(fake.master.decline_filters)
+    launcher.launch("huge", spec(cmd="true", cpus=100.0))  # fits no agent, ever
+    await wait_until(lambda: len(fake.master.decline_filters) >= before + 8, timeout=5)
+    assert fake.master.calls["REVIVE"] == 1  # for the new demand, not after each round
+    filters = fake.master.decline_filters[before : before + 8]
+    assert filters[:5] == [0.02, 0.04, 0.08, 0.16, 0.32]
+    assert set(filters[5:]) == {0.32}
+    launcher.launch("small", spec(cmd="true"))  # demand grew: REVIVE, filters start again
+    assert (await updates.final("small")).status is S.TASK_FINISHED
+    assert fake.master.calls["REVIVE"] == 2
+
+
+async def test_disk_comes_from_the_root_disk_or_a_whole_mount_never_a_volume(
+    make_fake, make_launcher
+) -> None:
+    agents = [
+        AgentSpec("mounted", disk=64.0, mounts={"/mnt/data": 1000.0}),
+        AgentSpec("volumed", disk=64.0, volumes={"pv-1": 5000.0}),
+    ]
+    fake = await make_fake(agents)
+    launcher, updates = await make_launcher(fake, decline_first_s=0.05)
+    launcher.launch("big", spec(cmd="true", disk=500.0))
+    final = await updates.final("big")
+    assert final.status is S.TASK_FINISHED, final.message
+    launcher.launch("bigger", spec(cmd="true", disk=2000.0))  # fits only in part of the volume
+    await wait_until(lambda: launcher.queued() == ["bigger"])
+    declined = len(fake.master.decline_filters)
+    await wait_until(lambda: len(fake.master.decline_filters) >= declined + 2)  # offered, refused
+    assert launcher.queued() == ["bigger"]
+    assert updates.of("bigger") == []
+
+
+async def test_remote_regions_only_for_region_constraints_and_gpu_agents_never(
+    make_fake, make_launcher
+) -> None:
+    agents = [
+        AgentSpec("home", region="east"),
+        AgentSpec("away", region="west"),
+        AgentSpec("gpu", region="east", gpus=2.0),
+    ]
+    fake = await make_fake(agents, region="east")
+    launcher, updates = await make_launcher(fake)
+    west = Constraint("@region", ConstraintOperator.IS, "west")
+    launcher.launch("remote", spec(cmd="sleep 0.5", constraints=(west,)))
+    for n in range(4):
+        launcher.launch(f"local{n}", spec(cmd="sleep 0.5"))
+    await wait_until(lambda: len(fake.master.launch_latencies_s) == 5)
+    hosts = {t.id: fake.master.agents[t.agent_id].hostname for t in fake.master.all_tasks()}
+    assert hosts == {"remote": "away", **{f"local{n}": "home" for n in range(4)}}
+    assert (await updates.final("remote")).status is S.TASK_FINISHED

@@ -7,7 +7,7 @@ from collections import defaultdict
 from aiohttp import web
 
 from metronome import __version__
-from metronome.api._app_keys import INSTANCE, job_service
+from metronome.api._app_keys import INSTANCE, SERVICE_SLOT, job_service
 from metronome.api._http import json_response
 from metronome.metrics import PROMETHEUS_CONTENT_TYPE
 
@@ -22,9 +22,12 @@ async def ping(_request: web.Request) -> web.Response:
 @routes.get("/info")
 async def info(request: web.Request) -> web.Response:
     settings = request.app[INSTANCE].settings
-    return json_response(
-        {"version": __version__, "libVersion": __version__, "config": settings.public()}
-    )
+    body = {"version": __version__, "libVersion": __version__, "config": settings.public()}
+    services = request.app[SERVICE_SLOT].current
+    problem = None if services is None else services.launcher_problem()
+    if problem is not None:  # only then: a default response never gains a key
+        body["mesos"] = problem
+    return json_response(body)
 
 
 @routes.get("/leader")

@@ -97,7 +97,8 @@ class CommandExecutor:
             ):
                 task.process = await asyncio.create_subprocess_exec(
                     *argv, executable=executable, cwd=task.sandbox, env=env,
-                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                    stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err,
+                    start_new_session=True,
                 )  # fmt: skip
         except (_LaunchFailed, OSError, shutil.ReadError) as exc:
             self._report(
@@ -110,10 +111,13 @@ class CommandExecutor:
         self._report(task, "TASK_RUNNING")
         code = await task.process.wait()
         _signal_group(task.process.pid, signal.SIGKILL)  # stragglers go with the container
+        # The command executor says "Command ...", the Docker executor "Container ..." (WSTRINGIFY).
+        docker = task.info.get("container", {}).get("type") == "DOCKER"
+        what = "Container" if docker else "Command"
         message = (
-            f"Command terminated with signal {signal.strsignal(-code)}"
+            f"{what} terminated with signal {signal.strsignal(-code)}"
             if code < 0
-            else f"Command exited with status {code}"
+            else f"{what} exited with status {code}"
         )
         if task.killing:
             self._report(task, "TASK_KILLED", message)

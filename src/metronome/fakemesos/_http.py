@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from metronome.fakemesos._master import CallError, Master
+from metronome.fakemesos._state import WHOLE, domain_info
 from metronome.launch._mesos_recordio import encode
 
 if TYPE_CHECKING:
@@ -47,6 +48,23 @@ class AgentSpec:
     mem: float = 8192.0
     disk: float = 65536.0
     attributes: dict[str, str | float] = field(default_factory=dict)
+    mounts: dict[str, float] = field(default_factory=dict)
+    """MOUNT disks: root path -> MB."""
+    volumes: dict[str, float] = field(default_factory=dict)
+    """Persistent volumes: persistence id -> MB."""
+    gpus: float = 0.0
+    """An agent with GPUs is offered only to GPU_RESOURCES frameworks."""
+    region: str | None = None
+    zone: str | None = None
+
+    def resources(self) -> dict[str, float]:
+        whole = {f"{WHOLE}MOUNT:{root}": mb for root, mb in self.mounts.items()}
+        whole |= {f"{WHOLE}VOLUME:{pid}": mb for pid, mb in self.volumes.items()}
+        gpus = {"gpus": self.gpus} if self.gpus else {}
+        return {"cpus": self.cpus, "mem": self.mem, "disk": self.disk, **gpus, **whole}
+
+    def domain(self) -> dict[str, Any] | None:
+        return None if self.region is None else domain_info(self.region, self.zone)
 
     def attribute_json(self) -> list[dict[str, Any]]:
         """Attributes as a real agent's `--attributes` flag yields them: SCALAR, RANGES or TEXT."""
@@ -56,25 +74,23 @@ class AgentSpec:
             if isinstance(value, float | int):
                 result.append({"name": name, "type": "SCALAR", "scalar": {"value": float(value)}})
             elif text.startswith("[") and text.endswith("]"):
-                ranges = [part.split("-") for part in text[1:-1].split(",")]
-                result.append({"name": name, "type": "RANGES",
-                               "ranges": {"range": [{"begin": int(b), "end": int(e)} for b, e in ranges]}})  # fmt: skip
+                pairs = [part.split("-") for part in text[1:-1].split(",")]
+                ranges = [{"begin": int(b), "end": int(e)} for b, e in pairs]
+                result.append({"name": name, "type": "RANGES", "ranges": {"range": ranges}})
             else:
                 result.append({"name": name, "type": "TEXT", "text": {"value": text}})
         return result
 
 
 class FakeMesos:
-    """A fake Mesos cluster: `masters` HTTP endpoints on loopback, simulated agents, real processes."""
+    """A fake Mesos cluster: `masters` HTTP endpoints on loopback, simulated agents, real
+    processes."""
 
     def __init__(self, settings: Settings, agents: list[AgentSpec], *, masters: int = 1,
                  host: str = "127.0.0.1", ports: list[int] | None = None) -> None:  # fmt: skip
         self.master = Master(
             settings,
-            [
-                (a.hostname, {"cpus": a.cpus, "mem": a.mem, "disk": a.disk}, a.attribute_json())
-                for a in agents
-            ],
+            [(a.hostname, a.resources(), a.attribute_json(), a.domain()) for a in agents],
         )
         self.host = host
         self._ports = ports or [0] * masters
@@ -146,6 +162,8 @@ class FakeMesos:
             if kind in _SUB_MESSAGES and kind.lower() not in call:
                 raise CallError(400, f"Expecting '{kind.lower()}' to be present")
             framework = self.master.framework_for_call(call, request.headers.get("Mesos-Stream-Id"))
+            if kind in self.master.refuse_calls:
+                raise CallError(*self.master.refuse_calls[kind])
             self.master.handle(framework, call)
         except CallError as exc:
             return web.Response(status=exc.status, text=str(exc))
@@ -215,26 +233,66 @@ async def _version(_request: web.Request) -> web.Response:
 
 
 def _check(call: Any) -> None:
-    """The parts of JSON -> protobuf conversion that matter: a type, ids as objects (§0.2)."""
+    """The parts of JSON -> protobuf conversion that matter: a type, ids as objects (§0.2), and
+    proto2 `required` fields (a message without one does not parse: HTTP 400, nothing done)."""
     if not isinstance(call, dict):
         raise CallError(400, "Expecting a JSON object")
     if not isinstance(call.get("type"), str):
         raise CallError(400, "Expecting 'type' to be present")
     _check_ids(call)
-    for info in (
-        call.get("accept", {}).get("operations", []) if isinstance(call.get("accept"), dict) else []
-    ):
-        for task in info.get("launch", {}).get("task_infos", []):
-            for required in ("name", "task_id", "agent_id"):
-                if required not in task:
-                    raise CallError(400, f"Missing required field 'TaskInfo.{required}'")
-    for required, fields in (
-        ("kill", ("task_id",)),
-        ("acknowledge", ("agent_id", "task_id", "uuid")),
-    ):
-        body = call.get(required)
-        if isinstance(body, dict) and (missing := [f for f in fields if f not in body]):
-            raise CallError(400, f"Missing required field '{missing[0]}'")
+    missing = _missing(call, _CALL, "")
+    if missing:
+        raise CallError(400, f"Missing required fields: {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A protobuf message's `required` fields and the sub-messages worth looking into."""
+
+    required: tuple[str, ...] = ()
+    fields: dict[str, _Message] = field(default_factory=dict)
+
+
+def _missing(value: Any, message: _Message, path: str) -> list[str]:
+    """Paths of the required fields absent from `value` (a message, or a list of them)."""
+    if isinstance(value, list):
+        return [m for i, item in enumerate(value) for m in _missing(item, message, f"{path}[{i}]")]
+    if not isinstance(value, dict):
+        return []
+    prefix = f"{path}." if path else ""
+    found = [prefix + name for name in message.required if name not in value]
+    for name, sub in message.fields.items():
+        if name in value:
+            found += _missing(value[name], sub, prefix + name)
+    return found
+
+
+_ID = _Message(("value",))
+_RESOURCE = _Message(("name", "type"), {"scalar": _Message(("value",))})
+_COMMAND = _Message(fields={
+    "uris": _Message(("value",)),
+    "environment": _Message(fields={"variables": _Message(("name",))}),
+})  # fmt: skip
+_CONTAINER = _Message(("type",), {
+    "docker": _Message(("image",), {"parameters": _Message(("key", "value"))}),
+    "mesos": _Message(fields={"image": _Message(("type",), {"docker": _Message(("name",))})}),
+    "volumes": _Message(("container_path", "mode")),
+})  # fmt: skip
+_TASK = _Message(("name", "task_id", "agent_id"), {
+    "task_id": _ID, "agent_id": _ID, "resources": _RESOURCE, "command": _COMMAND,
+    "container": _CONTAINER, "labels": _Message(fields={"labels": _Message(("key",))}),
+    "kill_policy": _Message(fields={"grace_period": _Message(("nanoseconds",))}),
+})  # fmt: skip
+_FRAMEWORK_INFO = _Message(("user", "name"), {"id": _ID})
+_CALL = _Message(("type",), {
+    "subscribe": _Message(("framework_info",), {"framework_info": _FRAMEWORK_INFO}),
+    "accept": _Message(fields={"offer_ids": _ID, "operations": _Message(("type",), {
+        "launch": _Message(fields={"task_infos": _TASK}),
+    })}),
+    "kill": _Message(("task_id",), {"task_id": _ID, "agent_id": _ID}),
+    "acknowledge": _Message(("agent_id", "task_id", "uuid")),
+    "reconcile": _Message(fields={"tasks": _Message(("task_id",))}),
+})  # fmt: skip
 
 
 def _check_ids(value: Any) -> None:

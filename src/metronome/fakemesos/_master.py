@@ -12,6 +12,7 @@ import binascii
 import logging
 import time
 import uuid
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from metronome.fakemesos._agent import CommandExecutor
@@ -19,6 +20,7 @@ from metronome.fakemesos._state import (
     PORTS,
     SCALARS,
     TERMINAL,
+    WHOLE,
     Agent,
     Connection,
     Filter,
@@ -29,7 +31,10 @@ from metronome.fakemesos._state import (
     Task,
     add,
     contains,
+    disk_info,
+    domain_info,
     new_uuid,
+    resource_key,
     sub,
 )  # fmt: skip
 
@@ -55,14 +60,18 @@ class Master:
     """Everything the leading master knows and does; one instance serves every fake master port."""
 
     def __init__(
-        self, settings: Settings, agents: Iterable[tuple[str, Resources, list[dict[str, Any]]]]
+        self,
+        settings: Settings,
+        agents: Iterable[tuple[str, Resources, list[dict[str, Any]], dict[str, Any] | None]],
     ) -> None:
         self.settings = settings
         self.master_id = str(uuid.uuid4())
         self.agents: dict[str, Agent] = {}
-        for n, (hostname, total, attributes) in enumerate(agents):
+        for n, (hostname, total, attributes, domain) in enumerate(agents):
             agent_id = f"{self.master_id}-S{n}"
-            self.agents[agent_id] = Agent(agent_id, hostname, total, attributes, 5051 + n)
+            self.agents[agent_id] = Agent(
+                agent_id, hostname, total, attributes, 5051 + n, domain=domain
+            )
         self.frameworks: dict[str, Framework] = {}
         self.removed: set[str] = set()
         self.offers: dict[str, Offer] = {}
@@ -71,9 +80,13 @@ class Master:
         self.recovering_until = 0.0
         # Fault knobs and figures for tests and the benchmark.
         self.drop_acks = 0
+        self.refuse_calls: dict[str, tuple[int, str]] = {}  # call type -> HTTP status, text
         self.heartbeats = True
         self.launch_latencies_s: list[float] = []
         self.subscribe_count = 0
+        self.calls: Counter[str] = Counter()  # accepted calls by type
+        self.decline_filters: list[float | None] = []  # each DECLINE's refuse_seconds
+        self.reconciles: list[tuple[float, list[str]]] = []  # (monotonic time, task ids asked)
         self._frameworks_made = 0
         self._offers_made = 0
         self._background: set[asyncio.Task[Any]] = set()
@@ -83,7 +96,7 @@ class Master:
         self._allocator = asyncio.create_task(self._allocate_periodically(), name="fake-allocator")
 
     async def stop(self) -> None:
-        """Stop allocating and kill every task's process (a test double must leave nothing behind)."""
+        """Stop allocating and kill every task's process (a test double leaves nothing behind)."""
         if self._allocator is not None:
             self._allocator.cancel()
         for tasks in self.tasks.values():
@@ -122,8 +135,12 @@ class Master:
                 framework_id = f"{self.master_id}-{self._frameworks_made:04d}"
                 self._frameworks_made += 1
             framework = self.frameworks[framework_id] = Framework(framework_id, info)
-        elif framework.connection is not None:
-            framework.connection.close("Framework failed over")
+        else:
+            if framework.connection is not None:
+                framework.connection.close("Framework failed over")
+            # Immutable fields keep their first value, silently (`preserveImmutableFields`).
+            info = {**info, "user": framework.info.get("user"),
+                    "checkpoint": framework.info.get("checkpoint", False)}  # fmt: skip
         framework.info = info
         if framework.failover is not None:
             framework.failover.cancel()
@@ -156,10 +173,8 @@ class Master:
         if framework_id in self.removed:
             return "Framework has been removed"
         known = self.frameworks.get(framework_id or "")
-        if known is not None:
-            for key in ("user", "principal", "checkpoint"):
-                if known.info.get(key) != info.get(key):
-                    return f"Updating 'FrameworkInfo.{key}' is unsupported"
+        if known is not None and known.info.get("principal") != info.get("principal"):
+            return "Changing framework's principal is not allowed."
         return None
 
     def disconnected(self, framework_id: str, connection: Connection) -> None:
@@ -188,8 +203,21 @@ class Master:
             framework.connection = None
 
     def master_info(self) -> dict[str, Any]:
-        return {"id": self.master_id, "hostname": "127.0.0.1", "port": 5050, "version": "1.11.0",
+        info = {"id": self.master_id, "hostname": "127.0.0.1", "port": 5050, "version": "1.11.0",
                 "address": {"hostname": "127.0.0.1", "ip": "127.0.0.1", "port": 5050}}  # fmt: skip
+        if self.settings.region is not None:
+            info["domain"] = domain_info(self.settings.region, None)
+        return info
+
+    def _offered_to(self, framework: Framework, agent: Agent) -> bool:
+        """Whether the allocator offers this agent to the framework at all (the allocator's
+        `isRemoteSlave` and GPU filtering): a remote region needs REGION_AWARE, GPUs need
+        GPU_RESOURCES."""
+        region = self.settings.region
+        remote = region is not None and agent.region not in (None, region)
+        if remote and not framework.capable("REGION_AWARE"):
+            return False
+        return agent.total.get("gpus", 0.0) <= 0 or framework.capable("GPU_RESOURCES")
 
     def framework_for_call(self, call: dict[str, Any], stream_id: str | None) -> Framework:
         """The calling framework, after the checks of §2.1, in their order."""
@@ -216,6 +244,7 @@ class Master:
     def handle(self, framework: Framework, call: dict[str, Any]) -> None:
         kind = call["type"]
         body = call.get(kind.lower(), {})
+        self.calls[kind] += 1
         handler = {
             "ACCEPT": self._accept, "DECLINE": self._decline, "REVIVE": self._revive,
             "SUPPRESS": self._suppress, "KILL": self._kill, "ACKNOWLEDGE": self._acknowledge,
@@ -242,7 +271,8 @@ class Master:
             state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
             for info in infos:
                 self._master_update(framework, info["task_id"]["value"], state,
-                                    f"Task launched with invalid offers: {error}", "REASON_INVALID_OFFERS")  # fmt: skip
+                                    f"Task launched with invalid offers: {error}",
+                                    "REASON_INVALID_OFFERS", info["agent_id"]["value"])  # fmt: skip
             return
         offer = offers[0]
         agent = self.agents[offer.agent_id]
@@ -255,9 +285,8 @@ class Master:
             wanted = _scalars(info.get("resources", []))
             problem = self._invalid_task(framework, info, offer, wanted, remaining)
             if problem is not None:
-                self._master_update(
-                    framework, task_id, "TASK_ERROR", problem, "REASON_TASK_INVALID"
-                )
+                self._master_update(framework, task_id, "TASK_ERROR", problem,
+                                    "REASON_TASK_INVALID", info["agent_id"]["value"])  # fmt: skip
                 continue
             remaining = sub(remaining, wanted)
             grace = info.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds")
@@ -303,10 +332,18 @@ class Master:
             return f"Task ID '{task_id}' is invalid"
         if task_id in self.tasks.get(framework.id, {}):
             return f"Task has duplicate ID: {task_id}"
+        if task_id in framework.unreachable_tasks:
+            return f"Task reuses the ID of an unreachable task: {task_id}"
         if info["agent_id"]["value"] != offer.agent_id:
-            return f"Task uses agent ID {info['agent_id']['value']} but the offer is for {offer.agent_id}"
+            return (
+                f"Task uses agent ID {info['agent_id']['value']} but the offer is for "
+                f"{offer.agent_id}"
+            )
         if ("command" in info) == ("executor" in info):
-            return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+            return (
+                "Task should have at least one (but not both) of CommandInfo or ExecutorInfo "
+                "present"
+            )
         if "executor" in info:
             return "This fake master runs command tasks only"
         if not info.get("resources"):
@@ -314,22 +351,25 @@ class Master:
         for resource in info["resources"]:
             role = resource.get("allocation_info", {}).get("role", offer.role)
             if role != offer.role:
-                return f"Task resource {resource.get('name')} is allocated to role '{role}', not '{offer.role}'"
-        container = info.get("container")
+                name = resource.get("name")
+                return f"Task resource {name} is allocated to role '{role}', not '{offer.role}'"
+        container = _invalid_container(info.get("container"))
         if container is not None:
-            if container.get("type") == "DOCKER" and not container.get("docker", {}).get("image"):
-                return "DockerInfo 'image' must be set for a DOCKER container"
-            for volume in container.get("volumes", []):
-                if not volume.get("container_path") or volume.get("mode") not in ("RO", "RW"):
-                    return "A volume needs 'container_path' and a 'mode' of RO or RW"
+            return f"Task's `ContainerInfo` is invalid: {container}"
         grace = info.get("kill_policy", {}).get("grace_period", {}).get("nanoseconds", 0)
         if int(grace) < 0:
             return "Task's kill policy must have a non-negative grace period"
-        if not contains(remaining, wanted):
-            return f"Total resources {wanted} required by task and its executor is more than available {remaining}"
+        if not contains(remaining, wanted) or any(
+            key.startswith(WHOLE) and amount != remaining.get(key) for key, amount in wanted.items()
+        ):  # part of a MOUNT disk or a volume is not in the offer (`Resources::contains`)
+            return (
+                f"Total resources {wanted} required by task and its executor is more than "
+                f"available {remaining}"
+            )
         return None
 
     def _decline(self, framework: Framework, decline: dict[str, Any]) -> None:
+        self.decline_filters.append(decline.get("filters", {}).get("refuse_seconds"))
         for ref in decline.get("offer_ids", []):
             offer = self.offers.get(ref["value"])
             if offer is not None and offer.framework_id == framework.id:
@@ -406,21 +446,24 @@ class Master:
     def _reconcile(self, framework: Framework, reconcile: dict[str, Any]) -> None:
         known = self.tasks.get(framework.id, {})
         asked = reconcile.get("tasks", [])
+        self.reconciles.append((time.monotonic(), [t["task_id"]["value"] for t in asked]))
         if not asked:
             for task in known.values():
                 self._answer(framework, task)
             return
         for entry in asked:
             task_id = entry["task_id"]["value"]
-            task = known.get(task_id)
-            if task is not None:
-                self._answer(framework, task)
+            found = known.get(task_id)
+            if found is not None:
+                self._answer(framework, found)
             else:
                 self._answer_unknown(framework, task_id, entry.get("agent_id", {}).get("value"))
 
     def _answer(self, framework: Framework, task: Task) -> None:
-        self._master_update(framework, task.id, task.forwarded_state or "TASK_STAGING",
-                            "Reconciliation: Latest task state", "REASON_RECONCILIATION", task.agent_id)  # fmt: skip
+        self._master_update(
+            framework, task.id, task.forwarded_state or "TASK_STAGING",
+            "Reconciliation: Latest task state", "REASON_RECONCILIATION", task.agent_id,
+        )  # fmt: skip
 
     def _answer_unknown(self, framework: Framework, task_id: str, agent_id: str | None) -> None:
         """The §5.5 matrix for a task the master does not know."""
@@ -499,7 +542,7 @@ class Master:
             await asyncio.sleep(self.settings.allocation_interval_s)
 
     def allocate(self) -> None:
-        """One allocation round: each active agent's free resources to each wanting framework role."""
+        """One allocation round: each active agent's free resources to each wanting role."""
         used: dict[str, Resources] = {}
         for task in self.all_tasks():
             if not task.released:
@@ -524,7 +567,7 @@ class Master:
                     if any(f.role == role and f.agent_id == agent.id and contains(f.resources, free)
                            for f in framework.filters):  # fmt: skip
                         continue
-                    if agent.state != "active":
+                    if agent.state != "active" or not self._offered_to(framework, agent):
                         continue
                     offer = Offer(
                         f"{self.master_id}-O{self._offers_made}", framework.id, agent.id, role, free
@@ -542,16 +585,18 @@ class Master:
         allocation = (
             {"allocation_info": {"role": offer.role}} if framework.capable("MULTI_ROLE") else {}
         )
+        whole = sorted(key for key in offer.resources if key.startswith(WHOLE))
         resources: list[dict[str, Any]] = [
             {
-                "name": name,
+                "name": "disk" if key in whole else key,
                 "type": "SCALAR",
-                "scalar": {"value": offer.resources[name]},
+                "scalar": {"value": offer.resources[key]},
                 "role": "*",
+                **({"disk": disk_info(key)} if key in whole else {}),
                 **allocation,
             }
-            for name in SCALARS
-            if offer.resources.get(name, 0.0) > 0
+            for key in (*SCALARS, "gpus", *whole)
+            if offer.resources.get(key, 0.0) > 0
         ]
         resources.append({"name": "ports", "type": "RANGES", "role": "*", **allocation,
                           "ranges": {"range": [{"begin": PORTS[0], "end": PORTS[1]}]}})  # fmt: skip
@@ -561,6 +606,7 @@ class Master:
             "url": {"scheme": "http", "address": {"hostname": agent.hostname, "ip": "127.0.0.1",
                     "port": agent.port}, "path": "/slave(1)"},
             "resources": resources, "attributes": agent.attributes, **allocation,
+            **({"domain": agent.domain} if agent.domain else {}),
         }  # fmt: skip
 
     def _discard_offers(self, framework: Framework, *, rescind: bool) -> None:
@@ -593,6 +639,8 @@ class Master:
             framework = self.frameworks.get(task.framework_id)
             if framework is None or task.state in TERMINAL:
                 continue
+            if not gone:  # kept apart: not in reconciliation without its agent, id not reusable
+                framework.unreachable_tasks.add(task.id)
             if gone:
                 state, reason, extra = (
                     "TASK_GONE_BY_OPERATOR",
@@ -639,11 +687,27 @@ class Master:
         self.executor.abandon(task)
 
 
+def _invalid_container(container: dict[str, Any] | None) -> str | None:
+    """What `common::validation::validateContainerInfo` refuses (mesos-protocol.md §3.4)."""
+    if container is None:
+        return None
+    for volume in container.get("volumes", []):
+        if sum(key in volume for key in ("host_path", "image", "source")) != 1:
+            return (
+                "Invalid volume: Only one of them should be set: 'host_path', 'image' and 'source'"
+            )
+    if container.get("type") == "DOCKER":
+        if "docker" not in container:
+            return "DockerInfo 'docker' is not set for DOCKER typed ContainerInfo"
+        if any(p.get("key") == "name" for p in container["docker"].get("parameters", [])):
+            return "Parameter in DockerInfo must not be 'name'"
+    return None
+
+
 def _scalars(resources: list[dict[str, Any]]) -> Resources:
     wanted: Resources = {}
     for resource in resources:
         if resource.get("type") == "SCALAR":
-            wanted = add(
-                wanted, {resource["name"]: float(resource.get("scalar", {}).get("value", 0.0))}
-            )
+            amount = float(resource.get("scalar", {}).get("value", 0.0))
+            wanted = add(wanted, {resource_key(resource): amount})
     return wanted

@@ -33,6 +33,36 @@ def contains(a: Resources, b: Resources) -> bool:
     return all(a.get(k, 0.0) + 1e-9 >= v for k, v in b.items())
 
 
+WHOLE = "disk@"
+"""Key prefix of a disk that cannot be split: `disk@MOUNT:<root>` or `disk@VOLUME:<id>`."""
+
+
+def resource_key(resource: dict[str, Any]) -> str:
+    """Where a scalar resource counts: its name, or for a MOUNT disk or a persistent volume, a
+    key of its own (taking part of it is taking something not offered)."""
+    disk = resource.get("disk") or {}
+    if "persistence" in disk:
+        return f"{WHOLE}VOLUME:{disk['persistence'].get('id', '')}"
+    if disk.get("source", {}).get("type") == "MOUNT":
+        return f"{WHOLE}MOUNT:{disk['source'].get('mount', {}).get('root', '')}"
+    return str(resource["name"])
+
+
+def domain_info(region: str, zone: str | None) -> dict[str, Any]:
+    """A DomainInfo (mesos.proto) of a region and zone."""
+    fault: dict[str, Any] = {"region": {"name": region}}
+    fault["zone"] = {"name": zone or f"{region}-a"}  # both are required in a FaultDomain
+    return {"fault_domain": fault}
+
+
+def disk_info(key: str) -> dict[str, Any]:
+    """The `disk` field of an offered MOUNT disk or persistent volume."""
+    kind, _, name = key.removeprefix(WHOLE).partition(":")
+    if kind == "MOUNT":
+        return {"source": {"type": "MOUNT", "mount": {"root": name}}}
+    return {"persistence": {"id": name}, "volume": {"container_path": name, "mode": "RW"}}
+
+
 def new_uuid() -> str:
     """A status update uuid as it travels in JSON: base64 of 16 bytes."""
     return base64.b64encode(uuid.uuid4().bytes).decode()
@@ -49,8 +79,11 @@ class Settings:
     update_retry_max_s: float = 600.0
     kill_grace_s: float = 3.0
     run_containers_on_host: bool = False
-    """Run tasks with a container image on the host instead of failing them (there is no runtime)."""
+    """Run tasks with a container image on the host instead of failing them (no runtime here)."""
     launch_delay_s: float = 0.0
+    region: str | None = None
+    """The master's fault-domain region: agents of other regions are remote (offered only to
+    REGION_AWARE frameworks)."""
     """Time between ACCEPT and the executor's first update, so kills during launch can be tested."""
 
 
@@ -62,6 +95,11 @@ class Agent:
     attributes: list[dict[str, Any]]
     port: int
     state: str = "active"  # active | unreachable | gone
+    domain: dict[str, Any] | None = None  # DomainInfo: its fault domain's region and zone
+
+    @property
+    def region(self) -> str | None:
+        return None if self.domain is None else self.domain["fault_domain"]["region"]["name"]
 
 
 @dataclass(eq=False)
@@ -125,6 +163,7 @@ class Framework:
     suppressed: set[str] = field(default_factory=set)
     filters: list[Filter] = field(default_factory=list)
     failover: asyncio.TimerHandle | None = None
+    unreachable_tasks: set[str] = field(default_factory=set)  # ids on agents marked unreachable
 
     @property
     def roles(self) -> list[str]:

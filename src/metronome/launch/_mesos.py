@@ -16,8 +16,15 @@ import aiohttp
 from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, TaskUpdate
 from metronome.launch._mesos_client import SchedulerClient
 from metronome.launch._mesos_detect import ZkAddress, parse_master, static_detector
-from metronome.launch._mesos_offers import OfferSpace, constraints_match
-from metronome.launch._mesos_tasks import UNKNOWN_STATES, check_spec, task_info, to_update
+from metronome.launch._mesos_offers import OfferSpace, constraints_match, field_value
+from metronome.launch._mesos_tasks import (
+    NOT_RUNNING,
+    check_spec,
+    logical_id,
+    relaunch_id,
+    task_info,
+    to_update,
+)
 from metronome.launch._placement import demand
 from metronome.model import TaskStatus
 
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _REMEMBERED_ENDS = 100_000  # final statuses kept to answer late duplicates and reconciliations
-_NOT_LAUNCHED = ("REASON_RECONCILIATION", "REASON_INVALID_OFFERS")
+_MAX_DOUBLINGS = 30  # of the reconciliation retry: far past any `reconcile_retry_max_s`
 
 
 class _Phase(enum.Enum):
@@ -43,14 +50,18 @@ class _Phase(enum.Enum):
 
 @dataclass(eq=False)
 class _Task:
-    id: str
+    id: str  # the run's id for it; updates are reported under it
     phase: _Phase
     spec: RunSpec | None = None  # None for a task adopted from the master
     demand: HostResources | None = None
     agent_id: str | None = None
-    confirmed: bool = False  # the master has reported it at least once
+    confirmed: bool = False  # the master has reported `mesos_id` at least once
     kill_requested: bool = False
     last: TaskStatus | None = None
+    mesos_id: str = ""  # the id of its latest launch on Mesos: `id`, or a relaunch's
+
+    def __post_init__(self) -> None:
+        self.mesos_id = self.mesos_id or self.id
 
 
 class MesosLauncher(Launcher):
@@ -85,13 +96,16 @@ class MesosLauncher(Launcher):
         self._tasks: dict[str, _Task] = {}
         self._queue: dict[str, _Task] = {}  # QUEUED tasks, oldest first
         self._waiting: tuple[str, ...] = ()  # snapshot for `queued()` from other threads
-        self._asked: dict[str, float] = {}  # explicit reconciliation: task id -> loop time asked
+        # Explicit reconciliation awaiting answers: Mesos task id -> (loop time to ask again, tries)
+        self._asked: dict[str, tuple[float, int]] = {}
         self._answer: set[str] = set()  # ids whose next update is delivered even if unchanged
         self._ended: OrderedDict[str, TaskUpdate] = OrderedDict()
         self._suppressed = False
         self._last_revive = float("-inf")
         self._revive_handle: asyncio.TimerHandle | None = None
+        self._decline_s = settings.decline_first_s  # the filter for offers waiting tasks refuse
         self._periodic: asyncio.Task[None] | None = None
+        self._stepped_down_until = 0.0  # loop time
 
     @property
     def framework_id(self) -> str | None:
@@ -100,6 +114,24 @@ class MesosLauncher(Launcher):
     @property
     def connected(self) -> bool:
         return self._client is not None and self._client.connected
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the master refused the framework (the launcher then launches nothing), if it did."""
+        return None if self._client is None else self._client.refusal
+
+    @property
+    def step_downs(self) -> int:
+        """How often another scheduler took the framework over ("Framework failed over")."""
+        return 0 if self._client is None else self._client.step_downs
+
+    def problem(self) -> dict[str, str] | None:
+        """What keeps this launcher from launching, for `/info`; None while all is well."""
+        if self.refusal is not None:
+            return {"state": "refused", "message": self.refusal}
+        if self._stepped_down_until > (self._loop.time() if self._loop else 0.0):
+            return {"state": "stepped-down", "message": "another scheduler took the framework"}
+        return None
 
     async def start(self, on_update: UpdateCallback) -> None:
         self._loop = asyncio.get_running_loop()
@@ -214,19 +246,51 @@ class MesosLauncher(Launcher):
             self._fresh = True  # a new framework (none before, or the old one was removed)
         self._suppressed = False
         self._last_revive = float("-inf")
+        self._decline_s = self._settings.decline_first_s
         # Everything not final is checked again: the master may have failed over, or we restarted.
         for task in self._tasks.values():
             if task.kill_requested and task.phase is _Phase.LAUNCHED:
                 self._send_kill(task)
         self._asked.clear()
+        # Implicit first: the master answers in order, so every launch it knows (a relaunch's new
+        # id too) is seen before an explicit "unknown" could make us launch one again.
+        self._call_mesos("RECONCILE", {"tasks": []})
         self._ask(
             [t.id for t in self._tasks.values() if t.phase is not _Phase.QUEUED] + [*self._answer]
         )
-        self._call_mesos("RECONCILE", {"tasks": []})
+        if self._queue:  # filters from before may have outlived the subscription
+            self._revive()
         self._offers_wanted()
 
     def disconnected(self) -> None:
         logger.warning("Mesos framework disconnected; %d task(s) queued", len(self._queue))
+
+    def stepped_down(self, wait_s: float) -> None:
+        if self._loop is not None:
+            self._stepped_down_until = self._loop.time() + wait_s
+
+    def refused(self, message: str) -> None:
+        logger.error(
+            "Mesos launcher stopped by the master's refusal (%s); %d task(s) stay queued",
+            message, len(self._queue),
+        )  # fmt: skip
+
+    def call_refused(self, call: dict[str, Any], status: int, message: str) -> None:
+        """An ACCEPT the master could not parse launched nothing: fail its tasks now, with the
+        master's words, and hand the offers back (they are still outstanding)."""
+        if call["type"] != "ACCEPT" or status != 400:
+            return
+        accept = call["accept"]
+        for operation in accept.get("operations", []):
+            for info in operation.get("launch", {}).get("task_infos", []):
+                task = self._tasks.get(logical_id(info["task_id"]["value"]))
+                if task is not None and not task.confirmed:
+                    self._end(task, TaskUpdate(
+                        task.id, TaskStatus.TASK_FAILED, datetime.now(UTC),
+                        f"Mesos refused the launch: {message}",
+                    ))  # fmt: skip
+        self._call_mesos("DECLINE", {"offer_ids": accept["offer_ids"]})
+        self._snapshot()
 
     def event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -241,20 +305,23 @@ class MesosLauncher(Launcher):
 
     def _on_offers(self, offers: list[dict[str, Any]]) -> None:
         declined = []
-        filters = {"refuse_seconds": self._settings.decline_offer_s}
+        # While tasks wait, what did not fit them comes back soon (sooner than a changed agent
+        # would re-offer it); the longest filter once nothing waits.
+        refuse_s = self._decline_s if self._queue else self._settings.decline_offer_s
+        filters = {"refuse_seconds": refuse_s}
         for offer in offers:
             space = OfferSpace(offer, self._settings.role)
             infos = []
             for task in list(self._queue.values()):
                 assert task.spec is not None and task.demand is not None
-                if not constraints_match(task.spec.constraints, offer):
+                if not self._may_place(task.spec, offer):
                     continue
                 resources = space.take(task.demand)
                 if resources is None:
                     continue
                 infos.append(
                     task_info(
-                        task.id, task.spec, agent_id=space.agent_id, hostname=space.hostname,
+                        task.mesos_id, task.spec, agent_id=space.agent_id, hostname=space.hostname,
                         resources=resources, container_kind=self._settings.container_kind,
                     )
                 )  # fmt: skip
@@ -274,16 +341,28 @@ class MesosLauncher(Launcher):
                 "launching %d task(s) on %s (offer %s)", len(infos), space.hostname, space.id
             )
             for info in infos:
-                self._emit_for(self._tasks[info["task_id"]["value"]], TaskStatus.TASK_STAGING)
+                task_id = logical_id(info["task_id"]["value"])
+                self._emit_for(self._tasks[task_id], TaskStatus.TASK_STAGING)
         if declined:
             self._call_mesos("DECLINE", {"offer_ids": declined, "filters": filters})
+        if self._queue:  # still waiting: what they were offered is refused longer next time
+            self._decline_s = min(self._settings.decline_offer_s, self._decline_s * 2)
         self._snapshot()
         self._offers_wanted()
 
+    def _may_place(self, spec: RunSpec, offer: dict[str, Any]) -> bool:
+        """The constraints match, and without a `@region` one the agent is in the master's
+        region (offers of others come because we are REGION_AWARE; Marathon does the same)."""
+        if not constraints_match(spec.constraints, offer):
+            return False
+        home = None if self._client is None else self._client.region
+        if home is None or any(c.attribute == "@region" for c in spec.constraints):
+            return True
+        return field_value(offer, "@region") in (None, home)
+
     def _on_status(self, status: dict[str, Any]) -> None:
-        task_id = status["task_id"]["value"]
         try:
-            self._handle_status(task_id, status)
+            self._handle_status(status["task_id"]["value"], status)
         finally:
             if status.get("uuid") and "agent_id" in status:
                 ack = {
@@ -293,23 +372,27 @@ class MesosLauncher(Launcher):
                 }
                 self._call_mesos("ACKNOWLEDGE", ack)
 
-    def _handle_status(self, task_id: str, status: dict[str, Any]) -> None:
-        self._asked.pop(task_id, None)
+    def _handle_status(self, mesos_id: str, status: dict[str, Any]) -> None:
+        self._asked.pop(mesos_id, None)
         update = to_update(status)
         if update is None:
-            logger.warning("task %s: unknown Mesos state %s", task_id, status.get("state"))
+            logger.warning("task %s: unknown Mesos state %s", mesos_id, status.get("state"))
             return
-        state, reason = status.get("state"), status.get("reason")
-        unknown = state in UNKNOWN_STATES and reason in _NOT_LAUNCHED
+        task_id = logical_id(mesos_id)
+        update = dataclasses.replace(update, task_id=task_id)
         task = self._tasks.get(task_id)
+        if task is not None and mesos_id != task.mesos_id and not self._follow(task, mesos_id):
+            if update.status.is_active:  # an earlier launch, superseded: it must not run
+                logger.warning("task %s: killing %s, a launch it replaced", task_id, mesos_id)
+                self._call_mesos("KILL", {"task_id": {"value": mesos_id}})
+            return
         if task is None and task_id not in self._ended and update.status.is_active:
             # A task of ours the master knows and we did not (a restart): adopt it.
-            task = self._tasks[task_id] = _Task(task_id, _Phase.LAUNCHED)
-        if task is not None and unknown and not task.confirmed and not task.kill_requested:
-            if task.phase is not _Phase.QUEUED:  # never reached the master: (re)queue it
-                logger.info("task %s is unknown to Mesos; queueing it for launch", task_id)
-                self._enqueue(task)
-                self._snapshot()
+            task = self._tasks[task_id] = _Task(task_id, _Phase.LAUNCHED, mesos_id=mesos_id)
+        not_running = status.get("state") in NOT_RUNNING
+        if task is not None and not_running and not task.confirmed and not task.kill_requested:
+            if task.phase is not _Phase.QUEUED and task.spec is not None:
+                self._relaunch(task, status)
             return
         if task is not None and task.phase is _Phase.VERIFYING:
             task.phase = _Phase.LAUNCHED  # an earlier instance launched it: follow, never relaunch
@@ -317,11 +400,31 @@ class MesosLauncher(Launcher):
         if task is not None:
             task.confirmed = True
             task.agent_id = status.get("agent_id", {}).get("value", task.agent_id)
-            if task.kill_requested and unknown:
+            if task.kill_requested and not_running:
                 update = dataclasses.replace(update, status=TaskStatus.TASK_KILLED)
-        self._deliver(task_id, task, update)
+        self._deliver(task_id, task, update, mesos_id)
 
-    def _deliver(self, task_id: str, task: _Task | None, update: TaskUpdate) -> None:
+    def _follow(self, task: _Task, mesos_id: str) -> bool:
+        """Whether an update for another launch of `task` than its latest makes that one its
+        latest: only while verifying, when an earlier instance may have relaunched it."""
+        if task.phase is not _Phase.VERIFYING:
+            return False
+        task.mesos_id, task.agent_id = mesos_id, None
+        return True
+
+    def _relaunch(self, task: _Task, status: dict[str, Any]) -> None:
+        """Queue a task that runs nowhere again, under a new id: the old one may not be reused
+        (an unreachable task's id), and if it turns up after all it is killed, not followed."""
+        old = task.mesos_id
+        task.mesos_id, task.agent_id, task.confirmed = relaunch_id(task.id), None, False
+        logger.info(
+            "task %s: Mesos reports %s %s (%s); launching it again as %s",
+            task.id, old, status.get("state"), status.get("message", ""), task.mesos_id,
+        )  # fmt: skip
+        self._enqueue(task)
+        self._snapshot()
+
+    def _deliver(self, task_id: str, task: _Task | None, update: TaskUpdate, mesos_id: str) -> None:
         forced = task_id in self._answer
         self._answer.discard(task_id)
         ended = self._ended.get(task_id)
@@ -329,12 +432,10 @@ class MesosLauncher(Launcher):
             if update.status.is_active:
                 # Reported final already (LOST, say), so the run moved on: this one must not run.
                 logger.warning(
-                    "task %s is %s after it ended %s: killing it",
-                    task_id,
-                    update.status,
-                    ended.status,
-                )
-                self._call_mesos("KILL", {"task_id": {"value": task_id}})
+                    "task %s is %s after it ended %s: killing %s",
+                    task_id, update.status, ended.status, mesos_id,
+                )  # fmt: skip
+                self._call_mesos("KILL", {"task_id": {"value": mesos_id}})
             if forced:
                 self._emit(ended)
             return
@@ -371,49 +472,62 @@ class MesosLauncher(Launcher):
             self._ended.popitem(last=False)
 
     def _send_kill(self, task: _Task) -> None:
-        kill: dict[str, Any] = {"task_id": {"value": task.id}}
+        kill: dict[str, Any] = {"task_id": {"value": task.mesos_id}}
         if task.agent_id is not None:
             kill["agent_id"] = {"value": task.agent_id}
         self._call_mesos("KILL", kill)
 
-    def _ask(self, task_ids: list[str]) -> None:
-        """Explicit reconciliation; answers come as UPDATEs (or not at all: then we ask again)."""
+    def _ask(self, task_ids: list[str], *, again: bool = False) -> None:
+        """Explicit reconciliation of our tasks (their latest launch); answers come as UPDATEs,
+        or not at all (a master still recovering its agents): then we ask `again`, after a
+        truncated exponential backoff (reconciliation.md), not to swamp a master backed up."""
         if not task_ids or self._loop is None:
             return
         now = self._loop.time()
-        for task_id in task_ids:
-            self._asked[task_id] = now
+        settings = self._settings
         tasks = []
         for task_id in dict.fromkeys(task_ids):
-            agent = (task := self._tasks.get(task_id)) and task.agent_id
-            tasks.append(
-                {"task_id": {"value": task_id}, **({"agent_id": {"value": agent}} if agent else {})}
-            )
+            task = self._tasks.get(task_id)
+            mesos_id = task_id if task is None else task.mesos_id
+            asked = self._asked.get(mesos_id)
+            tries = min(asked[1] + 1, _MAX_DOUBLINGS) if again and asked else 0
+            wait_s = min(settings.reconcile_retry_max_s, settings.reconcile_retry_s * 2**tries)
+            self._asked[mesos_id] = (now + wait_s, tries)
+            entry: dict[str, Any] = {"task_id": {"value": mesos_id}}
+            if task is not None and task.agent_id:
+                entry["agent_id"] = {"value": task.agent_id}
+            tasks.append(entry)
         self._call_mesos("RECONCILE", {"tasks": tasks})
 
     async def _reconcile_periodically(self) -> None:
         assert self._loop is not None
-        retry_s = self._settings.reconcile_retry_s
-        next_full = self._loop.time() + self._settings.reconcile_interval_s
+        interval_s = self._settings.reconcile_interval_s
+        next_full = self._loop.time() + interval_s
         while True:
-            await asyncio.sleep(min(retry_s, self._settings.reconcile_interval_s))
+            await asyncio.sleep(min(self._settings.reconcile_retry_s, interval_s) / 2)
             now = self._loop.time()
             if now >= next_full:
-                next_full = now + self._settings.reconcile_interval_s
+                next_full = now + interval_s
                 self._ask([t.id for t in self._tasks.values() if t.phase is _Phase.LAUNCHED])
                 self._call_mesos("RECONCILE", {"tasks": []})
-            self._ask([task_id for task_id, at in self._asked.items() if now - at >= retry_s])
+            late = [
+                logical_id(mesos_id) for mesos_id, (due, _) in self._asked.items() if now >= due
+            ]
+            self._ask(late, again=True)
 
     def _offers_wanted(self) -> None:
-        if self._queue:
-            self._revive()
-        elif not self._suppressed and self._call_mesos(
-            "SUPPRESS", {"roles": [self._settings.role]}
+        """SUPPRESS once nothing waits. While tasks wait, offers keep coming without a REVIVE:
+        it clears every decline filter, so it is sent only when demand grows (`_enqueue`)."""
+        if (
+            not self._queue
+            and not self._suppressed
+            and self._call_mesos("SUPPRESS", {"roles": [self._settings.role]})
         ):
             self._suppressed = True
 
     def _revive(self) -> None:
-        """REVIVE (clearing decline filters) at most once per `revive_interval_s`."""
+        """REVIVE (clearing decline filters) for new demand, at most once per
+        `revive_interval_s`."""
         if self._loop is None or self._revive_handle is not None:
             return
         wait_s = self._last_revive + self._settings.revive_interval_s - self._loop.time()
@@ -428,6 +542,7 @@ class MesosLauncher(Launcher):
         if self._queue and self._call_mesos("REVIVE", {"roles": [self._settings.role]}):
             self._suppressed = False
             self._last_revive = self._loop.time()
+            self._decline_s = self._settings.decline_first_s
 
     def _call_mesos(self, call_type: str, body: dict[str, Any]) -> bool:
         return self._client is not None and self._client.call(call_type, body)

@@ -28,6 +28,8 @@ _JSON = "application/json"
 _MAX_REDIRECTS = 5
 _BACKOFF_MIN_S = 0.1
 REMOVED = "Framework has been removed"
+FAILED_OVER = "Framework failed over"
+_STEP_DOWN_MAX_S = 600.0
 
 
 class EventHandler(Protocol):
@@ -39,9 +41,26 @@ class EventHandler(Protocol):
 
     def disconnected(self) -> None: ...
 
+    def stepped_down(self, wait_s: float) -> None:
+        """Another scheduler took the framework over; no subscription for `wait_s`."""
+
+    def refused(self, message: str) -> None:
+        """The master refused the framework for good (an ERROR event); the client stopped."""
+
+    def call_refused(self, call: dict[str, Any], status: int, message: str) -> None:
+        """The master answered a call with an HTTP error: the call had no effect."""
+
 
 class _Disconnect(Exception):
     """The subscription ended; the message says why."""
+
+
+class _SteppedDown(_Disconnect):
+    """Another scheduler subscribed with our framework id ("Framework failed over")."""
+
+
+class _Refused(Exception):
+    """The master refused the framework (validation, authorization): retrying cannot help."""
 
 
 class SchedulerClient:
@@ -66,11 +85,14 @@ class SchedulerClient:
         self._subscription: asyncio.Task[None] | None = None
         self.framework_id: str | None = None
         self.master: str | None = None  # host:port of the master we are subscribed to
+        self.region: str | None = None  # the master's fault-domain region, if it has one
         self._stream_id: str | None = None
         self._ordered: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._senders: list[asyncio.Task[None]] = []
         self.subscriptions = 0
+        self.refusal: str | None = None  # why the master refused us; the client then stopped
+        self.step_downs = 0  # "Framework failed over" ERRORs received
         self._last_event_at = 0.0
         self._silence_s = settings.call_timeout_s
         self._reconnect_reason = "reconnecting"
@@ -100,7 +122,8 @@ class SchedulerClient:
     def call(self, call_type: str, body: dict[str, Any] | None = None) -> bool:
         """Queue a call; False (and dropped) when not subscribed: state is re-derived on subscribe.
 
-        Calls keep their order, except ACKNOWLEDGEs, which depend on nothing and go on their own lane.
+        Calls keep their order, except ACKNOWLEDGEs, which depend on nothing and go on their own
+        lane.
         """
         if self._stream_id is None or self.framework_id is None:
             logger.debug("not subscribed: dropping %s", call_type)
@@ -129,6 +152,7 @@ class SchedulerClient:
 
     async def _run(self) -> None:
         failures = 0
+        step_downs_in_row = 0
         while True:
             self._subscription = asyncio.create_task(self._subscribe_once())
             self._last_event_at = asyncio.get_running_loop().time()
@@ -142,8 +166,21 @@ class SchedulerClient:
                 if current is not None and current.cancelling():
                     raise
                 reason = self._reconnect_reason
+            except _Refused as exc:
+                self._end_stream()
+                self.refusal = str(exc)
+                logger.error(
+                    "Mesos refused framework %s: %s; not subscribing again (fix and restart)",
+                    self.framework_id, exc,
+                )  # fmt: skip
+                self._handler.refused(str(exc))
+                return
+            except _SteppedDown as exc:
+                reason = str(exc)
+                step_downs_in_row += 1
             except _Disconnect as exc:
                 reason = str(exc)
+                step_downs_in_row = 0
             except (aiohttp.ClientError, OSError, TimeoutError, RecordIOError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
             finally:
@@ -152,6 +189,20 @@ class SchedulerClient:
             if was_connected:
                 failures = 0
                 self._handler.disconnected()
+            if step_downs_in_row:
+                # Two schedulers that both think they lead must not take the framework from each
+                # other in turn: wait (longer each time) for leadership to settle who leads.
+                wait_s = min(
+                    _STEP_DOWN_MAX_S,
+                    self._settings.failed_over_wait_s * 2 ** (step_downs_in_row - 1),
+                )
+                logger.error(
+                    "Another scheduler took over Mesos framework %s (%s); stepping down from "
+                    "launching for %.0f s", self.framework_id, reason, wait_s,
+                )  # fmt: skip
+                self._handler.stepped_down(wait_s)
+                await asyncio.sleep(wait_s)
+                continue
             delay_s = min(self._settings.backoff_max_s, _BACKOFF_MIN_S * 2**failures)
             delay_s *= random.uniform(0.5, 1.0)
             failures += 1
@@ -188,7 +239,8 @@ class SchedulerClient:
         raise _Disconnect(last_error)
 
     async def _try_master(self, master: str) -> str | None:
-        """Subscribe at `master` and serve the stream; returns the leader to try after a redirect."""
+        """Subscribe at `master` and serve the stream; returns the leader to try after a
+        redirect."""
         assert self._session is not None
         body = {"type": "SUBSCRIBE", "subscribe": {"framework_info": self._framework_info()}}
         if self.framework_id is not None:
@@ -208,6 +260,8 @@ class SchedulerClient:
                 return leader or None
             if response.status != 200:
                 text = (await response.text())[:200]
+                if response.status == 401:  # bad credentials: asking again cannot help
+                    raise _Refused(f"SUBSCRIBE answered 401 Unauthorized by {master}: {text}")
                 logger.warning(
                     "Mesos master %s refused SUBSCRIBE: %d %s", master, response.status, text
                 )
@@ -230,11 +284,14 @@ class SchedulerClient:
                     subscribed = event.get("subscribed", {})
                     interval_s = float(subscribed.get("heartbeat_interval_seconds") or 15.0)
                     self._silence_s = interval_s * self._settings.heartbeat_misses
+                    domain = subscribed.get("master_info", {}).get("domain", {})
+                    region = domain.get("fault_domain", {}).get("region", {}).get("name")
+                    self.region = None if region is None else str(region)
                     await self._on_subscribed(
                         master, stream_id, subscribed["framework_id"]["value"]
                     )
                 elif kind == "ERROR":
-                    await self._on_error(event.get("error", {}).get("message", ""))
+                    await self._on_error(str(event.get("error", {}).get("message", "")))
                 elif self._stream_id is not None:
                     try:
                         self._handler.event(event)
@@ -261,13 +318,18 @@ class SchedulerClient:
         self._handler.subscribed(framework_id)
 
     async def _on_error(self, message: str) -> None:
+        """An ERROR event: the master ends the stream; what follows depends on the message."""
         if message == REMOVED and self.framework_id is not None:
             # All its tasks were killed; the only way on is a new framework.
             logger.error("Mesos removed framework %s; subscribing as a new one", self.framework_id)
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, self._ids.set, None)
             self.framework_id = None
-        raise _Disconnect(f"master error: {message}")
+            raise _Disconnect(f"master error: {message}")
+        if message == FAILED_OVER:
+            self.step_downs += 1
+            raise _SteppedDown(f"master error: {message}")
+        raise _Refused(message or "an ERROR event without a message")
 
     async def _send_from(
         self, queue: asyncio.Queue[dict[str, Any]], master: str, stream_id: str
@@ -293,6 +355,10 @@ class SchedulerClient:
             logger.warning(
                 "Mesos call %s refused by %s: %d %s", call["type"], master, response.status, text
             )
+            try:
+                self._handler.call_refused(call, response.status, text)
+            except Exception:
+                logger.exception("Mesos call refusal handler failed on %s", call["type"])
             if response.status in (307, 403, 503):  # no longer the leader, or not subscribed
                 self.reconnect(f"{call['type']} answered {response.status}")
                 return
@@ -305,7 +371,15 @@ class SchedulerClient:
             "failover_timeout": s.failover_timeout_s,
             "checkpoint": s.checkpoint,
             "roles": [s.role],
-            "capabilities": [{"type": "MULTI_ROLE"}, {"type": "PARTITION_AWARE"}],
+            # REGION_AWARE: agents of other regions are offered too (else `@region` constraints
+            # could never name one); tasks without such a constraint stay in the master's region.
+            # Not GPU_RESOURCES: jobs cannot ask for GPUs (`gpus` is refused), so agents with
+            # GPUs, which Mesos keeps for GPU frameworks, are never offered to us.
+            "capabilities": [
+                {"type": "MULTI_ROLE"},
+                {"type": "PARTITION_AWARE"},
+                {"type": "REGION_AWARE"},
+            ],
         }
         optional = {"principal": s.principal, "hostname": s.hostname, "webui_url": s.webui_url}
         info |= {key: value for key, value in optional.items() if value}

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class ContainerKind(StrEnum):
-    """How a run with `docker.image` is containerized: the Docker or the Mesos (UCR) containerizer."""
+    """How a run with `docker.image` is containerized: by Docker or by Mesos (UCR)."""
 
     DOCKER = "DOCKER"
     MESOS = "MESOS"
@@ -20,7 +20,7 @@ class ContainerKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MesosSettings:
-    """The Mesos launcher's settings (Metronome's `--master`, `--mesos_*` and `--framework_*` flags).
+    """The Mesos launcher's settings (Metronome's `--master`, `--mesos_*`, `--framework_*`).
 
     `master` is `http://host:5050` (or a comma-separated list of masters) or `zk://host:2181/mesos`.
     Durations in seconds; defaults are Metronome's and Marathon's (mesos-protocol.md §0.1 [Met]).
@@ -39,14 +39,23 @@ class MesosSettings:
     checkpoint: bool = True
     container_kind: ContainerKind = ContainerKind.DOCKER
     decline_offer_s: float = 120.0
+    """How long declined resources are refused once nothing waits; the longest filter."""
+    decline_first_s: float = 5.0
+    """The filter of resources that tasks waiting for an offer did not fit; it doubles (up to
+    `decline_offer_s`) each round they still wait, and starts again when demand grows."""
     revive_interval_s: float = 5.0
     """Least time between two REVIVE calls (Marathon's `min_revive_offers_interval`)."""
     reconcile_interval_s: float = 900.0
     reconcile_retry_s: float = 10.0
-    """How long an explicit reconciliation waits for answers before it asks again."""
+    """How long an explicit reconciliation waits for answers before it asks again; the wait
+    doubles with each unanswered retry, up to `reconcile_retry_max_s`."""
+    reconcile_retry_max_s: float = 300.0
     heartbeat_misses: int = 5
     """Reconnect after this many heartbeat intervals without any event (§5.3)."""
     backoff_max_s: float = 15.0
+    failed_over_wait_s: float = 60.0
+    """After "Framework failed over" (another instance took the framework), wait this long
+    (doubling on each repeat, up to 10 min) before subscribing again."""
     call_timeout_s: float = 75.0
 
 

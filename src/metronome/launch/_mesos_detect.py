@@ -1,4 +1,5 @@
-"""Finding the leading Mesos master: a static list of masters, or ZooKeeper's `json.info_*` nodes."""
+"""Finding the leading Mesos master: a static list of masters, or ZooKeeper's `json.info_*`
+nodes."""
 
 from __future__ import annotations
 

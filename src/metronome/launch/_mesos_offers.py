@@ -1,4 +1,5 @@
-"""Offers: placement constraints as Marathon evaluates them, and carving task resources out of them."""
+"""Offers: placement constraints as Marathon evaluates them, and carving task resources out of
+them."""
 
 from __future__ import annotations
 
@@ -40,14 +41,19 @@ def attribute_text(attribute: dict[str, Any]) -> str | None:
 
 
 def field_value(offer: dict[str, Any], name: str) -> str | None:
-    """What a constraint's `attribute` reads in an offer: its hostname, region, zone or attribute."""
+    """What a constraint's `attribute` reads in an offer: its hostname, region, zone or
+    attribute."""
     if name in ("hostname", "@hostname"):
-        return offer.get("hostname")
+        return _text(offer.get("hostname"))
     if name in ("@region", "@zone"):
         domain = offer.get("domain", {}).get("fault_domain", {})
-        return domain.get(name[1:], {}).get("name")
+        return _text(domain.get(name[1:], {}).get("name"))
     attribute = next((a for a in offer.get("attributes", []) if a.get("name") == name), None)
     return None if attribute is None else attribute_text(attribute)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def constraint_matches(constraint: Constraint, offer: dict[str, Any]) -> bool:
@@ -75,27 +81,47 @@ def constraints_match(constraints: Iterable[Constraint], offer: dict[str, Any]) 
 
 
 class OfferSpace:
-    """What is left of one offer while tasks are placed on it."""
+    """What is left of one offer while tasks are placed on it.
+
+    Only what Mesos lets a task take part of is split: cpus, mem and the root disk. A MOUNT
+    disk is taken whole or not at all, and persistent volumes (and other disk sources) are never
+    taken: a task with part of one is a TASK_ERROR (`Resources::contains`).
+    """
 
     def __init__(self, offer: dict[str, Any], role: str) -> None:
         self.offer = offer
         self.id: str = offer["id"]["value"]
         self.agent_id: str = offer["agent_id"]["value"]
         self.hostname: str = offer.get("hostname", "")
-        # Scalar resources usable by our role, in offer order, with their reservation and
-        # allocation info kept as offered (§3.5: "keeping the offered role/reservation").
-        self._free = [
-            (dict(r), _round(r["scalar"]["value"]))
+        usable = [
+            r
             for r in offer.get("resources", [])
             if r.get("type") == "SCALAR" and "scalar" in r and _usable(r, role)
         ]
+        # With their reservation and allocation info kept as offered (§3.5: "keeping the offered
+        # role/reservation").
+        self._free = [(dict(r), _round(r["scalar"]["value"])) for r in usable if _splittable(r)]
+        self._mounts = sorted(
+            (r for r in usable if _disk_kind(r) == "MOUNT"), key=lambda r: r["scalar"]["value"]
+        )
 
     def total(self, name: str) -> float:
+        """How much of a resource can still be split off (MOUNT disks are not counted)."""
         return _round(sum(amount for r, amount in self._free if r["name"] == name))
 
     def take(self, demand: HostResources) -> list[dict[str, Any]] | None:
-        """Resources for a task of this demand, taken from the offer; None if they do not fit."""
+        """Resources for a task of this demand, taken from the offer; None if they do not fit.
+
+        Its disk comes from the root disk, else is the smallest MOUNT disk big enough.
+        """
         wanted = {"cpus": demand.cpus, "mem": demand.mem, "disk": demand.disk}
+        mount = None
+        if self.total("disk") + 1e-9 < _round(demand.disk):
+            fitting = (r for r in self._mounts if r["scalar"]["value"] + 1e-9 >= demand.disk)
+            mount = next(fitting, None)
+            if mount is None:
+                return None
+            del wanted["disk"]
         if any(self.total(name) + 1e-9 < _round(amount) for name, amount in wanted.items()):
             return None
         taken = []
@@ -110,7 +136,22 @@ class OfferSpace:
                 need = _round(need - used)
                 self._free[index] = (resource, _round(free - used))
                 taken.append({**resource, "scalar": {"value": used}})
+        if mount is not None:
+            self._mounts.remove(mount)
+            taken.append(dict(mount))
         return taken
+
+
+def _disk_kind(resource: dict[str, Any]) -> str:
+    """ROOT, PATH, MOUNT, ...; VOLUME for a persistent volume; ROOT for other resources."""
+    disk = resource.get("disk") or {}
+    if "persistence" in disk:
+        return "VOLUME"
+    return str(disk.get("source", {}).get("type", "ROOT"))
+
+
+def _splittable(resource: dict[str, Any]) -> bool:
+    return resource.get("name") != "disk" or _disk_kind(resource) == "ROOT"
 
 
 def _usable(resource: dict[str, Any], role: str) -> bool:

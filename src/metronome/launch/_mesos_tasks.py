@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,11 @@ if TYPE_CHECKING:
 
 # `<job id, dots as underscores>_<run id: yyyyMMddHHmmss + 5 alphanumerics>.<uuid>` (model/_ids.py)
 _TASK_ID = re.compile(r"(?P<job>[a-z0-9_-]+)_(?P<run>[0-9]{14}[A-Za-z0-9]{5})\.[^.]+")
-_EXITED = re.compile(r"Command exited with status (-?[0-9]+)")
+# The command executor writes "Command exited ...", the Docker executor "Container exited ...".
+_EXITED = re.compile(r"(?:Command|Container) exited with status (-?[0-9]+)")
 _NANOS = 1_000_000_000
+# A relaunch runs under `<task id>.r<6 hex>`: a new Mesos id, the run's id still readable in it.
+_RELAUNCH = re.compile(r"(?P<task>.+)\.r[0-9a-f]{6}")
 
 STATES: dict[str, TaskStatus] = {
     "TASK_STAGING": TaskStatus.TASK_STAGING,
@@ -34,23 +38,47 @@ STATES: dict[str, TaskStatus] = {
     "TASK_GONE_BY_OPERATOR": TaskStatus.TASK_LOST,
     "TASK_UNKNOWN": TaskStatus.TASK_LOST,
 }
-UNKNOWN_STATES = frozenset({"TASK_UNKNOWN", "TASK_GONE", "TASK_LOST", "TASK_DROPPED"})
-"""Answers meaning the master has no such task (a launch that never reached it, §5.5)."""
+NOT_RUNNING = frozenset({"TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN"})
+"""States saying a task runs on no agent the master can see (§5.5): DROPPED never started, GONE
+is not on its registered agent, GONE_BY_OPERATOR is on an agent the operator declared gone,
+UNKNOWN is on no registered agent. Not UNREACHABLE or LOST: those may still run (and return).
+A task in one of these that never reported is launched again, under a new id (UNKNOWN's may
+still run on an agent cut off from the master, whose id the master will not take again)."""
+
+
+def relaunch_id(task_id: str) -> str:
+    """A new Mesos task id for launching `task_id` again."""
+    return f"{task_id}.r{secrets.token_hex(3)}"
+
+
+def logical_id(mesos_id: str) -> str:
+    """The launcher's task id (the run's) a Mesos task id belongs to: itself, or what it
+    relaunches."""
+    match = _RELAUNCH.fullmatch(mesos_id)
+    return mesos_id if match is None else match["task"]
 
 
 def job_and_run(task_id: str) -> tuple[str, str] | None:
-    """The job id and run id a task id names, if it has the run actors' form."""
-    match = _TASK_ID.fullmatch(task_id)
+    """The job id and run id a task id (or a relaunch's) names, if it has the run actors' form."""
+    match = _TASK_ID.fullmatch(logical_id(task_id))
     if match is None:
         return None
     return match["job"].replace("_", "."), match["run"]
 
 
 def check_spec(spec: RunSpec) -> None:
-    """Raises TaskSetupError if no TaskInfo can be built from the spec."""
+    """Raises TaskSetupError if no TaskInfo can be built from the spec, or the master would refuse
+    it (TASK_ERROR, `validateContainerInfo`): said before anything is offered, in our terms."""
     if spec.docker is None and spec.cmd is None and not spec.args:
         msg = "the run spec has neither cmd nor args"
         raise TaskSetupError(msg)
+    if spec.docker is not None and any(p.key == "name" for p in spec.docker.parameters):
+        msg = "docker.parameters: Mesos does not allow the Docker parameter 'name'"
+        raise TaskSetupError(msg)
+    for volume in spec.volumes:
+        if not volume.host_path:
+            msg = f"volume {volume.container_path!r}: Mesos needs a hostPath"
+            raise TaskSetupError(msg)
 
 
 def task_info(
@@ -160,6 +188,8 @@ def to_update(status: dict[str, Any]) -> TaskUpdate | None:
         exit_code = int(found[1])
     elif ours is TaskStatus.TASK_FINISHED:
         exit_code = 0
+    elif ours is TaskStatus.TASK_FAILED and status.get("source") == "SOURCE_EXECUTOR":
+        message = f"{message}; exit code unknown" if message else "exit code unknown"
     timestamp = status.get("timestamp")
     at = datetime.fromtimestamp(float(timestamp), UTC) if timestamp else datetime.now(UTC)
     return TaskUpdate(status["task_id"]["value"], ours, at, message, exit_code)

@@ -159,4 +159,8 @@ def _abandon(spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int]]) -> N
     assert process.stdin is not None
     process.stdin.close()
     pid = process.pid
-    _process.ExitWatch(asyncio.get_running_loop(), pid, None, lambda: _process.reap(pid))
+
+    def reap() -> None:
+        _process.reap(pid)
+
+    _process.ExitWatch(asyncio.get_running_loop(), pid, None, reap)
