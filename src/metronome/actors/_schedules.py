@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from metronome.actors._context import ActorContext
     from metronome.actors._timers import TimerHandle
     from metronome.model import JobHistory, JobRun, JobSpec, ScheduleId, ScheduleSpec
-    from metronome.scheduling import Cron
+    from metronome.scheduling import Recurrence
 
 Marks = dict["ScheduleId", "datetime"]
 
@@ -76,8 +76,8 @@ class ScheduleTimers:
             if not schedule.enabled or mark is None:
                 continue
             count, last = 0, None
-            for last in _cron(schedule).fire_times(mark, now, _zone(schedule)):
-                count += 1
+            for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
+                count, last = count + 1, instant
             if last is None:
                 continue
             marks[schedule.id] = last
@@ -150,7 +150,7 @@ def _same_timing(previous: ScheduleSpec | None, schedule: ScheduleSpec) -> bool:
     )
 
 
-def _cron(schedule: ScheduleSpec) -> Cron:
+def _cron(schedule: ScheduleSpec) -> Recurrence:
     return parse_cron(schedule.cron)
 
 
