@@ -5,16 +5,20 @@ shared `TimerService`; a fired timer tells the job actor a `Fire`. Every change 
 job's timers under a new generation, so a timer armed before the change is recognised and dropped.
 
 Marks: per schedule, the last instant handled (run, skipped or missed), kept in the job's history
-record. After a restart the instants after the mark are the ones missed meanwhile: the latest runs
-late if it is still inside `startingDeadlineSeconds`, the others are counted as missed.
+record. After a restart the instants after the mark are the ones missed meanwhile: those the
+schedule's `catchUp` keeps (by default the latest) run late if still inside
+`startingDeadlineSeconds`, the others are counted as missed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from metronome.model import CATCH_UP_ALL_LIMIT, CatchUpPolicy
 from metronome.scheduling import parse_cron, parse_timezone
 
 if TYPE_CHECKING:
@@ -69,21 +73,19 @@ class ScheduleTimers:
         return marks
 
     def catch_up(self, spec: JobSpec, marks: Marks) -> CatchUp:
+        """What the instants after each mark, up to now, owe under the schedule's `catchUp`."""
         now = self._context.clock()
-        late, missed, marks = [], 0, dict(marks)
+        late: list[tuple[ScheduleSpec, datetime]] = []
+        missed, marks = 0, dict(marks)
         for schedule in spec.schedules:
             mark = marks.get(schedule.id)
             if not schedule.enabled or mark is None:
                 continue
-            count, last = 0, None
-            for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
-                count, last = count + 1, instant
-            if last is None:
+            owed = _owed(schedule, mark, now)
+            if owed is None:
                 continue
-            marks[schedule.id] = last
-            if (now - last).total_seconds() <= schedule.starting_deadline_s:
-                late.append((schedule, last))
-                count -= 1
+            marks[schedule.id], instants, count = owed
+            late.extend((schedule, instant) for instant in instants)
             missed += count
         return CatchUp(late, missed, marks)
 
@@ -136,6 +138,31 @@ class ScheduleTimers:
         fire = Fire(schedule.id, instant, self._generation)
         handle = self._context.timers.call_at(instant, lambda: self._job.tell(fire))
         self._handles[schedule.id] = handle
+
+
+def _owed(
+    schedule: ScheduleSpec, mark: datetime, now: datetime
+) -> tuple[datetime, list[datetime], int] | None:
+    """The schedule's instants in (mark, now]: the last one, those to run late (oldest first),
+    and how many others were missed; None when there are none.
+
+    Instants inside `startingDeadlineSeconds` are a suffix of them, so keeping the newest
+    `keep` that are inside it is the rule of each policy (LATEST keeps one, NONE none).
+    """
+    keep = _KEEP[schedule.catch_up or CatchUpPolicy.LATEST]
+    deadline = timedelta(seconds=schedule.starting_deadline_s)
+    recent: deque[datetime] = deque(maxlen=keep)
+    count, last = 0, None
+    for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
+        count, last = count + 1, instant
+        if now - instant <= deadline:
+            recent.append(instant)
+    if last is None:
+        return None
+    return last, list(recent), count - len(recent)
+
+
+_KEEP = {CatchUpPolicy.NONE: 0, CatchUpPolicy.LATEST: 1, CatchUpPolicy.ALL: CATCH_UP_ALL_LIMIT}
 
 
 def _advanced(marks: Marks, schedule_id: ScheduleId, instant: datetime) -> Marks:

@@ -122,6 +122,8 @@ def render_schedule(schedule: ScheduleSpec, now: datetime) -> dict[str, Any]:
         "concurrencyPolicy": schedule.concurrency_policy.value,
         "enabled": schedule.enabled,
     }
+    if schedule.catch_up is not None:  # a schedule that never set it renders as before
+        out["catchUp"] = schedule.catch_up.value
     if schedule.enabled:
         next_run = parse_cron(schedule.cron).next_after(now, parse_timezone(schedule.timezone))
         out["nextRunAt"] = format_timestamp(next_run)

@@ -13,8 +13,10 @@ from metronome.model._ids import (
     new_task_id,
 )
 from metronome.model._job import (
+    CATCH_UP_ALL_LIMIT,
     DEPENDENCIES_AND_SCHEDULES,
     Artifact,
+    CatchUpPolicy,
     ConcurrencyPolicy,
     Constraint,
     ConstraintOperator,
@@ -32,11 +34,13 @@ from metronome.model._overrides import RunOverrides
 from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
 
 __all__ = [
+    "CATCH_UP_ALL_LIMIT",
     "DEPENDENCIES_AND_SCHEDULES",
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
+    "CatchUpPolicy",
     "ConcurrencyPolicy",
     "Constraint",
     "ConstraintOperator",

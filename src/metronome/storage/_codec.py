@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 
 from metronome.model import (
     Artifact,
+    CatchUpPolicy,
     ConcurrencyPolicy,
     Constraint,
     ConstraintOperator,
@@ -70,6 +71,7 @@ _OPERATORS = _EnumMap(ConstraintOperator, pb.Constraint.Operator)
 _VOLUME_MODES = _EnumMap(VolumeMode, pb.Volume.Mode)
 _RESTART_POLICIES = _EnumMap(RestartPolicy, pb.Restart.Policy)
 _CONCURRENCY_POLICIES = _EnumMap(ConcurrencyPolicy, pb.ScheduleSpec.ConcurrencyPolicy)
+_CATCH_UPS = _EnumMap(CatchUpPolicy, pb.ScheduleSpec.CatchUp)
 _RUN_STATUSES = _EnumMap(RunStatus, pb.JobRun.Status)
 _TASK_STATUSES = _EnumMap(TaskStatus, pb.Task.Status)
 
@@ -226,6 +228,7 @@ def _schedule_to_pb(schedule: ScheduleSpec) -> pb.ScheduleSpec:
         starting_deadline_s=schedule.starting_deadline_s,
         concurrency_policy=_CONCURRENCY_POLICIES.to_pb[schedule.concurrency_policy],
         enabled=schedule.enabled,
+        catch_up=_CATCH_UPS.to_pb[schedule.catch_up] if schedule.catch_up else None,
     )
 
 
@@ -320,6 +323,7 @@ def _schedule_from_pb(m: pb.ScheduleSpec) -> ScheduleSpec:
         starting_deadline_s=m.starting_deadline_s,
         concurrency_policy=_CONCURRENCY_POLICIES.from_pb[m.concurrency_policy],
         enabled=m.enabled,
+        catch_up=_CATCH_UPS.from_pb.get(m.catch_up),
     )
 
 

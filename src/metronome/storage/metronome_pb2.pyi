@@ -196,7 +196,15 @@ class RunSpec(_message.Message):
     ) -> None: ...
 
 class ScheduleSpec(_message.Message):
-    __slots__ = ("concurrency_policy", "cron", "enabled", "id", "starting_deadline_s", "timezone")
+    __slots__ = (
+        "catch_up",
+        "concurrency_policy",
+        "cron",
+        "enabled",
+        "id",
+        "starting_deadline_s",
+        "timezone",
+    )
     class ConcurrencyPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         CONCURRENCY_POLICY_UNSPECIFIED: _ClassVar[ScheduleSpec.ConcurrencyPolicy]
@@ -208,18 +216,31 @@ class ScheduleSpec(_message.Message):
     ALLOW: ScheduleSpec.ConcurrencyPolicy
     FORBID: ScheduleSpec.ConcurrencyPolicy
     REPLACE: ScheduleSpec.ConcurrencyPolicy
+    class CatchUp(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        CATCH_UP_UNSPECIFIED: _ClassVar[ScheduleSpec.CatchUp]
+        NONE: _ClassVar[ScheduleSpec.CatchUp]
+        LATEST: _ClassVar[ScheduleSpec.CatchUp]
+        ALL: _ClassVar[ScheduleSpec.CatchUp]
+
+    CATCH_UP_UNSPECIFIED: ScheduleSpec.CatchUp
+    NONE: ScheduleSpec.CatchUp
+    LATEST: ScheduleSpec.CatchUp
+    ALL: ScheduleSpec.CatchUp
     ID_FIELD_NUMBER: _ClassVar[int]
     CRON_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     STARTING_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
     CONCURRENCY_POLICY_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
+    CATCH_UP_FIELD_NUMBER: _ClassVar[int]
     id: str
     cron: str
     timezone: str
     starting_deadline_s: int
     concurrency_policy: ScheduleSpec.ConcurrencyPolicy
     enabled: bool
+    catch_up: ScheduleSpec.CatchUp
     def __init__(
         self,
         id: str | None = ...,
@@ -228,6 +249,7 @@ class ScheduleSpec(_message.Message):
         starting_deadline_s: int | None = ...,
         concurrency_policy: ScheduleSpec.ConcurrencyPolicy | str | None = ...,
         enabled: bool | None = ...,
+        catch_up: ScheduleSpec.CatchUp | str | None = ...,
     ) -> None: ...
 
 class JobSpec(_message.Message):
