@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from metronome.actors._context import ActorContext
     from metronome.actors._timers import TimerHandle
-    from metronome.model import JobHistory, JobRun, JobSpec, ScheduleId, ScheduleSpec
+    from metronome.model import JobHistory, JobRun, JobSpec, Pause, ScheduleId, ScheduleSpec
     from metronome.scheduling import Recurrence
 
 Marks = dict["ScheduleId", "datetime"]
@@ -46,10 +46,12 @@ class Fire:
 
 @dataclass(frozen=True)
 class CatchUp:
-    """What a restart owes: instants to run late, a count of missed ones, the advanced marks."""
+    """What a restart owes: instants to run late, counts of missed and paused ones, the
+    advanced marks."""
 
     late: list[tuple[ScheduleSpec, datetime]]
     missed: int
+    paused: int
     marks: Marks
 
 
@@ -72,22 +74,24 @@ class ScheduleTimers:
                 marks = _advanced(marks, run.schedule_id, run.scheduled_at)
         return marks
 
-    def catch_up(self, spec: JobSpec, marks: Marks) -> CatchUp:
-        """What the instants after each mark, up to now, owe under the schedule's `catchUp`."""
+    def catch_up(self, spec: JobSpec, marks: Marks, pause: Pause | None) -> CatchUp:
+        """What the instants after each mark, up to now, owe under the schedule's `catchUp`;
+        those `pause` holds are paused, not missed."""
         now = self._context.clock()
         late: list[tuple[ScheduleSpec, datetime]] = []
-        missed, marks = 0, dict(marks)
+        missed, paused, marks = 0, 0, dict(marks)
         for schedule in spec.schedules:
             mark = marks.get(schedule.id)
             if not schedule.enabled or mark is None:
                 continue
-            owed = _owed(schedule, mark, now)
+            owed = _owed(schedule, mark, now, pause)
             if owed is None:
                 continue
-            marks[schedule.id], instants, count = owed
-            late.extend((schedule, instant) for instant in instants)
-            missed += count
-        return CatchUp(late, missed, marks)
+            marks[schedule.id] = owed.last
+            late.extend((schedule, instant) for instant in owed.late)
+            missed += owed.missed
+            paused += owed.paused
+        return CatchUp(late, missed, paused, marks)
 
     def rearm(self, spec: JobSpec, marks: Marks) -> Marks:
         """Arm every enabled schedule; returns the marks of the armed schedules.
@@ -140,11 +144,18 @@ class ScheduleTimers:
         self._handles[schedule.id] = handle
 
 
+@dataclass(frozen=True)
+class _Owed:
+    last: datetime
+    late: list[datetime]
+    missed: int
+    paused: int
+
+
 def _owed(
-    schedule: ScheduleSpec, mark: datetime, now: datetime
-) -> tuple[datetime, list[datetime], int] | None:
-    """The schedule's instants in (mark, now]: the last one, those to run late (oldest first),
-    and how many others were missed; None when there are none.
+    schedule: ScheduleSpec, mark: datetime, now: datetime, pause: Pause | None
+) -> _Owed | None:
+    """What the schedule's instants in (mark, now] owe; None when there are none.
 
     Instants inside `startingDeadlineSeconds` are a suffix of them, so keeping the newest
     `keep` that are inside it is the rule of each policy (LATEST keeps one, NONE none).
@@ -152,14 +163,18 @@ def _owed(
     keep = _KEEP[schedule.catch_up or CatchUpPolicy.LATEST]
     deadline = timedelta(seconds=schedule.starting_deadline_s)
     recent: deque[datetime] = deque(maxlen=keep)
-    count, last = 0, None
+    count, paused, last = 0, 0, None
     for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
-        count, last = count + 1, instant
+        last = instant
+        if pause is not None and pause.holds_at(instant):
+            paused += 1
+            continue
+        count += 1
         if now - instant <= deadline:
             recent.append(instant)
     if last is None:
         return None
-    return last, list(recent), count - len(recent)
+    return _Owed(last, list(recent), count - len(recent), paused)
 
 
 _KEEP = {CatchUpPolicy.NONE: 0, CatchUpPolicy.LATEST: 1, CatchUpPolicy.ALL: CATCH_UP_ALL_LIMIT}

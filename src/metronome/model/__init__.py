@@ -31,6 +31,7 @@ from metronome.model._job import (
     VolumeMode,
 )
 from metronome.model._overrides import RunOverrides
+from metronome.model._pause import MAX_PAUSE_REASON_LENGTH, Pause, failures_pause
 from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "DEPENDENCIES_AND_SCHEDULES",
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
+    "MAX_PAUSE_REASON_LENGTH",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
     "CatchUpPolicy",
@@ -50,6 +52,7 @@ __all__ = [
     "JobId",
     "JobRun",
     "JobSpec",
+    "Pause",
     "Restart",
     "RestartPolicy",
     "RunId",
@@ -63,6 +66,7 @@ __all__ = [
     "TaskStatus",
     "Volume",
     "VolumeMode",
+    "failures_pause",
     "is_job_id",
     "is_schedule_id",
     "new_run_id",

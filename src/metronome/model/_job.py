@@ -150,6 +150,8 @@ class JobSpec:
     schedules: tuple[ScheduleSpec, ...] = ()
     dependencies: tuple[JobId, ...] = ()
     """Parent jobs: this job runs once each has succeeded since it last did (behavior §3.6)."""
+    pause_after_failures: int | None = None
+    """`pauseAfterFailures`: pause the job when this many runs in a row have failed."""
 
     def schedule(self, schedule_id: str) -> ScheduleSpec | None:
         """The schedule with that id, if the job has one."""

@@ -24,6 +24,7 @@ from metronome.model import (
     JobId,
     JobRun,
     JobSpec,
+    Pause,
     Restart,
     RestartPolicy,
     RunId,
@@ -92,6 +93,7 @@ def encode_job(spec: JobSpec) -> bytes:
         schedules=[_schedule_to_pb(s) for s in spec.schedules],
         run=_run_spec_to_pb(spec.run),
         dependencies=spec.dependencies,
+        pause_after_failures=spec.pause_after_failures,
     ).SerializeToString()
 
 
@@ -142,7 +144,32 @@ def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
             pb.DepMark(job_id=job_id, at_ms=_ms(moment))
             for job_id, moment in history.dependency_marks.items()
         ],
+        consecutive_failures=history.consecutive_failures,
+        pause=_pause_to_pb(history.pause),
+        paused_count=history.paused_count,
     ).SerializeToString()
+
+
+def _pause_to_pb(pause: Pause | None) -> pb.Pause | None:
+    if pause is None:
+        return None
+    return pb.Pause(
+        since_ms=_ms(pause.since),
+        by=pause.by,
+        reason=pause.reason,
+        until_ms=_optional_ms(pause.until),
+        automatic=pause.automatic,
+    )
+
+
+def _pause_from_pb(m: pb.Pause) -> Pause:
+    return Pause(
+        since=_time(m.since_ms),
+        by=m.by if m.HasField("by") else None,
+        reason=m.reason if m.HasField("reason") else None,
+        until=_time(m.until_ms) if m.HasField("until_ms") else None,
+        automatic=m.automatic,
+    )
 
 
 def decode_history(
@@ -312,6 +339,9 @@ def _job_from_pb(m: pb.JobSpec) -> JobSpec:
         labels={kv.key: kv.value for kv in m.labels},
         schedules=tuple(_schedule_from_pb(s) for s in m.schedules),
         dependencies=tuple(JobId(d) for d in m.dependencies),
+        pause_after_failures=(
+            m.pause_after_failures if m.HasField("pause_after_failures") else None
+        ),
     )
 
 
@@ -435,6 +465,9 @@ def _history_from_pb(
         missed_count=m.missed_count,
         schedule_marks={ScheduleId(s.schedule_id): _time(s.at_ms) for s in m.schedule_marks},
         dependency_marks={JobId(d.job_id): _time(d.at_ms) for d in m.dependency_marks},
+        consecutive_failures=m.consecutive_failures,
+        pause=_pause_from_pb(m.pause) if m.HasField("pause") else None,
+        paused_count=m.paused_count,
     )
 
 

@@ -253,19 +253,29 @@ class ScheduleSpec(_message.Message):
     ) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("dependencies", "description", "id", "labels", "run", "schedules")
+    __slots__ = (
+        "dependencies",
+        "description",
+        "id",
+        "labels",
+        "pause_after_failures",
+        "run",
+        "schedules",
+    )
     ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULES_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
     DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_AFTER_FAILURES_FIELD_NUMBER: _ClassVar[int]
     id: str
     description: str
     labels: _containers.RepeatedCompositeFieldContainer[KeyValue]
     schedules: _containers.RepeatedCompositeFieldContainer[ScheduleSpec]
     run: RunSpec
     dependencies: _containers.RepeatedScalarFieldContainer[str]
+    pause_after_failures: int
     def __init__(
         self,
         id: str | None = ...,
@@ -274,6 +284,7 @@ class JobSpec(_message.Message):
         schedules: _Iterable[ScheduleSpec | _Mapping] | None = ...,
         run: RunSpec | _Mapping | None = ...,
         dependencies: _Iterable[str] | None = ...,
+        pause_after_failures: int | None = ...,
     ) -> None: ...
 
 class Task(_message.Message):
@@ -435,6 +446,7 @@ class RunInfoPage(_message.Message):
 
 class JobHistory(_message.Message):
     __slots__ = (
+        "consecutive_failures",
         "dependency_marks",
         "failed_pages",
         "failure_count",
@@ -442,6 +454,8 @@ class JobHistory(_message.Message):
         "last_failure_at_ms",
         "last_success_at_ms",
         "missed_count",
+        "pause",
+        "paused_count",
         "schedule_marks",
         "skipped_count",
         "success_count",
@@ -458,6 +472,9 @@ class JobHistory(_message.Message):
     FAILED_PAGES_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_MARKS_FIELD_NUMBER: _ClassVar[int]
     DEPENDENCY_MARKS_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_COUNT_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     success_count: int
     failure_count: int
@@ -469,6 +486,9 @@ class JobHistory(_message.Message):
     failed_pages: _containers.RepeatedScalarFieldContainer[str]
     schedule_marks: _containers.RepeatedCompositeFieldContainer[ScheduleMark]
     dependency_marks: _containers.RepeatedCompositeFieldContainer[DepMark]
+    consecutive_failures: int
+    pause: Pause
+    paused_count: int
     def __init__(
         self,
         job_id: str | None = ...,
@@ -482,6 +502,30 @@ class JobHistory(_message.Message):
         failed_pages: _Iterable[str] | None = ...,
         schedule_marks: _Iterable[ScheduleMark | _Mapping] | None = ...,
         dependency_marks: _Iterable[DepMark | _Mapping] | None = ...,
+        consecutive_failures: int | None = ...,
+        pause: Pause | _Mapping | None = ...,
+        paused_count: int | None = ...,
+    ) -> None: ...
+
+class Pause(_message.Message):
+    __slots__ = ("automatic", "by", "reason", "since_ms", "until_ms")
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATIC_FIELD_NUMBER: _ClassVar[int]
+    since_ms: int
+    by: str
+    reason: str
+    until_ms: int
+    automatic: bool
+    def __init__(
+        self,
+        since_ms: int | None = ...,
+        by: str | None = ...,
+        reason: str | None = ...,
+        until_ms: int | None = ...,
+        automatic: bool | None = ...,
     ) -> None: ...
 
 class DepMark(_message.Message):
