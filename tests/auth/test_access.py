@@ -57,6 +57,9 @@ CALLS = (
     Call("GET", "/v1/jobs/prod.app/runs/{run}", "view", 200),
     Call("POST", "/v1/jobs/prod.app/runs/{run}/actions/stop", "update", 200),
     Call("POST", "/v1/jobs/prod.app/runs", "update", 201),
+    Call("GET", "/v1/jobs/prod.app/pause", "view", 200),
+    Call("POST", "/v1/jobs/prod.app/pause", "update", 200),
+    Call("POST", "/v1/jobs/prod.app/resume", "update", 200),
     Call("DELETE", "/v1/jobs/prod.new?stopCurrentJobRuns=true", "delete", 200),
 )
 

@@ -121,10 +121,12 @@ REJECTED = [
     ("", "it is empty"),
     ("   ", "it is empty"),
     ("0" * 249 + " * * * *", "it has 257 characters, at most 256"),
-    ("@hourly", "nicknames such as @hourly are not supported"),
-    ("@daily", "nicknames such as @hourly are not supported"),
-    ("0 * * * * *", "seconds and year fields are not supported"),
-    ("0 0 0 * * * 2030", "it has 7 fields"),
+    ("@reboot", "unknown nickname; use one of @yearly"),
+    (
+        "0 0 0 * * * 2030",
+        "it has 7 fields, expected 5 (minute hour day-of-month month day-of-week)"
+        " or 6 (second minute hour day-of-month month day-of-week); a year field is not supported",
+    ),
     ("0 0 31 2 *", "day-of-month 31 never occurs in February"),
     ("0 0 30 2 *", "day-of-month 30 never occurs in February"),
     ("0 0 31 4,6,9,11 *", "day-of-month 31 never occurs in April, June, September or November"),

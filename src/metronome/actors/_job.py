@@ -15,8 +15,10 @@ import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
 from metronome.actors import _dependencies as dependencies
+from metronome.actors import _pause as pausing
 from metronome.actors import _reasons
 from metronome.actors._dependencies import ParentFinished
+from metronome.actors._pause import PauseEnded, PauseTimer
 from metronome.actors._run import RunActor, RunChanged, RunFinished
 from metronome.actors._runtime import PooledActor
 from metronome.actors._schedules import Fire, ScheduleTimers
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
     from metronome.actors._context import ActorContext
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.model import JobSpec, RunId, RunOverrides, ScheduleSpec
+    from metronome.model import JobSpec, Pause, RunId, RunOverrides, ScheduleSpec
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class JobActor(PooledActor):
         """Scheduled runs whose actor has not yet written their record."""
         self._history = history or JobHistory(job_id=spec.id)
         self._schedules = ScheduleTimers(context, self.actor_ref)
+        self._pause_timer = PauseTimer(context, self.actor_ref)
         self._entry: JobEntry | None = None
         self._loaded = loaded
 
@@ -98,9 +101,9 @@ class JobActor(PooledActor):
                 continue
             self._spawn_run(run)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
-        catch_up = self._schedules.catch_up(self._spec, marks)
+        catch_up = self._schedules.catch_up(self._spec, marks, self._history.pause)
         history = dataclasses.replace(
-            self._history,
+            pausing.with_paused_instants(self._history, catch_up.paused),
             schedule_marks=catch_up.marks,
             missed_count=self._history.missed_count + catch_up.missed,
         )
@@ -111,6 +114,7 @@ class JobActor(PooledActor):
             self._context.metrics.counter("jobs.missed").inc(catch_up.missed)
         if history != self._history:
             self._save_history(history)
+        self._pause_timer.arm(self._history.pause)
         self._rearm()
         self._publish()
         for schedule, instant in catch_up.late:
@@ -147,6 +151,7 @@ class JobActor(PooledActor):
 
     def on_stop(self) -> None:
         self._schedules.disarm()
+        self._pause_timer.cancel()
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, CreateJob):
@@ -159,6 +164,9 @@ class JobActor(PooledActor):
             self._on_fire(message)
         elif isinstance(message, ParentFinished):
             self._run_if_parents_succeeded()
+        elif isinstance(message, PauseEnded):
+            if message.pause == self._history.pause:  # not a pause replaced meanwhile
+                self.resume()
         else:
             super().on_receive(message)
         return None
@@ -215,6 +223,24 @@ class JobActor(PooledActor):
             self._spec.with_schedules(tuple(s for s in self._spec.schedules if s is not schedule))
         )
         return schedule
+
+    def pause(self, pause: Pause) -> Pause:
+        """Pause the job's schedules (replacing any pause it has) until `pause.until`."""
+        self._save_history(pausing.with_pause(self._history, pause))
+        self._pause_timer.arm(pause)
+        logger.info("Job %s paused by %s: %s", self._spec.id, pause.by, pause.reason)
+        self._publish()
+        return pause
+
+    def resume(self) -> None:
+        """End the job's pause, if it has one; its failure count starts again."""
+        if self._history.pause is None:
+            return
+        self._save_history(pausing.with_pause(self._history, None))
+        self._pause_timer.cancel()
+        logger.info("Job %s resumed", self._spec.id)
+        self._publish()
+        self._run_if_parents_succeeded()
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -329,6 +355,8 @@ class JobActor(PooledActor):
         if run.id not in self._runs:
             return  # already finished (stopped while its task ended)
         history = self._history.with_finished(run, self._context.history_count)
+        history = pausing.after_failures(self._spec, history, self._context.clock())
+        paused_now = history.pause is not self._history.pause
         if run.schedule_id is not None and run.scheduled_at is not None:
             history = self._schedules.marked(history, run.schedule_id, run.scheduled_at)
         # One commit: a crash cannot leave the run both active and in the history.
@@ -336,6 +364,8 @@ class JobActor(PooledActor):
         self._save_history(history, also=also)
         del self._runs[run.id]
         metrics = self._context.metrics
+        if paused_now:
+            metrics.counter("jobs.autopaused").inc()
         if run.status is RunStatus.SUCCESS:
             metrics.counter("jobs.succeeded").inc()
         else:
@@ -348,7 +378,9 @@ class JobActor(PooledActor):
 
     def _run_if_parents_succeeded(self) -> None:
         """Start a dependency run if one is due (never beside an active run of this job)."""
-        due = None if self._runs else dependencies.due(self._context, self._spec, self._history)
+        if self._runs or pausing.paused_at(self._history, self._context.clock()):
+            return
+        due = dependencies.due(self._context, self._spec, self._history)
         if due is not None:
             logger.info("Job %s: every parent succeeded; starting a run", self._spec.id)
             self._start_run(self._context.clock(), history=due, by_dependencies=True)
@@ -366,6 +398,13 @@ class JobActor(PooledActor):
         self._context.metrics.timer("jobs.trigger.lateness").update(
             max((now - instant).total_seconds(), 0.0)
         )
+        if pausing.paused_at(self._history, instant):
+            logger.info("Job %s: %s not run (the job is paused)", self._spec.id, instant)
+            self._context.metrics.counter("jobs.paused").inc()
+            history = pausing.with_paused_instants(self._history, 1)
+            self._save_history(self._schedules.marked(history, schedule.id, instant))
+            self._publish()
+            return
         policy = schedule.concurrency_policy
         if self._runs and policy is ConcurrencyPolicy.FORBID:
             logger.info("Job %s: skipping %s (a run is active, FORBID)", self._spec.id, instant)
@@ -418,6 +457,8 @@ class JobActorProxy(ActorMemberMixin, pykka.ActorProxy[JobActor]):
     update_schedule = proxy_method(JobActor.update_schedule)
     delete_schedule = proxy_method(JobActor.delete_schedule)
     trigger = proxy_method(JobActor.trigger)
+    pause = proxy_method(JobActor.pause)
+    resume = proxy_method(JobActor.resume)
     stop_run = proxy_method(JobActor.stop_run)
 
 

@@ -5,16 +5,20 @@ shared `TimerService`; a fired timer tells the job actor a `Fire`. Every change 
 job's timers under a new generation, so a timer armed before the change is recognised and dropped.
 
 Marks: per schedule, the last instant handled (run, skipped or missed), kept in the job's history
-record. After a restart the instants after the mark are the ones missed meanwhile: the latest runs
-late if it is still inside `startingDeadlineSeconds`, the others are counted as missed.
+record. After a restart the instants after the mark are the ones missed meanwhile: those the
+schedule's `catchUp` keeps (by default the latest) run late if still inside
+`startingDeadlineSeconds`, the others are counted as missed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from metronome.model import CATCH_UP_ALL_LIMIT, CatchUpPolicy
 from metronome.scheduling import parse_cron, parse_timezone
 
 if TYPE_CHECKING:
@@ -25,8 +29,8 @@ if TYPE_CHECKING:
 
     from metronome.actors._context import ActorContext
     from metronome.actors._timers import TimerHandle
-    from metronome.model import JobHistory, JobRun, JobSpec, ScheduleId, ScheduleSpec
-    from metronome.scheduling import Cron
+    from metronome.model import JobHistory, JobRun, JobSpec, Pause, ScheduleId, ScheduleSpec
+    from metronome.scheduling import Recurrence
 
 Marks = dict["ScheduleId", "datetime"]
 
@@ -42,10 +46,12 @@ class Fire:
 
 @dataclass(frozen=True)
 class CatchUp:
-    """What a restart owes: instants to run late, a count of missed ones, the advanced marks."""
+    """What a restart owes: instants to run late, counts of missed and paused ones, the
+    advanced marks."""
 
     late: list[tuple[ScheduleSpec, datetime]]
     missed: int
+    paused: int
     marks: Marks
 
 
@@ -68,24 +74,24 @@ class ScheduleTimers:
                 marks = _advanced(marks, run.schedule_id, run.scheduled_at)
         return marks
 
-    def catch_up(self, spec: JobSpec, marks: Marks) -> CatchUp:
+    def catch_up(self, spec: JobSpec, marks: Marks, pause: Pause | None) -> CatchUp:
+        """What the instants after each mark, up to now, owe under the schedule's `catchUp`;
+        those `pause` holds are paused, not missed."""
         now = self._context.clock()
-        late, missed, marks = [], 0, dict(marks)
+        late: list[tuple[ScheduleSpec, datetime]] = []
+        missed, paused, marks = 0, 0, dict(marks)
         for schedule in spec.schedules:
             mark = marks.get(schedule.id)
             if not schedule.enabled or mark is None:
                 continue
-            count, last = 0, None
-            for last in _cron(schedule).fire_times(mark, now, _zone(schedule)):
-                count += 1
-            if last is None:
+            owed = _owed(schedule, mark, now, pause)
+            if owed is None:
                 continue
-            marks[schedule.id] = last
-            if (now - last).total_seconds() <= schedule.starting_deadline_s:
-                late.append((schedule, last))
-                count -= 1
-            missed += count
-        return CatchUp(late, missed, marks)
+            marks[schedule.id] = owed.last
+            late.extend((schedule, instant) for instant in owed.late)
+            missed += owed.missed
+            paused += owed.paused
+        return CatchUp(late, missed, paused, marks)
 
     def rearm(self, spec: JobSpec, marks: Marks) -> Marks:
         """Arm every enabled schedule; returns the marks of the armed schedules.
@@ -138,6 +144,42 @@ class ScheduleTimers:
         self._handles[schedule.id] = handle
 
 
+@dataclass(frozen=True)
+class _Owed:
+    last: datetime
+    late: list[datetime]
+    missed: int
+    paused: int
+
+
+def _owed(
+    schedule: ScheduleSpec, mark: datetime, now: datetime, pause: Pause | None
+) -> _Owed | None:
+    """What the schedule's instants in (mark, now] owe; None when there are none.
+
+    Instants inside `startingDeadlineSeconds` are a suffix of them, so keeping the newest
+    `keep` that are inside it is the rule of each policy (LATEST keeps one, NONE none).
+    """
+    keep = _KEEP[schedule.catch_up or CatchUpPolicy.LATEST]
+    deadline = timedelta(seconds=schedule.starting_deadline_s)
+    recent: deque[datetime] = deque(maxlen=keep)
+    count, paused, last = 0, 0, None
+    for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
+        last = instant
+        if pause is not None and pause.holds_at(instant):
+            paused += 1
+            continue
+        count += 1
+        if now - instant <= deadline:
+            recent.append(instant)
+    if last is None:
+        return None
+    return _Owed(last, list(recent), count - len(recent), paused)
+
+
+_KEEP = {CatchUpPolicy.NONE: 0, CatchUpPolicy.LATEST: 1, CatchUpPolicy.ALL: CATCH_UP_ALL_LIMIT}
+
+
 def _advanced(marks: Marks, schedule_id: ScheduleId, instant: datetime) -> Marks:
     current = marks.get(schedule_id)
     return {**marks, schedule_id: instant if current is None else max(current, instant)}
@@ -150,7 +192,7 @@ def _same_timing(previous: ScheduleSpec | None, schedule: ScheduleSpec) -> bool:
     )
 
 
-def _cron(schedule: ScheduleSpec) -> Cron:
+def _cron(schedule: ScheduleSpec) -> Recurrence:
     return parse_cron(schedule.cron)
 
 

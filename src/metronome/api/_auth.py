@@ -94,6 +94,9 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/jobs/{job_id}/runs"): _UPDATE,
     ("GET", "/v1/jobs/{job_id}/runs/{run_id}"): _VIEW,
     ("POST", "/v1/jobs/{job_id}/runs/{run_id}/actions/stop"): _UPDATE,
+    ("GET", "/v1/jobs/{job_id}/pause"): _VIEW,
+    ("POST", "/v1/jobs/{job_id}/pause"): _UPDATE,
+    ("POST", "/v1/jobs/{job_id}/resume"): _UPDATE,
 }
 """(method, route pattern) -> what the request needs; HEAD is judged as GET."""
 

@@ -31,6 +31,7 @@ from metronome.api._schemas_fields import (
 )
 from metronome.api._schemas_job import JobSchema, V0JobSchema
 from metronome.api._schemas_overrides import RunOverridesSchema
+from metronome.api._schemas_pause import PauseRequestSchema
 from metronome.api._schemas_schedule import InlineScheduleSchema, ScheduleSchema, validate_job_id
 from metronome.model import JOB_ID_PATTERN, MAX_ID_LENGTH, RunStatus, TaskStatus
 
@@ -85,6 +86,7 @@ class HistorySummarySchema(Schema):
     lastFailureAt = fields.String(required=True, allow_none=True)
     skippedCount = fields.Integer(required=True)
     missedCount = fields.Integer(required=True)
+    pausedCount = fields.Integer(metadata={"description": "Only once the job has had one"})
 
 
 class HistorySchema(HistorySummarySchema):
@@ -105,6 +107,17 @@ class JobInfoSchema(JobSchema):
     active_runs = fields.List(fields.Nested(JobRunSchema), data_key="activeRuns")
     history = fields.Nested(HistorySchema)
     history_summary = fields.Nested(HistorySummarySchema, data_key="historySummary")
+
+
+class PauseSchema(Schema):
+    """A job's pause: `paused` alone when it has none."""
+
+    paused = fields.Boolean(required=True)
+    since = fields.String()
+    by = fields.String()
+    reason = fields.String()
+    until = fields.String()
+    automatic = fields.Boolean(metadata={"description": "Set by pauseAfterFailures"})
 
 
 class QueuedRunSchema(Schema):
@@ -204,6 +217,7 @@ _JOB = ("The job", JobInfoSchema)
 _SCHEDULE = ("The schedule", ScheduleInfoSchema)
 _RUN = ("The run", JobRunSchema)
 _CONFLICT = ("The change contradicts the current state", ErrorSchema)
+_PAUSE = ("The job's pause", PauseSchema)
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/ping"): Operation("Liveness", {200: ("pong", "text")}, secured=False),
@@ -299,6 +313,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("POST", "/v1/jobs/{job_id}/runs/{run_id}/actions/stop"): Operation(
         "Stop an active run (it ends FAILED)", {200: _RUN, **_NOT_FOUND}
+    ),
+    ("GET", "/v1/jobs/{job_id}/pause"): Operation(
+        "Whether the job is paused, by whom, why and until when", {200: _PAUSE, **_NOT_FOUND}
+    ),
+    ("POST", "/v1/jobs/{job_id}/pause"): Operation(
+        "Pause the job: its schedules' instants are recorded as paused, not run (manual runs"
+        " still start); a new pause replaces the current one",
+        {200: _PAUSE, **_NOT_FOUND, **_BODY_ERRORS},
+        body=PauseRequestSchema,
+        example={"reason": "database migration", "until": "2026-01-05T12:00:00.000+0000"},
+        body_required=False,
+    ),
+    ("POST", "/v1/jobs/{job_id}/resume"): Operation(
+        "End the job's pause (nothing changes for a job that is not paused)",
+        {200: _PAUSE, **_NOT_FOUND},
     ),
 }
 """(method, route pattern) -> its documentation; HEAD routes are GET's twins and left out."""

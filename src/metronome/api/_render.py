@@ -55,6 +55,8 @@ def render_job(spec: JobSpec, *, with_schedules: bool, now: datetime) -> dict[st
         out["description"] = spec.description
     if spec.dependencies:  # Metronome writes `[]` too; the seed's clients know no such key
         out["dependencies"] = [{"id": parent} for parent in spec.dependencies]
+    if spec.pause_after_failures is not None:
+        out["pauseAfterFailures"] = spec.pause_after_failures
     out["labels"] = dict(spec.labels)
     out["run"] = _run_spec(spec.run)
     if with_schedules:
@@ -126,6 +128,8 @@ def render_schedule(schedule: ScheduleSpec, now: datetime) -> dict[str, Any]:
         "concurrencyPolicy": schedule.concurrency_policy.value,
         "enabled": schedule.enabled,
     }
+    if schedule.catch_up is not None:  # a schedule that never set it renders as before
+        out["catchUp"] = schedule.catch_up.value
     if schedule.enabled:
         next_run = parse_cron(schedule.cron).next_after(now, parse_timezone(schedule.timezone))
         out["nextRunAt"] = format_timestamp(next_run)
@@ -249,9 +253,10 @@ def render_history_summary(history: JobHistory) -> dict[str, Any]:
     """The `historySummary` embed: counters and last success/failure (null when never).
 
     `skippedCount` (FORBID instants) and `missedCount` (instants lost to downtime) are ours;
-    Metronome drops both silently.
+    Metronome drops both silently. `pausedCount` (instants of a paused job) appears only once
+    a job has had one, so a job never paused renders as before.
     """
-    return {
+    out: dict[str, Any] = {
         "successCount": history.success_count,
         "failureCount": history.failure_count,
         "lastSuccessAt": _timestamp_or_none(history.last_success_at),
@@ -259,6 +264,9 @@ def render_history_summary(history: JobHistory) -> dict[str, Any]:
         "skippedCount": history.skipped_count,
         "missedCount": history.missed_count,
     }
+    if history.paused_count:
+        out["pausedCount"] = history.paused_count
+    return out
 
 
 def render_history(history: JobHistory) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from metronome.api._http import json_response, read_json
 from metronome.api._render import render_schedule
 from metronome.api._schemas import parse_schedule
 from metronome.errors import ScheduleNotFound
+from metronome.model import ScheduleId
 
 routes = web.RouteTableDef()
 
@@ -50,7 +51,7 @@ async def update_schedule(request: web.Request) -> web.Response:
     services = job_service(request)
     job_id = request.match_info["job_id"]
     services.entry(job_id)
-    schedule_id = request.match_info["schedule_id"]
+    schedule_id = ScheduleId(request.match_info["schedule_id"])
     body = parse_schedule(await read_json(request))
     schedule = dataclasses.replace(body, id=schedule_id)
     updated = await services.ask_job(job_id, lambda actor: actor.update_schedule(schedule))

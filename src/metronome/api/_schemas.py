@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from metronome.api._schemas_fields import wrong_type
 from metronome.api._schemas_job import JobSchema, V0JobSchema
 from metronome.api._schemas_overrides import RunOverridesSchema
+from metronome.api._schemas_pause import PauseRequest, PauseRequestSchema
 from metronome.api._schemas_schedule import ScheduleSchema
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ _JOB = JobSchema()
 _V0_JOB = V0JobSchema()
 _SCHEDULE = ScheduleSchema()
 _OVERRIDES = RunOverridesSchema()
+_PAUSE = PauseRequestSchema()
 
 ROOT_PATH = "/"
 
@@ -68,6 +70,16 @@ def parse_overrides(body: object) -> RunOverrides:
     """
     overrides: RunOverrides = _load(_OVERRIDES, body)
     return overrides
+
+
+def parse_pause(body: object) -> PauseRequest:
+    """Read a pause request (`reason`, `until`, `by`).
+
+    Raises:
+        ValidationFailed: naming every wrong or unknown field at once.
+    """
+    asked: PauseRequest = _load(_PAUSE, body)
+    return asked
 
 
 def _load(schema: Schema, body: object) -> Any:

@@ -217,6 +217,14 @@ class JobSchema(StrictSchema):
             "answered). Not with schedules; a parent cannot be deleted while children exist."
         },
     )
+    pause_after_failures = Integer(
+        data_key="pauseAfterFailures",
+        minimum=1,
+        metadata={
+            "description": "Pause the job (POST /v1/jobs/{jobId}/resume ends it) once this many"
+            " of its runs in a row have failed"
+        },
+    )
 
     # Metronome's rules and words (behavior §2.6).
     @validates_schema(skip_on_field_errors=False)

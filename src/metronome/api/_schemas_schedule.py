@@ -16,9 +16,11 @@ from metronome.api._schemas_fields import (
     shown,
 )
 from metronome.model import (
+    CATCH_UP_ALL_LIMIT,
     JOB_ID_PATTERN,
     MAX_ID_LENGTH,
     SCHEDULE_ID_PATTERN,
+    CatchUpPolicy,
     ConcurrencyPolicy,
     ScheduleSpec,
     is_job_id,
@@ -61,11 +63,27 @@ def _validate_timezone(value: str) -> None:
 class _ScheduleFields(StrictSchema):
     """The fields of a schedule; defaults come from the model."""
 
-    cron = String(required=True, validate=_validate_cron)
+    cron = String(
+        required=True,
+        validate=_validate_cron,
+        metadata={
+            "description": "Five fields (minute first), six (seconds first), @every <duration>"
+            " (30s, 5m, 1h30m, 1d) or @hourly, @daily, @weekly, @monthly, @yearly"
+        },
+    )
     timezone = String(validate=_validate_timezone)
     starting_deadline_s = Integer(data_key="startingDeadlineSeconds", minimum=1)
     concurrency_policy = Choice(enum_choices(ConcurrencyPolicy), data_key="concurrencyPolicy")
     enabled = Boolean()
+    catch_up = Choice(
+        enum_choices(CatchUpPolicy),
+        data_key="catchUp",
+        metadata={
+            "description": "Instants missed while no scheduler ran that run late, if still"
+            " inside startingDeadlineSeconds: NONE, LATEST (the default: the newest) or ALL"
+            f" (at most {CATCH_UP_ALL_LIMIT}, the newest); the others are counted as missed"
+        },
+    )
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> ScheduleSpec:

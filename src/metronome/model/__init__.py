@@ -13,8 +13,10 @@ from metronome.model._ids import (
     new_task_id,
 )
 from metronome.model._job import (
+    CATCH_UP_ALL_LIMIT,
     DEPENDENCIES_AND_SCHEDULES,
     Artifact,
+    CatchUpPolicy,
     ConcurrencyPolicy,
     Constraint,
     ConstraintOperator,
@@ -29,6 +31,7 @@ from metronome.model._job import (
     VolumeMode,
 )
 from metronome.model._overrides import RunOverrides
+from metronome.model._pause import MAX_PAUSE_REASON_LENGTH, Pause, failures_pause
 from metronome.model._run import (
     JobHistory,
     JobRun,
@@ -41,12 +44,15 @@ from metronome.model._run import (
 from metronome.model._run_end import MAX_MESSAGE_CHARS, EndKind, RunEnd
 
 __all__ = [
+    "CATCH_UP_ALL_LIMIT",
     "DEPENDENCIES_AND_SCHEDULES",
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
     "MAX_MESSAGE_CHARS",
+    "MAX_PAUSE_REASON_LENGTH",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
+    "CatchUpPolicy",
     "ConcurrencyPolicy",
     "Constraint",
     "ConstraintOperator",
@@ -57,6 +63,7 @@ __all__ = [
     "JobId",
     "JobRun",
     "JobSpec",
+    "Pause",
     "Restart",
     "RestartPolicy",
     "RunDetails",
@@ -72,6 +79,7 @@ __all__ = [
     "TaskStatus",
     "Volume",
     "VolumeMode",
+    "failures_pause",
     "is_job_id",
     "is_schedule_id",
     "new_run_id",

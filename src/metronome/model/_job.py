@@ -41,6 +41,22 @@ class ConcurrencyPolicy(StrEnum):
     REPLACE = "REPLACE"
 
 
+class CatchUpPolicy(StrEnum):
+    """`catchUp`: which instants a schedule missed while no scheduler ran are run late (only
+    those still inside `startingDeadlineSeconds`); the others are counted as missed."""
+
+    NONE = "NONE"
+    LATEST = "LATEST"
+    """The newest one only: Metronome's behaviour, and the default."""
+    ALL = "ALL"
+    """Each of them, oldest first, at most `CATCH_UP_ALL_LIMIT` (the newest)."""
+
+
+CATCH_UP_ALL_LIMIT = 100
+"""Most instants of one schedule that `catchUp: ALL` runs late after one outage: bounds the
+burst a long outage of a seconds schedule would launch at once."""
+
+
 @dataclass(frozen=True, slots=True)
 class Constraint:
     attribute: str
@@ -115,6 +131,8 @@ class ScheduleSpec:
     starting_deadline_s: int = 900
     concurrency_policy: ConcurrencyPolicy = ConcurrencyPolicy.ALLOW
     enabled: bool = True
+    catch_up: CatchUpPolicy | None = None
+    """`catchUp`; None (not given) acts as LATEST and is not rendered, as before the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +150,8 @@ class JobSpec:
     schedules: tuple[ScheduleSpec, ...] = ()
     dependencies: tuple[JobId, ...] = ()
     """Parent jobs: this job runs once each has succeeded since it last did (behavior §3.6)."""
+    pause_after_failures: int | None = None
+    """`pauseAfterFailures`: pause the job when this many runs in a row have failed."""
 
     def schedule(self, schedule_id: str) -> ScheduleSpec | None:
         """The schedule with that id, if the job has one."""

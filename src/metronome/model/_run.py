@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from metronome.model._ids import JobId, RunId, ScheduleId
     from metronome.model._job import RunSpec
     from metronome.model._overrides import RunOverrides
+    from metronome.model._pause import Pause
     from metronome.model._run_end import RunEnd
 
 
@@ -152,6 +153,12 @@ class JobHistory:
     dependency_marks: dict[JobId, datetime] = field(default_factory=dict)
     """Per parent job, the end of its latest run that this job has already answered (by a run,
     or by starting to depend on it): only a parent's later success counts."""
+    consecutive_failures: int = 0
+    """Runs that failed since the last success or resume (`pauseAfterFailures` counts them)."""
+    pause: Pause | None = None
+    """Set while the job is paused (or until its `until` passes)."""
+    paused_count: int = 0
+    """Scheduled instants not run because the job was paused."""
 
     def finished_run(self, run_id: str) -> tuple[RunInfo, RunStatus] | None:
         """A finished run the history still holds, with its final status."""
@@ -184,10 +191,12 @@ class JobHistory:
                 success_count=self.success_count + 1,
                 last_success_at=run.completed_at,
                 successful_runs=(info, *self.successful_runs)[:keep],
+                consecutive_failures=0,
             )
         return dataclasses.replace(
             self,
             failure_count=self.failure_count + 1,
             last_failure_at=run.completed_at,
             failed_runs=(info, *self.failed_runs)[:keep],
+            consecutive_failures=self.consecutive_failures + 1,
         )

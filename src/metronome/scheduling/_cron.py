@@ -1,4 +1,5 @@
-"""Cron schedules: parsing (cached) and fire instants evaluated on a time zone's wall clock."""
+"""Recurrences: cron expressions evaluated on a time zone's wall clock, and fixed intervals
+(`@every`); parsing is cached."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import itertools
 from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass
-from datetime import MAXYEAR, datetime, tzinfo
+from datetime import MAXYEAR, UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from metronome.scheduling._syntax import CronError, CronFields, parse_fields
+from metronome.scheduling._every import is_every, parse_interval_s
+from metronome.scheduling._syntax import CronError, CronFields, check_length, parse_fields
 from metronome.scheduling._zones import scan_start, wall_instants
 
 if TYPE_CHECKING:
@@ -23,23 +25,15 @@ _CYCLE_YEARS = 400
 _PARSE_CACHE_SIZE = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Cron:
-    """A parsed five-field cron expression; build one with `parse_cron`.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-    Semantics, evaluated on the wall clock of the time zone given to each call:
 
-    - When both day-of-month and day-of-week are restricted they are ANDed, as Metronome does
-      (`0 9 1-7 * 1` is 09:00 on the first Monday of the month; metronome-behavior.md §2.3),
-      not ORed as in Vixie cron.
-    - A wall time skipped by a spring-forward gap fires at the first instant after the gap;
-      all the skipped times that match fire once, together, at that instant.
-    - A wall time repeated by a fall-back transition fires at its first occurrence only, unless
-      its hour is written with `*`, a range or a step (see `CronFields.repeating_hours`).
-    """
+class Recurrence:
+    """When a schedule fires; build one with `parse_cron`. Subclasses give `_scan`."""
+
+    __slots__ = ()
 
     expression: str
-    fields: CronFields
 
     def next_after(self, after: datetime, tz: tzinfo) -> datetime:
         """The first fire instant strictly after `after`, as a UTC datetime.
@@ -66,6 +60,45 @@ class Cron:
         return self._scan(after, tz)
 
     def _scan(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Every(Recurrence):
+    """`@every <duration>`: every `interval_s` seconds of elapsed time, counted from the Unix
+    epoch, so instants do not depend on when the schedule was created, and DST (the zone's
+    wall clock) does not move them: `@every 30s` fires at :00 and :30 of every minute."""
+
+    expression: str
+    interval_s: int
+
+    def _scan(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
+        step = timedelta(seconds=self.interval_s)
+        instant = _EPOCH + ((after - _EPOCH) // step + 1) * step
+        while True:
+            yield instant
+            instant += step
+
+
+@dataclass(frozen=True, slots=True)
+class Cron(Recurrence):
+    """A parsed cron expression: five fields, or six with seconds first, or a nickname.
+
+    Semantics, evaluated on the wall clock of the time zone given to each call:
+
+    - When both day-of-month and day-of-week are restricted they are ANDed, as Metronome does
+      (`0 9 1-7 * 1` is 09:00 on the first Monday of the month; metronome-behavior.md §2.3),
+      not ORed as in Vixie cron.
+    - A wall time skipped by a spring-forward gap fires at the first instant after the gap;
+      all the skipped times that match fire once, together, at that instant.
+    - A wall time repeated by a fall-back transition fires at its first occurrence only, unless
+      its hour is written with `*`, a range or a step (see `CronFields.repeating_hours`).
+    """
+
+    expression: str
+    fields: CronFields
+
+    def _scan(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
         # Matching wall times come in order and so do their first instants; a second occurrence
         # (fall-back) lies after every first occurrence of its overlap but before the next wall
         # time past the overlap, so it waits in `pending` until a later first instant passes it.
@@ -90,30 +123,36 @@ class Cron:
         yield from (instant for instant in pending if instant > last)
 
 
-def parse_cron(expression: str) -> Cron:
-    """Parse a five-field cron expression (see `Cron` for its semantics).
+def parse_cron(expression: str) -> Recurrence:
+    """Parse a schedule's `cron`: a cron expression (see `Cron`) or `@every` (see `Every`).
 
     Fields are minute, hour, day-of-month, month and day-of-week, each allowing `*`, lists,
     ranges and steps, JAN-DEC and SUN-SAT (any case); day-of-week 0 and 7 are both Sunday.
-    Results are cached by expression, so jobs sharing an expression share one `Cron`.
+    A sixth field in front gives the seconds (five fields fire at second 0). The nicknames
+    @hourly, @daily (@midnight), @weekly, @monthly and @yearly (@annually) stand for their
+    five fields. Results are cached by expression, so jobs sharing one share its parse.
 
     Raises:
         CronError: naming what is wrong, for malformed, out-of-range, too long (> 256
-            characters) or never-firing expressions, nicknames and seconds/year fields.
+            characters) or never-firing expressions, unknown nicknames and year fields.
     """
     if not isinstance(expression, str):
         msg = f"Invalid cron expression: expected a string, got {type(expression).__name__}"
         raise CronError(msg)
+    check_length(expression)  # before the cache, which must not keep a huge key
     return _parse_cached(expression)
 
 
 @functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)
-def _parse_cached(expression: str) -> Cron:
+def _parse_cached(expression: str) -> Recurrence:
+    if is_every(expression):
+        return Every(expression, parse_interval_s(expression))
     return Cron(expression, parse_fields(expression))
 
 
 def _matching_walls(fields: CronFields, start: datetime) -> Iterator[datetime]:
     """Naive wall times from `start` (a whole minute) on that match every field, in order."""
+    seconds = fields.seconds
     days_of_week = fields.days_of_week
     last_year = min(start.year + _CYCLE_YEARS, MAXYEAR - 1)
     for year in range(start.year, last_year + 1):
@@ -131,7 +170,8 @@ def _matching_walls(fields: CronFields, start: datetime) -> Iterator[datetime]:
                 for hour in _from(fields.hours, start.hour if at_start_day else 0):
                     at_start_hour = at_start_day and hour == start.hour
                     for minute in _from(fields.minutes, start.minute if at_start_hour else 0):
-                        yield datetime(year, month, day, hour, minute)
+                        for second in seconds:
+                            yield datetime(year, month, day, hour, minute, second)
 
 
 def _from(values: tuple[int, ...], lowest: int) -> tuple[int, ...]:

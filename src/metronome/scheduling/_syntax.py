@@ -1,4 +1,5 @@
-"""The cron grammar: five fields, validated with messages fit for an API user."""
+"""The cron grammar: five fields, or six with seconds first, and the nicknames; validated with
+messages fit for an API user."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ from dataclasses import dataclass
 
 MAX_EXPRESSION_LENGTH = 256
 _FIELD_NAMES = "minute hour day-of-month month day-of-week"
+_SIX_FIELD_NAMES = "second " + _FIELD_NAMES
+NICKNAMES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+"""Each nickname and the five fields it stands for (as in Vixie cron)."""
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -29,7 +41,7 @@ class CronFields:
 
     Days of the week count from 0 = Sunday (7 is folded onto 0). `repeating_hours` holds the
     hours written with `*`, a range or a step: a wall time in those hours that a fall-back
-    transition repeats fires on both occurrences.
+    transition repeats fires on both occurrences. A five-field expression fires at second 0.
     """
 
     minutes: tuple[int, ...]
@@ -38,6 +50,7 @@ class CronFields:
     months: tuple[int, ...]
     days_of_week: tuple[int, ...]
     repeating_hours: frozenset[int]
+    seconds: tuple[int, ...] = (0,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class _Spec:
     names: tuple[str, ...] = ()  # names[0] stands for the first value the field can hold
 
 
+_SECOND = _Spec("second", 0, 59)
 _MINUTE = _Spec("minute", 0, 59)
 _HOUR = _Spec("hour", 0, 23)
 _DAY_OF_MONTH = _Spec("day-of-month", 1, 31)
@@ -61,11 +75,11 @@ def quote(text: str, limit: int = 64) -> str:
     return json.dumps(shown, ensure_ascii=False)
 
 
-def parse_fields(expression: str) -> CronFields:
-    """Parse a five-field cron expression.
+def check_length(expression: str) -> None:
+    """Refuse an expression longer than any useful one.
 
     Raises:
-        CronError: naming the first problem found.
+        CronError: over `MAX_EXPRESSION_LENGTH` characters.
     """
     if len(expression) > MAX_EXPRESSION_LENGTH:
         msg = (
@@ -73,6 +87,14 @@ def parse_fields(expression: str) -> CronFields:
             f"at most {MAX_EXPRESSION_LENGTH} are allowed"
         )
         raise CronError(msg)
+
+
+def parse_fields(expression: str) -> CronFields:
+    """Parse a cron expression: five fields, six with seconds first, or a nickname.
+
+    Raises:
+        CronError: naming the first problem found.
+    """
     try:
         return _parse(expression)
     except _Problem as exc:
@@ -83,13 +105,21 @@ def parse_fields(expression: str) -> CronFields:
 def _parse(expression: str) -> CronFields:
     texts = expression.split()
     if not texts:
-        raise _Problem(f"it is empty; expected 5 fields ({_FIELD_NAMES})")
+        raise _Problem(f"it is empty; expected 5 fields ({_FIELD_NAMES}) or 6 with seconds first")
     if texts[0].startswith("@"):
-        msg = f"nicknames such as @hourly are not supported; use 5 fields ({_FIELD_NAMES})"
-        raise _Problem(msg)
-    if len(texts) != 5:
-        extra = "; seconds and year fields are not supported" if len(texts) in (6, 7) else ""
-        raise _Problem(f"it has {len(texts)} fields, expected 5 ({_FIELD_NAMES}){extra}")
+        nickname = texts[0].lower()
+        if len(texts) != 1 or nickname not in NICKNAMES:
+            known = ", ".join(NICKNAMES)
+            raise _Problem(f"unknown nickname; use one of {known}, @every <duration> or fields")
+        texts = NICKNAMES[nickname].split()
+    seconds: set[int] = {0}
+    if len(texts) == 6:
+        seconds, _ = _parse_field(texts[0], _SECOND)
+        texts = texts[1:]
+    elif len(texts) != 5:
+        extra = "; a year field is not supported" if len(texts) == 7 else ""
+        expected = f"5 ({_FIELD_NAMES}) or 6 ({_SIX_FIELD_NAMES})"
+        raise _Problem(f"it has {len(texts)} fields, expected {expected}{extra}")
     minutes, _ = _parse_field(texts[0], _MINUTE)
     hours, repeating_hours = _parse_field(texts[1], _HOUR)
     days, _ = _parse_field(texts[2], _DAY_OF_MONTH)
@@ -108,6 +138,7 @@ def _parse(expression: str) -> CronFields:
         months=tuple(sorted(months)),
         days_of_week=tuple(sorted({day % 7 for day in weekdays})),
         repeating_hours=frozenset(repeating_hours),
+        seconds=tuple(sorted(seconds)),
     )
 
 

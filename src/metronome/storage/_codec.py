@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 
 from metronome.model import (
     Artifact,
+    CatchUpPolicy,
     ConcurrencyPolicy,
     Constraint,
     ConstraintOperator,
@@ -24,6 +25,7 @@ from metronome.model import (
     JobId,
     JobRun,
     JobSpec,
+    Pause,
     Restart,
     RestartPolicy,
     RunDetails,
@@ -78,6 +80,7 @@ _OPERATORS = _EnumMap(ConstraintOperator, pb.Constraint.Operator)
 _VOLUME_MODES = _EnumMap(VolumeMode, pb.Volume.Mode)
 _RESTART_POLICIES = _EnumMap(RestartPolicy, pb.Restart.Policy)
 _CONCURRENCY_POLICIES = _EnumMap(ConcurrencyPolicy, pb.ScheduleSpec.ConcurrencyPolicy)
+_CATCH_UPS = _EnumMap(CatchUpPolicy, pb.ScheduleSpec.CatchUp)
 _RUN_STATUSES = _EnumMap(RunStatus, pb.JobRun.Status)
 _TASK_STATUSES = _EnumMap(TaskStatus, pb.Task.Status)
 _END_KINDS = _EnumMap(EndKind, pb.DetailEnd.Kind)
@@ -99,6 +102,7 @@ def encode_job(spec: JobSpec) -> bytes:
         schedules=[_schedule_to_pb(s) for s in spec.schedules],
         run=_run_spec_to_pb(spec.run),
         dependencies=spec.dependencies,
+        pause_after_failures=spec.pause_after_failures,
     ).SerializeToString()
 
 
@@ -152,7 +156,32 @@ def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
             pb.DepMark(job_id=job_id, at_ms=_ms(moment))
             for job_id, moment in history.dependency_marks.items()
         ],
+        consecutive_failures=history.consecutive_failures,
+        pause=_pause_to_pb(history.pause),
+        paused_count=history.paused_count,
     ).SerializeToString()
+
+
+def _pause_to_pb(pause: Pause | None) -> pb.Pause | None:
+    if pause is None:
+        return None
+    return pb.Pause(
+        since_ms=_ms(pause.since),
+        by=pause.by,
+        reason=pause.reason,
+        until_ms=_optional_ms(pause.until),
+        automatic=pause.automatic,
+    )
+
+
+def _pause_from_pb(m: pb.Pause) -> Pause:
+    return Pause(
+        since=_time(m.since_ms),
+        by=m.by if m.HasField("by") else None,
+        reason=m.reason if m.HasField("reason") else None,
+        until=_time(m.until_ms) if m.HasField("until_ms") else None,
+        automatic=m.automatic,
+    )
 
 
 def decode_history(
@@ -239,6 +268,7 @@ def _schedule_to_pb(schedule: ScheduleSpec) -> pb.ScheduleSpec:
         starting_deadline_s=schedule.starting_deadline_s,
         concurrency_policy=_CONCURRENCY_POLICIES.to_pb[schedule.concurrency_policy],
         enabled=schedule.enabled,
+        catch_up=_CATCH_UPS.to_pb[schedule.catch_up] if schedule.catch_up else None,
     )
 
 
@@ -348,6 +378,9 @@ def _job_from_pb(m: pb.JobSpec) -> JobSpec:
         labels={kv.key: kv.value for kv in m.labels},
         schedules=tuple(_schedule_from_pb(s) for s in m.schedules),
         dependencies=tuple(JobId(d) for d in m.dependencies),
+        pause_after_failures=(
+            m.pause_after_failures if m.HasField("pause_after_failures") else None
+        ),
     )
 
 
@@ -359,6 +392,7 @@ def _schedule_from_pb(m: pb.ScheduleSpec) -> ScheduleSpec:
         starting_deadline_s=m.starting_deadline_s,
         concurrency_policy=_CONCURRENCY_POLICIES.from_pb[m.concurrency_policy],
         enabled=m.enabled,
+        catch_up=_CATCH_UPS.from_pb.get(m.catch_up),
     )
 
 
@@ -496,6 +530,9 @@ def _history_from_pb(
         missed_count=m.missed_count,
         schedule_marks={ScheduleId(s.schedule_id): _time(s.at_ms) for s in m.schedule_marks},
         dependency_marks={JobId(d.job_id): _time(d.at_ms) for d in m.dependency_marks},
+        consecutive_failures=m.consecutive_failures,
+        pause=_pause_from_pb(m.pause) if m.HasField("pause") else None,
+        paused_count=m.paused_count,
     )
 
 

@@ -134,7 +134,7 @@ class RunSpec(_message.Message):
     def __init__(self, cpus: _Optional[float] = ..., mem: _Optional[float] = ..., disk: _Optional[float] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ..., user: _Optional[str] = ..., env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., artifacts: _Optional[_Iterable[_Union[Artifact, _Mapping]]] = ..., max_launch_delay_s: _Optional[int] = ..., docker: _Optional[_Union[Docker, _Mapping]] = ..., volumes: _Optional[_Iterable[_Union[Volume, _Mapping]]] = ..., restart: _Optional[_Union[Restart, _Mapping]] = ..., task_kill_grace_period_s: _Optional[float] = ..., timeout_s: _Optional[int] = ...) -> None: ...
 
 class ScheduleSpec(_message.Message):
-    __slots__ = ("id", "cron", "timezone", "starting_deadline_s", "concurrency_policy", "enabled")
+    __slots__ = ("id", "cron", "timezone", "starting_deadline_s", "concurrency_policy", "enabled", "catch_up")
     class ConcurrencyPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         CONCURRENCY_POLICY_UNSPECIFIED: _ClassVar[ScheduleSpec.ConcurrencyPolicy]
@@ -145,35 +145,49 @@ class ScheduleSpec(_message.Message):
     ALLOW: ScheduleSpec.ConcurrencyPolicy
     FORBID: ScheduleSpec.ConcurrencyPolicy
     REPLACE: ScheduleSpec.ConcurrencyPolicy
+    class CatchUp(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        CATCH_UP_UNSPECIFIED: _ClassVar[ScheduleSpec.CatchUp]
+        NONE: _ClassVar[ScheduleSpec.CatchUp]
+        LATEST: _ClassVar[ScheduleSpec.CatchUp]
+        ALL: _ClassVar[ScheduleSpec.CatchUp]
+    CATCH_UP_UNSPECIFIED: ScheduleSpec.CatchUp
+    NONE: ScheduleSpec.CatchUp
+    LATEST: ScheduleSpec.CatchUp
+    ALL: ScheduleSpec.CatchUp
     ID_FIELD_NUMBER: _ClassVar[int]
     CRON_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     STARTING_DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
     CONCURRENCY_POLICY_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
+    CATCH_UP_FIELD_NUMBER: _ClassVar[int]
     id: str
     cron: str
     timezone: str
     starting_deadline_s: int
     concurrency_policy: ScheduleSpec.ConcurrencyPolicy
     enabled: bool
-    def __init__(self, id: _Optional[str] = ..., cron: _Optional[str] = ..., timezone: _Optional[str] = ..., starting_deadline_s: _Optional[int] = ..., concurrency_policy: _Optional[_Union[ScheduleSpec.ConcurrencyPolicy, str]] = ..., enabled: _Optional[bool] = ...) -> None: ...
+    catch_up: ScheduleSpec.CatchUp
+    def __init__(self, id: _Optional[str] = ..., cron: _Optional[str] = ..., timezone: _Optional[str] = ..., starting_deadline_s: _Optional[int] = ..., concurrency_policy: _Optional[_Union[ScheduleSpec.ConcurrencyPolicy, str]] = ..., enabled: _Optional[bool] = ..., catch_up: _Optional[_Union[ScheduleSpec.CatchUp, str]] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("id", "description", "labels", "schedules", "run", "dependencies")
+    __slots__ = ("id", "description", "labels", "schedules", "run", "dependencies", "pause_after_failures")
     ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULES_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
     DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_AFTER_FAILURES_FIELD_NUMBER: _ClassVar[int]
     id: str
     description: str
     labels: _containers.RepeatedCompositeFieldContainer[KeyValue]
     schedules: _containers.RepeatedCompositeFieldContainer[ScheduleSpec]
     run: RunSpec
     dependencies: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ScheduleSpec, _Mapping]]] = ..., run: _Optional[_Union[RunSpec, _Mapping]] = ..., dependencies: _Optional[_Iterable[str]] = ...) -> None: ...
+    pause_after_failures: int
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ScheduleSpec, _Mapping]]] = ..., run: _Optional[_Union[RunSpec, _Mapping]] = ..., dependencies: _Optional[_Iterable[str]] = ..., pause_after_failures: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
     __slots__ = ("id", "status", "started_at_ms", "completed_at_ms", "message", "running_since_ms", "exit_code", "ended_at_ms")
@@ -354,7 +368,7 @@ class RunInfoPage(_message.Message):
     def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
 
 class JobHistory(_message.Message):
-    __slots__ = ("job_id", "success_count", "failure_count", "last_success_at_ms", "last_failure_at_ms", "skipped_count", "missed_count", "successful_pages", "failed_pages", "schedule_marks", "dependency_marks")
+    __slots__ = ("job_id", "success_count", "failure_count", "last_success_at_ms", "last_failure_at_ms", "skipped_count", "missed_count", "successful_pages", "failed_pages", "schedule_marks", "dependency_marks", "consecutive_failures", "pause", "paused_count")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -366,6 +380,9 @@ class JobHistory(_message.Message):
     FAILED_PAGES_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_MARKS_FIELD_NUMBER: _ClassVar[int]
     DEPENDENCY_MARKS_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_COUNT_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     success_count: int
     failure_count: int
@@ -377,7 +394,24 @@ class JobHistory(_message.Message):
     failed_pages: _containers.RepeatedScalarFieldContainer[str]
     schedule_marks: _containers.RepeatedCompositeFieldContainer[ScheduleMark]
     dependency_marks: _containers.RepeatedCompositeFieldContainer[DepMark]
-    def __init__(self, job_id: _Optional[str] = ..., success_count: _Optional[int] = ..., failure_count: _Optional[int] = ..., last_success_at_ms: _Optional[int] = ..., last_failure_at_ms: _Optional[int] = ..., skipped_count: _Optional[int] = ..., missed_count: _Optional[int] = ..., successful_pages: _Optional[_Iterable[str]] = ..., failed_pages: _Optional[_Iterable[str]] = ..., schedule_marks: _Optional[_Iterable[_Union[ScheduleMark, _Mapping]]] = ..., dependency_marks: _Optional[_Iterable[_Union[DepMark, _Mapping]]] = ...) -> None: ...
+    consecutive_failures: int
+    pause: Pause
+    paused_count: int
+    def __init__(self, job_id: _Optional[str] = ..., success_count: _Optional[int] = ..., failure_count: _Optional[int] = ..., last_success_at_ms: _Optional[int] = ..., last_failure_at_ms: _Optional[int] = ..., skipped_count: _Optional[int] = ..., missed_count: _Optional[int] = ..., successful_pages: _Optional[_Iterable[str]] = ..., failed_pages: _Optional[_Iterable[str]] = ..., schedule_marks: _Optional[_Iterable[_Union[ScheduleMark, _Mapping]]] = ..., dependency_marks: _Optional[_Iterable[_Union[DepMark, _Mapping]]] = ..., consecutive_failures: _Optional[int] = ..., pause: _Optional[_Union[Pause, _Mapping]] = ..., paused_count: _Optional[int] = ...) -> None: ...
+
+class Pause(_message.Message):
+    __slots__ = ("since_ms", "by", "reason", "until_ms", "automatic")
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATIC_FIELD_NUMBER: _ClassVar[int]
+    since_ms: int
+    by: str
+    reason: str
+    until_ms: int
+    automatic: bool
+    def __init__(self, since_ms: _Optional[int] = ..., by: _Optional[str] = ..., reason: _Optional[str] = ..., until_ms: _Optional[int] = ..., automatic: _Optional[bool] = ...) -> None: ...
 
 class DepMark(_message.Message):
     __slots__ = ("job_id", "at_ms")
