@@ -10,7 +10,19 @@ import pytest
 
 from metronome.actors._reasons import task_end
 from metronome.launch import TaskUpdate
-from metronome.model import EndKind, RunEnd, TaskStatus
+from metronome.launch._sandbox import UNRELEASED_MESSAGE, Sandbox
+from metronome.model import (
+    EndKind,
+    JobId,
+    JobRun,
+    RunEnd,
+    RunStatus,
+    Task,
+    TaskStatus,
+    new_run_id,
+    new_task_id,
+)
+from metronome.storage import JobRunRepository, SqliteStore
 from tests.support.system import FakeClock, create_job, entry, running, until
 
 if TYPE_CHECKING:
@@ -70,10 +82,13 @@ def test_a_tasks_end_is_told_apart(
     assert task_end(previous, update) == expected
 
 
+_RES = {"cpus": 0.01, "mem": 32, "disk": 0}
+
+
 def _job(job_id: str, cmd: str, schedule: dict[str, Any], **run: Any) -> dict[str, Any]:
     return {
         "id": job_id,
-        "run": {"cmd": cmd, "cpus": 0.01, "mem": 32, "disk": 0, **run},
+        "run": {"cmd": cmd, **_RES, **run},
         "schedules": [{"id": "m", "cron": "* * * * *", **schedule}],
     }
 
@@ -114,3 +129,32 @@ async def test_a_starting_deadline_is_named_in_the_reason(tmp_path: Path) -> Non
         assert info.details.end == RunEnd(
             EndKind.LAUNCH_DEADLINE, message="no task ran within startingDeadlineSeconds (30 s)"
         )
+
+
+async def test_a_task_never_released_is_launched_again_not_failed(tmp_path: Path) -> None:
+    """The launcher stopped between spawning a task's wrapper and releasing it: the wrapper
+    recorded that it never ran. After a restart the run gets a new task instead of failing."""
+    clock = FakeClock(START)
+    marker = tmp_path / "ran"
+    async with running(tmp_path, clock) as services:
+        await create_job(services, {"id": "a", "run": {"cmd": f"echo x >> {marker}", **_RES}})
+        spec = entry(services, "a").spec
+    run_id, task_id = new_run_id(AT), new_task_id(JobId("a"), new_run_id(AT))
+    task = Task(task_id, TaskStatus.TASK_STAGING, AT)
+    run = JobRun(run_id, JobId("a"), RunStatus.STARTING, AT, spec.run, tasks=(task,))
+    store = SqliteStore(tmp_path)
+    try:
+        JobRunRepository(store).create(run)
+    finally:
+        store.close()
+    sandbox = Sandbox(tmp_path / "sandboxes", task_id)
+    sandbox.record_failure(UNRELEASED_MESSAGE)
+    async with running(tmp_path, clock) as services:
+        await until(lambda: entry(services, "a").history.success_count == 1)
+        [info] = entry(services, "a").history.successful_runs
+        assert info.details is not None
+        assert [t.status for t in info.details.tasks] == [
+            TaskStatus.TASK_DROPPED,
+            TaskStatus.TASK_FINISHED,
+        ]
+    assert marker.read_text() == "x\n"

@@ -192,6 +192,7 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
     sleeper = client.post("/v1/jobs/sleeper/runs").json()["id"]
     quick_id = client.post("/v1/jobs/quick/runs").json()["id"]
     wait(lambda: _active_run(client, "sleeper", sleeper), 10)
+    wait(lambda: client.get(f"/v1/jobs/quick/runs/{quick_id}").json()["status"] != "STARTING", 10)
     server.kill9()
     # Downtime: the quick task ends (its wrapper records the exit) while no server watches it.
     sandboxes = server.data_dir / "sandboxes"

@@ -99,7 +99,7 @@ class JobActor(PooledActor):
                 self._context.runs.delete(run.job_id, run.id)
                 del self._runs[run.id]
                 continue
-            self._spawn_run(run)
+            self._spawn_run(run, restored=True)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks, self._history.pause)
         history = dataclasses.replace(
@@ -331,8 +331,10 @@ class JobActor(PooledActor):
         else:
             self._save_history(history, also=[self._context.runs.create_op(run)])
 
-    def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
-        RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
+    def _spawn_run(self, run: JobRun, *, persisted: bool = True, restored: bool = False) -> None:
+        RunActor.start(
+            self._context, run, job=self.actor_ref, persisted=persisted, restored=restored
+        )
 
     def _abort(self, run_id: RunId, end: RunEnd) -> JobRun:
         """End an active run FAILED now: kill its tasks, record it, forget it."""

@@ -86,9 +86,12 @@ class RunActor(PooledActor):
         *,
         job: pykka.ActorRef[Any],
         persisted: bool = True,
+        restored: bool = False,
     ) -> None:
+        """`restored`: loaded from the store at start, so an earlier instance may have run it."""
         super().__init__(context.pool)
         self._persisted = persisted
+        self._restored = restored
         self._context = context
         self._run = run
         self._job = job
@@ -191,6 +194,15 @@ class RunActor(PooledActor):
         elif update.status is TaskStatus.TASK_FINISHED:
             end = _reasons.task_end(previous.status, update)
             self._finish(_reasons.ended(run, RunStatus.SUCCESS, update.timestamp, end))
+        elif update.status is TaskStatus.TASK_DROPPED:
+            # It never ran, so it is neither a failure nor a restart: the run's task starts now
+            # (still bound by the run's launch deadline).
+            logger.warning(
+                "Run %s.%s: task %s never started (%s); launching a new one",
+                run.job_id, run.id, update.task_id, update.message,
+            )  # fmt: skip
+            self._run = run
+            self._launch()
         else:
             self._on_task_failed(run, update, previous.status)
 
@@ -263,7 +275,7 @@ class RunActor(PooledActor):
             limits.append(run.starting_deadline_s)
         due = run.created_at + timedelta(seconds=min(limits))
         now = self._context.clock()
-        if due <= now:  # passed while no server ran: first hear whether the task runs
+        if due <= now and self._restored:  # passed while no server ran: hear if the task runs
             due = now + timedelta(seconds=ADOPTION_GRACE_S)
         self._deadline = self._context.timers.call_at(due, lambda: self.actor_ref.tell(_Deadline()))
 

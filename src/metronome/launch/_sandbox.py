@@ -129,7 +129,10 @@ class Sandbox:
         if code is not None:
             return exited(code, _mtime(self._exit_status))
         if self._failed.exists():
-            return Outcome(TaskStatus.TASK_FAILED, _mtime(self._failed), self._failed.read_text())
+            message = self._failed.read_text()
+            never_ran = message == UNRELEASED_MESSAGE  # the wrapper's stdin closed before "go"
+            status = TaskStatus.TASK_DROPPED if never_ran else TaskStatus.TASK_FAILED
+            return Outcome(status, _mtime(self._failed), message)
         if self._process.exists():
             message = "the task's process ended without recording an exit status"
         else:

@@ -42,6 +42,9 @@ class TaskStatus(StrEnum):
     TASK_KILLED = "TASK_KILLED"
     TASK_LOST = "TASK_LOST"
     TASK_ERROR = "TASK_ERROR"
+    TASK_DROPPED = "TASK_DROPPED"
+    """Mesos's word for a task that never started (here: its launcher stopped before releasing
+    it); its run launches a new task."""
 
     @property
     def is_active(self) -> bool:

@@ -203,6 +203,7 @@ class Task(_message.Message):
         TASK_LOST: _ClassVar[Task.Status]
         TASK_ERROR: _ClassVar[Task.Status]
         TASK_CREATED: _ClassVar[Task.Status]
+        TASK_DROPPED: _ClassVar[Task.Status]
     STATUS_UNSPECIFIED: Task.Status
     TASK_STAGING: Task.Status
     TASK_STARTING: Task.Status
@@ -213,6 +214,7 @@ class Task(_message.Message):
     TASK_LOST: Task.Status
     TASK_ERROR: Task.Status
     TASK_CREATED: Task.Status
+    TASK_DROPPED: Task.Status
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
