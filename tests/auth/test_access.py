@@ -53,6 +53,7 @@ CALLS = (
     Call("GET", "/v1/jobs/prod.app/schedules/nightly", "view", 200),
     Call("PUT", "/v1/jobs/prod.app/schedules/nightly", "update", 200, MOVED),
     Call("DELETE", "/v1/jobs/prod.app/schedules/extra", "update", 200),
+    Call("GET", "/v1/jobs/prod.app/schedules/nightly/slots?from=2026-01-01T00:00:00Z", "view", 200),
     Call("GET", "/v1/jobs/prod.app/runs", "view", 200),
     Call("GET", "/v1/jobs/prod.app/runs/{run}", "view", 200),
     Call("POST", "/v1/jobs/prod.app/runs/{run}/actions/stop", "update", 200),

@@ -28,6 +28,7 @@ from metronome.model import (
     JobHistory,
     JobRun,
     RunStatus,
+    SlotOutcome,
     Task,
     TaskStatus,
     new_run_id,
@@ -98,11 +99,7 @@ class JobActor(PooledActor):
             self._spawn_run(run)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks, self._history.pause)
-        history = dataclasses.replace(
-            pausing.with_paused_instants(self._history, catch_up.paused),
-            schedule_marks=catch_up.marks,
-            missed_count=self._history.missed_count + catch_up.missed,
-        )
+        history = catch_up.applied_to(dataclasses.replace(self._history, schedule_marks=marks))
         if catch_up.missed:
             logger.warning(
                 "Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed
@@ -139,7 +136,7 @@ class JobActor(PooledActor):
         create = self._context.specs.create_ops(self._spec)
         history = dependencies.with_baseline(self._context.view, self._spec, self._history)
         if marks or history is not self._history:
-            history = dataclasses.replace(history, schedule_marks=marks)
+            history = self._schedules.with_marks(history, self._spec, marks)
             self._context.histories.create(history, also=create)
             self._history = history
         else:
@@ -395,7 +392,9 @@ class JobActor(PooledActor):
             logger.info("Job %s: %s not run (the job is paused)", self._spec.id, instant)
             self._context.metrics.counter("jobs.paused").inc()
             history = pausing.with_paused_instants(self._history, 1)
-            self._save_history(self._schedules.marked(history, schedule.id, instant))
+            self._save_history(
+                self._schedules.not_run(history, schedule.id, instant, SlotOutcome.PAUSED)
+            )
             self._publish()
             return
         policy = schedule.concurrency_policy
@@ -405,7 +404,9 @@ class JobActor(PooledActor):
             history = dataclasses.replace(
                 self._history, skipped_count=self._history.skipped_count + 1
             )
-            self._save_history(self._schedules.marked(history, schedule.id, instant))
+            self._save_history(
+                self._schedules.not_run(history, schedule.id, instant, SlotOutcome.SKIPPED)
+            )
             self._publish()
             return
         if policy is ConcurrencyPolicy.REPLACE:
@@ -428,8 +429,9 @@ class JobActor(PooledActor):
 
     def _rearm(self) -> None:
         marks = self._schedules.rearm(self._spec, self._history.schedule_marks)
-        if marks != self._history.schedule_marks:
-            self._save_history(dataclasses.replace(self._history, schedule_marks=marks))
+        history = self._schedules.with_marks(self._history, self._spec, marks)
+        if history != self._history:
+            self._save_history(history)
 
     def _save_history(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
         self._context.histories.save(history, also=also)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from metronome.model import CATCH_UP_ALL_LIMIT, CatchUpPolicy
+from metronome.model import CATCH_UP_ALL_LIMIT, CatchUpPolicy, SlotLog, SlotOutcome, SlotRange
 from metronome.scheduling import parse_cron, parse_timezone
 
 if TYPE_CHECKING:
@@ -47,12 +47,24 @@ class Fire:
 @dataclass(frozen=True)
 class CatchUp:
     """What a restart owes: instants to run late, counts of missed and paused ones, the
-    advanced marks."""
+    advanced marks, and per schedule the ranges of instants that will not run."""
 
     late: list[tuple[ScheduleSpec, datetime]]
     missed: int
     paused: int
     marks: Marks
+    ranges: dict[ScheduleId, list[SlotRange]]
+
+    def applied_to(self, history: JobHistory) -> JobHistory:
+        """`history` with the outcomes recorded, the counters added and the marks advanced."""
+        for schedule_id, ranges in self.ranges.items():
+            history = _logged(history, schedule_id, ranges)
+        return dataclasses.replace(
+            history,
+            schedule_marks=self.marks,
+            missed_count=history.missed_count + self.missed,
+            paused_count=history.paused_count + self.paused,
+        )
 
 
 class ScheduleTimers:
@@ -79,6 +91,7 @@ class ScheduleTimers:
         those `pause` holds are paused, not missed."""
         now = self._context.clock()
         late: list[tuple[ScheduleSpec, datetime]] = []
+        ranges: dict[ScheduleId, list[SlotRange]] = {}
         missed, paused, marks = 0, 0, dict(marks)
         for schedule in spec.schedules:
             mark = marks.get(schedule.id)
@@ -89,9 +102,10 @@ class ScheduleTimers:
                 continue
             marks[schedule.id] = owed.last
             late.extend((schedule, instant) for instant in owed.late)
-            missed += owed.missed
-            paused += owed.paused
-        return CatchUp(late, missed, paused, marks)
+            ranges[schedule.id] = owed.ranges
+            missed += sum(r.count for r in owed.ranges if r.outcome is SlotOutcome.MISSED)
+            paused += sum(r.count for r in owed.ranges if r.outcome is SlotOutcome.PAUSED)
+        return CatchUp(late, missed, paused, marks, ranges)
 
     def rearm(self, spec: JobSpec, marks: Marks) -> Marks:
         """Arm every enabled schedule; returns the marks of the armed schedules.
@@ -133,6 +147,24 @@ class ScheduleTimers:
             history, schedule_marks=_advanced(history.schedule_marks, schedule_id, instant)
         )
 
+    def not_run(
+        self, history: JobHistory, schedule_id: ScheduleId, instant: datetime, why: SlotOutcome
+    ) -> JobHistory:
+        """`history` with a fired instant that did not run recorded, and marked."""
+        history = _logged(history, schedule_id, [SlotRange(instant, instant, why)])
+        return self.marked(history, schedule_id, instant)
+
+    def with_marks(self, history: JobHistory, spec: JobSpec, marks: Marks) -> JobHistory:
+        """`history` with the marks `rearm` returned for `spec`. A schedule whose mark it reset
+        (new, re-enabled, or its timing changed) starts a new slot log: the instants of its
+        earlier form are not its instants. Logs of schedules the job no longer has go."""
+        ids = {schedule.id for schedule in spec.schedules}
+        logs = {i: log for i, log in history.slot_logs.items() if i in ids}
+        for schedule_id, mark in marks.items():
+            if history.schedule_marks.get(schedule_id) != mark or schedule_id not in logs:
+                logs[schedule_id] = SlotLog(since=mark)
+        return dataclasses.replace(history, schedule_marks=marks, slot_logs=logs)
+
     def disarm(self) -> None:
         for handle in self._handles.values():
             handle.cancel()
@@ -148,8 +180,8 @@ class ScheduleTimers:
 class _Owed:
     last: datetime
     late: list[datetime]
-    missed: int
-    paused: int
+    ranges: list[SlotRange]
+    """The instants that will not run (missed or paused), as ranges in order."""
 
 
 def _owed(
@@ -158,23 +190,48 @@ def _owed(
     """What the schedule's instants in (mark, now] owe; None when there are none.
 
     Instants inside `startingDeadlineSeconds` are a suffix of them, so keeping the newest
-    `keep` that are inside it is the rule of each policy (LATEST keeps one, NONE none).
+    `keep` that are inside it (and not paused) is the rule of each policy (LATEST keeps one,
+    NONE none). A second walk then records what became of the others.
     """
+    cron, zone = _cron(schedule), _zone(schedule)
     keep = _KEEP[schedule.catch_up or CatchUpPolicy.LATEST]
     deadline = timedelta(seconds=schedule.starting_deadline_s)
     recent: deque[datetime] = deque(maxlen=keep)
-    count, paused, last = 0, 0, None
-    for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
+    last = None
+    for instant in cron.fire_times(mark, now, zone):
         last = instant
-        if pause is not None and pause.holds_at(instant):
-            paused += 1
-            continue
-        count += 1
-        if now - instant <= deadline:
+        if now - instant <= deadline and not (pause is not None and pause.holds_at(instant)):
             recent.append(instant)
     if last is None:
         return None
-    return _Owed(last, list(recent), count - len(recent), paused)
+    ranges: list[SlotRange] = []
+    previous: SlotOutcome | None = None  # the outcome of the instant before; None: it runs
+    for instant in cron.fire_times(mark, now, zone):
+        if pause is not None and pause.holds_at(instant):
+            outcome: SlotOutcome | None = SlotOutcome.PAUSED
+        elif recent and instant >= recent[0]:
+            outcome = None  # one of the newest, inside the deadline: it runs late
+        else:
+            outcome = SlotOutcome.MISSED
+        if outcome is not None:
+            single = SlotRange(instant, instant, outcome)
+            if outcome is previous:
+                ranges[-1] = ranges[-1].extended(single)
+            else:
+                ranges.append(single)
+        previous = outcome
+    return _Owed(last, list(recent), ranges)
+
+
+def _logged(history: JobHistory, schedule_id: ScheduleId, ranges: list[SlotRange]) -> JobHistory:
+    """`history` with `ranges` of the schedule's instants added to its slot log (one is
+    started at the schedule's mark for a schedule that has none yet)."""
+    if not ranges:
+        return history
+    mark = history.schedule_marks.get(schedule_id)
+    log = history.slot_logs.get(schedule_id) or SlotLog(since=mark or ranges[0].first)
+    logs = {**history.slot_logs, schedule_id: log.extended(ranges, mark)}
+    return dataclasses.replace(history, slot_logs=logs)
 
 
 _KEEP = {CatchUpPolicy.NONE: 0, CatchUpPolicy.LATEST: 1, CatchUpPolicy.ALL: CATCH_UP_ALL_LIMIT}

@@ -33,6 +33,7 @@ from metronome.model._job import (
 from metronome.model._overrides import RunOverrides
 from metronome.model._pause import MAX_PAUSE_REASON_LENGTH, Pause, failures_pause
 from metronome.model._run import JobHistory, JobRun, RunInfo, RunStatus, Task, TaskStatus
+from metronome.model._slots import MAX_SLOT_RANGES, SlotLog, SlotOutcome, SlotRange
 
 __all__ = [
     "CATCH_UP_ALL_LIMIT",
@@ -40,6 +41,7 @@ __all__ = [
     "JOB_ID_PATTERN",
     "MAX_ID_LENGTH",
     "MAX_PAUSE_REASON_LENGTH",
+    "MAX_SLOT_RANGES",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
     "CatchUpPolicy",
@@ -62,6 +64,9 @@ __all__ = [
     "RunStatus",
     "ScheduleId",
     "ScheduleSpec",
+    "SlotLog",
+    "SlotOutcome",
+    "SlotRange",
     "Task",
     "TaskStatus",
     "Volume",

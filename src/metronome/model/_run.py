@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from metronome.model._job import RunSpec
     from metronome.model._overrides import RunOverrides
     from metronome.model._pause import Pause
+    from metronome.model._slots import SlotLog
 
 
 class RunStatus(StrEnum):
@@ -94,6 +95,9 @@ class RunInfo:
     created_at: datetime
     finished_at: datetime
     tasks: tuple[str, ...] = ()
+    schedule_id: ScheduleId | None = None
+    scheduled_at: datetime | None = None
+    """The schedule and instant of a scheduled run: the instant's slot names the run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,8 @@ class JobHistory:
     """Set while the job is paused (or until its `until` passes)."""
     paused_count: int = 0
     """Scheduled instants not run because the job was paused."""
+    slot_logs: dict[ScheduleId, SlotLog] = field(default_factory=dict)
+    """Per schedule, the instants that did not run and why (see `SlotLog`)."""
 
     def with_finished(self, run: JobRun, keep: int) -> JobHistory:
         """The history with a finished run recorded.
@@ -134,7 +140,14 @@ class JobHistory:
             keep: how many runs each list keeps (newest first); counters are never truncated.
         """
         assert run.completed_at is not None
-        info = RunInfo(run.id, run.created_at, run.completed_at, tuple(t.id for t in run.tasks))
+        info = RunInfo(
+            run.id,
+            run.created_at,
+            run.completed_at,
+            tuple(t.id for t in run.tasks),
+            run.schedule_id,
+            run.scheduled_at,
+        )
         if run.status is RunStatus.SUCCESS:
             return dataclasses.replace(
                 self,

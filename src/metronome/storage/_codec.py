@@ -34,6 +34,9 @@ from metronome.model import (
     RunStatus,
     ScheduleId,
     ScheduleSpec,
+    SlotLog,
+    SlotOutcome,
+    SlotRange,
     Task,
     TaskStatus,
     Volume,
@@ -73,6 +76,7 @@ _VOLUME_MODES = _EnumMap(VolumeMode, pb.Volume.Mode)
 _RESTART_POLICIES = _EnumMap(RestartPolicy, pb.Restart.Policy)
 _CONCURRENCY_POLICIES = _EnumMap(ConcurrencyPolicy, pb.ScheduleSpec.ConcurrencyPolicy)
 _CATCH_UPS = _EnumMap(CatchUpPolicy, pb.ScheduleSpec.CatchUp)
+_SLOT_OUTCOMES = _EnumMap(SlotOutcome, pb.SlotRange.Outcome)
 _RUN_STATUSES = _EnumMap(RunStatus, pb.JobRun.Status)
 _TASK_STATUSES = _EnumMap(TaskStatus, pb.Task.Status)
 
@@ -147,7 +151,32 @@ def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
         consecutive_failures=history.consecutive_failures,
         pause=_pause_to_pb(history.pause),
         paused_count=history.paused_count,
+        slot_logs=[_slot_log_to_pb(i, log) for i, log in history.slot_logs.items()],
     ).SerializeToString()
+
+
+def _slot_log_to_pb(schedule_id: str, log: SlotLog) -> pb.SlotLog:
+    return pb.SlotLog(
+        schedule_id=schedule_id,
+        since_ms=_ms(log.since),
+        ranges=[
+            pb.SlotRange(
+                first_ms=_ms(r.first),
+                last_ms=_ms(r.last),
+                outcome=_SLOT_OUTCOMES.to_pb[r.outcome],
+                count=r.count,
+            )
+            for r in log.ranges
+        ],
+    )
+
+
+def _slot_log_from_pb(m: pb.SlotLog) -> SlotLog:
+    ranges = tuple(
+        SlotRange(_time(r.first_ms), _time(r.last_ms), _SLOT_OUTCOMES.from_pb[r.outcome], r.count)
+        for r in m.ranges
+    )
+    return SlotLog(since=_time(m.since_ms), ranges=ranges)
 
 
 def _pause_to_pb(pause: Pause | None) -> pb.Pause | None:
@@ -208,6 +237,8 @@ def encode_page_entry(run: RunInfo) -> bytes:
         created_at_ms=_ms(run.created_at),
         finished_at_ms=_ms(run.finished_at),
         tasks=run.tasks,
+        schedule_id=run.schedule_id,
+        scheduled_at_ms=_optional_ms(run.scheduled_at),
     )
     return pb.RunInfoPage(runs=[entry]).SerializeToString()
 
@@ -468,6 +499,7 @@ def _history_from_pb(
         consecutive_failures=m.consecutive_failures,
         pause=_pause_from_pb(m.pause) if m.HasField("pause") else None,
         paused_count=m.paused_count,
+        slot_logs={ScheduleId(log.schedule_id): _slot_log_from_pb(log) for log in m.slot_logs},
     )
 
 
@@ -478,6 +510,8 @@ def _page_from_pb(m: pb.RunInfoPage) -> tuple[RunInfo, ...]:
             created_at=_time(r.created_at_ms),
             finished_at=_time(r.finished_at_ms),
             tasks=tuple(r.tasks),
+            schedule_id=ScheduleId(r.schedule_id) if r.HasField("schedule_id") else None,
+            scheduled_at=_time(r.scheduled_at_ms) if r.HasField("scheduled_at_ms") else None,
         )
         for r in m.runs
     )

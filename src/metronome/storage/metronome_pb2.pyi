@@ -421,21 +421,27 @@ class OverrideSet(_message.Message):
     ) -> None: ...
 
 class RunInfo(_message.Message):
-    __slots__ = ("created_at_ms", "finished_at_ms", "id", "tasks")
+    __slots__ = ("created_at_ms", "finished_at_ms", "id", "schedule_id", "scheduled_at_ms", "tasks")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created_at_ms: int
     finished_at_ms: int
     tasks: _containers.RepeatedScalarFieldContainer[str]
+    schedule_id: str
+    scheduled_at_ms: int
     def __init__(
         self,
         id: str | None = ...,
         created_at_ms: int | None = ...,
         finished_at_ms: int | None = ...,
         tasks: _Iterable[str] | None = ...,
+        schedule_id: str | None = ...,
+        scheduled_at_ms: int | None = ...,
     ) -> None: ...
 
 class RunInfoPage(_message.Message):
@@ -458,6 +464,7 @@ class JobHistory(_message.Message):
         "paused_count",
         "schedule_marks",
         "skipped_count",
+        "slot_logs",
         "success_count",
         "successful_pages",
     )
@@ -475,6 +482,7 @@ class JobHistory(_message.Message):
     CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
     PAUSE_FIELD_NUMBER: _ClassVar[int]
     PAUSED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SLOT_LOGS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     success_count: int
     failure_count: int
@@ -489,6 +497,7 @@ class JobHistory(_message.Message):
     consecutive_failures: int
     pause: Pause
     paused_count: int
+    slot_logs: _containers.RepeatedCompositeFieldContainer[SlotLog]
     def __init__(
         self,
         job_id: str | None = ...,
@@ -505,6 +514,51 @@ class JobHistory(_message.Message):
         consecutive_failures: int | None = ...,
         pause: Pause | _Mapping | None = ...,
         paused_count: int | None = ...,
+        slot_logs: _Iterable[SlotLog | _Mapping] | None = ...,
+    ) -> None: ...
+
+class SlotLog(_message.Message):
+    __slots__ = ("ranges", "schedule_id", "since_ms")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    RANGES_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    since_ms: int
+    ranges: _containers.RepeatedCompositeFieldContainer[SlotRange]
+    def __init__(
+        self,
+        schedule_id: str | None = ...,
+        since_ms: int | None = ...,
+        ranges: _Iterable[SlotRange | _Mapping] | None = ...,
+    ) -> None: ...
+
+class SlotRange(_message.Message):
+    __slots__ = ("count", "first_ms", "last_ms", "outcome")
+    class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        OUTCOME_UNSPECIFIED: _ClassVar[SlotRange.Outcome]
+        missed: _ClassVar[SlotRange.Outcome]
+        skipped: _ClassVar[SlotRange.Outcome]
+        paused: _ClassVar[SlotRange.Outcome]
+
+    OUTCOME_UNSPECIFIED: SlotRange.Outcome
+    missed: SlotRange.Outcome
+    skipped: SlotRange.Outcome
+    paused: SlotRange.Outcome
+    FIRST_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_MS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    first_ms: int
+    last_ms: int
+    outcome: SlotRange.Outcome
+    count: int
+    def __init__(
+        self,
+        first_ms: int | None = ...,
+        last_ms: int | None = ...,
+        outcome: SlotRange.Outcome | str | None = ...,
+        count: int | None = ...,
     ) -> None: ...
 
 class Pause(_message.Message):
