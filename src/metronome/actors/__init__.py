@@ -1,5 +1,6 @@
 """The actor system: the only place that mutates jobs, schedules and runs."""
 
+from metronome.actors._backfill import MAX_BACKFILL
 from metronome.actors._bridge import reply
 from metronome.actors._context import ActorContext
 from metronome.actors._job import JobActorProxy
@@ -10,6 +11,7 @@ from metronome.actors._timers import TimerService
 from metronome.actors._view import JobEntry, JobView
 
 __all__ = [
+    "MAX_BACKFILL",
     "ActorContext",
     "ActorPool",
     "JobActorProxy",

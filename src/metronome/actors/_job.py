@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
+from metronome.actors import _backfill as backfills
 from metronome.actors import _dependencies as dependencies
 from metronome.actors import _pause as pausing
 from metronome.actors._dependencies import ParentFinished
@@ -112,6 +113,7 @@ class JobActor(PooledActor):
         self._publish()
         for schedule, instant in catch_up.late:
             self._fire(schedule, instant)
+        self._start_backfills()
 
     def create(self) -> JobSpec:
         """Persist the new job. On failure the actor stops and the supervisor forgets it.
@@ -235,6 +237,44 @@ class JobActor(PooledActor):
         self._publish()
         self._run_if_parents_succeeded()
 
+    def backfill(self, schedule_id: str, instants: tuple[datetime, ...]) -> backfills.Backfill:
+        """Run the schedule's past `instants` once each (see `_backfill`).
+
+        Raises:
+            ScheduleNotFound: the job has no such schedule.
+            Conflict: the job's queue would hold more than `MAX_BACKFILL` instants.
+        """
+        schedule = self._spec.schedule(schedule_id)
+        if schedule is None:
+            raise ScheduleNotFound(schedule_id)
+        history, answer = backfills.requested(
+            self._history, self._runs.values(), schedule.id, instants
+        )
+        if len(history.backfills) > backfills.MAX_BACKFILL:
+            limit = backfills.MAX_BACKFILL
+            msg = f"Job {self._spec.id} would have more than {limit} instants to backfill"
+            raise Conflict(msg)
+        if answer.queued:
+            self._save_history(history)
+            logger.info(
+                "Job %s: %d instants of %s to backfill",
+                self._spec.id,
+                len(answer.queued),
+                schedule.id,
+            )
+            self._publish()
+            self._start_backfills()
+        return answer
+
+    def _start_backfills(self) -> None:
+        for schedule, instant, history in backfills.startable(
+            self._spec, self._history, bool(self._runs)
+        ):
+            if schedule is None:
+                self._save_history(history)
+            else:
+                self._start_run(self._context.clock(), schedule, instant, history=history)
+
     # -- runs ------------------------------------------------------------------------------
 
     def trigger(
@@ -291,8 +331,8 @@ class JobActor(PooledActor):
             starting_deadline_s=schedule.starting_deadline_s if schedule else None,
             overrides=overrides,
         )
-        if schedule is None:
-            self._persist_unscheduled(run, history)
+        if schedule is None or history is not None:
+            self._persist_with(run, history)
             logger.info("Run %s.%s started", run.job_id, run.id)
             self._spawn_run(run)
         else:
@@ -307,9 +347,10 @@ class JobActor(PooledActor):
         self._publish()
         return run
 
-    def _persist_unscheduled(self, run: JobRun, history: JobHistory | None) -> None:
+    def _persist_with(self, run: JobRun, history: JobHistory | None) -> None:
         """A manual run is on disk before its 201; a dependency run, with `history` (its
-        parents' new marks) in the same commit, so it is neither lost nor run twice."""
+        parents' new marks) in the same commit, so it is neither lost nor run twice; a
+        backfill run likewise, with its instant taken off the queue."""
         if history is None:
             self._context.runs.create(run)
         else:
@@ -365,6 +406,7 @@ class JobActor(PooledActor):
         self._publish()
         dependencies.tell_children(self._context, self._spec.id)
         self._run_if_parents_succeeded()
+        self._start_backfills()
 
     def _run_if_parents_succeeded(self) -> None:
         """Start a dependency run if one is due (never beside an active run of this job)."""
@@ -453,6 +495,7 @@ class JobActorProxy(ActorMemberMixin, pykka.ActorProxy[JobActor]):
     delete_schedule = proxy_method(JobActor.delete_schedule)
     trigger = proxy_method(JobActor.trigger)
     pause = proxy_method(JobActor.pause)
+    backfill = proxy_method(JobActor.backfill)
     resume = proxy_method(JobActor.resume)
     stop_run = proxy_method(JobActor.stop_run)
 

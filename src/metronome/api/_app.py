@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _jobs, _pause, _runs, _schedules, _service_routes, _slots
+from metronome.api import _backfill, _jobs, _pause, _runs, _schedules, _service_routes, _slots
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
@@ -57,6 +57,7 @@ def create_app(
         _runs.routes,
         _pause.routes,
         _slots.routes,
+        _backfill.routes,
     )
     for table in tables:
         app.router.add_routes(table)

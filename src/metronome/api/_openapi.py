@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, validate
 from metronome import __version__
 from metronome.api._http import json_body, json_response
 from metronome.api._query import EMBEDS
+from metronome.api._schemas_backfill import BackfillRequestSchema
 from metronome.api._schemas_fields import (
     Array,
     Boolean,
@@ -135,6 +136,15 @@ class SlotSchema(Schema):
 class SlotPageSchema(Schema):
     slots = fields.List(fields.Nested(SlotSchema), required=True)
     next = fields.String(metadata={"description": "The from of the next page, if any"})
+
+
+class BackfillSchema(Schema):
+    queued = fields.List(fields.String(), required=True)
+    ignored = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Instants that already have a run or are queued already"},
+    )
 
 
 class QueuedRunSchema(Schema):
@@ -334,6 +344,18 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         " skipped (FORBID), paused; pending, scheduled (to come), unknown (not kept)",
         {200: ("", SlotPageSchema), **_NOT_FOUND, **_BAD_REQUEST},
         query=_SLOT_QUERY,
+    ),
+    ("POST", "/v1/jobs/{job_id}/schedules/{schedule_id}/backfill"): Operation(
+        "Run the schedule's instants of a past range once each, under its concurrency policy"
+        " (ALLOW: all at once; FORBID, REPLACE: one at a time, oldest first)",
+        {
+            202: ("The instants queued, and those already run or queued", BackfillSchema),
+            409: ("The job's backfill queue would hold more than 1000 instants", ErrorSchema),
+            **_NOT_FOUND,
+            **_BODY_ERRORS,
+        },
+        body=BackfillRequestSchema,
+        example={"from": "2026-01-04T00:00:00.000+0000", "to": "2026-01-05T00:00:00.000+0000"},
     ),
     ("GET", "/v1/jobs/{job_id}/runs"): Operation(
         "A job's active runs", {200: ("", _array(JobRunSchema)), **_NOT_FOUND}

@@ -12,8 +12,8 @@ from marshmallow import ValidationError
 
 from metronome.api._app_keys import job_service
 from metronome.api._http import BadRequest, json_response
+from metronome.api._instants import parse_instant
 from metronome.api._render import format_timestamp
-from metronome.api._schemas_pause import parse_instant
 from metronome.errors import ScheduleNotFound
 from metronome.model import RunStatus
 from metronome.scheduling import parse_cron, parse_timezone
@@ -60,18 +60,21 @@ def slots(
     """The page of the schedule's instants in [start, end]: each with its run, or why none ran
     (`missed`, `skipped`, `paused`), `pending` (due, being handled), `scheduled` (to come), or
     `unknown` (older than what the history keeps, or while the schedule was disabled). Instants
-    before the schedule took its current form are not its instants and are left out."""
+    before the schedule took its current form are not its instants and are left out, unless
+    a backfill ran them."""
     history = entry.history
     log = history.slot_logs.get(schedule.id) if history else None
     mark = history.schedule_marks.get(schedule.id) if history else None
+    runs = _runs_by_instant(entry, schedule)
     after = start - _JUST_BEFORE
-    if log is not None:
-        after = max(after, log.since)
+    earlier: list[datetime] = []  # backfilled: run although the schedule did not exist yet
+    if log is not None and log.since > after:
+        earlier = sorted(i for i in runs if after < i <= min(log.since, end))
+        after = log.since
     if not schedule.enabled:
         end = min(end, now)  # a disabled schedule has nothing to come
     instants = parse_cron(schedule.cron).fire_times(after, end, parse_timezone(schedule.timezone))
-    page = list(itertools.islice(instants, limit + 1))
-    runs = _runs_by_instant(entry, schedule)
+    page = list(itertools.islice(itertools.chain(earlier, instants), limit + 1))
     out: dict[str, Any] = {"slots": []}
     for instant in page[:limit]:
         slot: dict[str, Any] = {"instant": format_timestamp(instant)}

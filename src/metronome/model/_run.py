@@ -127,6 +127,8 @@ class JobHistory:
     """Scheduled instants not run because the job was paused."""
     slot_logs: dict[ScheduleId, SlotLog] = field(default_factory=dict)
     """Per schedule, the instants that did not run and why (see `SlotLog`)."""
+    backfills: tuple[tuple[ScheduleId, datetime], ...] = ()
+    """Past instants asked to run (a backfill) that have not started yet, oldest request first."""
 
     def with_finished(self, run: JobRun, keep: int) -> JobHistory:
         """The history with a finished run recorded.

@@ -152,6 +152,7 @@ def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
         pause=_pause_to_pb(history.pause),
         paused_count=history.paused_count,
         slot_logs=[_slot_log_to_pb(i, log) for i, log in history.slot_logs.items()],
+        backfills=[pb.ScheduleMark(schedule_id=i, at_ms=_ms(at)) for i, at in history.backfills],
     ).SerializeToString()
 
 
@@ -500,6 +501,7 @@ def _history_from_pb(
         pause=_pause_from_pb(m.pause) if m.HasField("pause") else None,
         paused_count=m.paused_count,
         slot_logs={ScheduleId(log.schedule_id): _slot_log_from_pb(log) for log in m.slot_logs},
+        backfills=tuple((ScheduleId(b.schedule_id), _time(b.at_ms)) for b in m.backfills),
     )
 
 

@@ -452,6 +452,7 @@ class RunInfoPage(_message.Message):
 
 class JobHistory(_message.Message):
     __slots__ = (
+        "backfills",
         "consecutive_failures",
         "dependency_marks",
         "failed_pages",
@@ -483,6 +484,7 @@ class JobHistory(_message.Message):
     PAUSE_FIELD_NUMBER: _ClassVar[int]
     PAUSED_COUNT_FIELD_NUMBER: _ClassVar[int]
     SLOT_LOGS_FIELD_NUMBER: _ClassVar[int]
+    BACKFILLS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     success_count: int
     failure_count: int
@@ -498,6 +500,7 @@ class JobHistory(_message.Message):
     pause: Pause
     paused_count: int
     slot_logs: _containers.RepeatedCompositeFieldContainer[SlotLog]
+    backfills: _containers.RepeatedCompositeFieldContainer[ScheduleMark]
     def __init__(
         self,
         job_id: str | None = ...,
@@ -515,6 +518,7 @@ class JobHistory(_message.Message):
         pause: Pause | _Mapping | None = ...,
         paused_count: int | None = ...,
         slot_logs: _Iterable[SlotLog | _Mapping] | None = ...,
+        backfills: _Iterable[ScheduleMark | _Mapping] | None = ...,
     ) -> None: ...
 
 class SlotLog(_message.Message):
