@@ -4,6 +4,7 @@ from metronome.actors._backfill import MAX_BACKFILL
 from metronome.actors._bridge import reply
 from metronome.actors._context import ActorContext
 from metronome.actors._job import JobActorProxy
+from metronome.actors._launch_rate import LaunchRate
 from metronome.actors._router import TaskRouter
 from metronome.actors._runtime import ActorPool, PooledActor
 from metronome.actors._supervisor import JobSupervisor, JobSupervisorProxy
@@ -19,6 +20,7 @@ __all__ = [
     "JobSupervisor",
     "JobSupervisorProxy",
     "JobView",
+    "LaunchRate",
     "PooledActor",
     "TaskRouter",
     "TimerService",

@@ -172,8 +172,19 @@ class ScheduleTimers:
 
     def _arm(self, schedule: ScheduleSpec, instant: datetime) -> None:
         fire = Fire(schedule.id, instant, self._generation)
-        handle = self._context.timers.call_at(instant, lambda: self._job.tell(fire))
+        deadline_s = schedule.starting_deadline_s
+        handle = self._context.timers.call_at(instant, lambda: self._due(fire, deadline_s))
         self._handles[schedule.id] = handle
+
+    def _due(self, fire: Fire, deadline_s: int) -> None:
+        """On the timer thread: tell the job now, or at its slot under `--max-launch-rate` (a
+        re-arm meanwhile makes that `Fire` stale, and the job drops it)."""
+        now = self._context.clock()
+        slot = self._context.launch_rate.slot(now, fire.instant, deadline_s)
+        if slot <= now:
+            self._job.tell(fire)
+        else:
+            self._context.timers.call_at(slot, lambda: self._job.tell(fire))
 
 
 @dataclass(frozen=True)
