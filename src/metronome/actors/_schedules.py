@@ -4,10 +4,13 @@ Plain helper of the job actor (runs on its thread). Each enabled schedule has on
 shared `TimerService`; a fired timer tells the job actor a `Fire`. Every change re-arms all of the
 job's timers under a new generation, so a timer armed before the change is recognised and dropped.
 
-Marks: per schedule, the last instant handled (run, skipped or missed), kept in the job's history
-record. After a restart the instants after the mark are the ones missed meanwhile: those the
-schedule's `catchUp` keeps (by default the latest) run late if still inside
-`startingDeadlineSeconds`, the others are counted as missed.
+Marks: per schedule, the last instant handled (run, skipped, paused or missed), kept in the
+job's history record. After a restart the instants after the mark are the ones missed meanwhile:
+those the schedule's `catchUp` keeps (by default the latest) run late if still inside
+`startingDeadlineSeconds`, the others are counted as missed (or paused, under a pause).
+
+Slot logs: what became of each instant that did not run, as ranges (model/_slots.py), written
+with the marks; `with_marks` starts a schedule's log afresh when its timing changes.
 """
 
 from __future__ import annotations
@@ -240,7 +243,8 @@ def _logged(history: JobHistory, schedule_id: ScheduleId, ranges: list[SlotRange
     if not ranges:
         return history
     mark = history.schedule_marks.get(schedule_id)
-    log = history.slot_logs.get(schedule_id) or SlotLog(since=mark or ranges[0].first)
+    since = mark if mark is not None else ranges[0].first - timedelta(microseconds=1)
+    log = history.slot_logs.get(schedule_id) or SlotLog(since=since)
     logs = {**history.slot_logs, schedule_id: log.extended(ranges, mark)}
     return dataclasses.replace(history, slot_logs=logs)
 
