@@ -205,35 +205,45 @@ def _owed(
 
     Instants inside `startingDeadlineSeconds` are a suffix of them, so keeping the newest
     `keep` that are inside it (and not paused) is the rule of each policy (LATEST keeps one,
-    NONE none). A second walk then records what became of the others.
+    NONE none). The walk keeps runs of paused and of other instants; at its end the kept ones,
+    the newest of the others, come off the latter and the rest of those were missed.
     """
-    cron, zone = _cron(schedule), _zone(schedule)
     keep = _KEEP[schedule.catch_up or CatchUpPolicy.LATEST]
     deadline = timedelta(seconds=schedule.starting_deadline_s)
     recent: deque[datetime] = deque(maxlen=keep)
-    last = None
-    for instant in cron.fire_times(mark, now, zone):
-        last = instant
-        if now - instant <= deadline and not (pause is not None and pause.holds_at(instant)):
-            recent.append(instant)
-    if last is None:
-        return None
-    ranges: list[SlotRange] = []
-    previous: SlotOutcome | None = None  # the outcome of the instant before; None: it runs
-    for instant in cron.fire_times(mark, now, zone):
-        if pause is not None and pause.holds_at(instant):
-            outcome: SlotOutcome | None = SlotOutcome.PAUSED
-        elif recent and instant >= recent[0]:
-            outcome = None  # one of the newest, inside the deadline: it runs late
+    tail: deque[datetime] = deque(maxlen=keep + 1)  # the newest instants not paused
+    runs: list[list[Any]] = []  # [first, last, paused, count], in order
+    for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
+        paused = pause is not None and pause.holds_at(instant)
+        if runs and runs[-1][2] is paused:
+            runs[-1][1] = instant
+            runs[-1][3] += 1
         else:
-            outcome = SlotOutcome.MISSED
-        if outcome is not None:
-            single = SlotRange(instant, instant, outcome)
-            if outcome is previous:
-                ranges[-1] = ranges[-1].extended(single)
-            else:
-                ranges.append(single)
-        previous = outcome
+            runs.append([instant, instant, paused, 1])
+        if not paused:
+            tail.append(instant)
+            if now - instant <= deadline:
+                recent.append(instant)
+    if not runs:
+        return None
+    last = runs[-1][1]
+    late = len(recent)
+    for index in range(len(runs) - 1, -1, -1):
+        if late == 0:
+            break
+        if runs[index][2]:
+            continue
+        if runs[index][3] <= late:
+            late -= runs[index][3]
+            del runs[index]
+        else:
+            runs[index][1] = tail[-len(recent) - 1]  # the newest one before the kept ones
+            runs[index][3] -= late
+            late = 0
+    ranges = [
+        SlotRange(first, end, SlotOutcome.PAUSED if paused else SlotOutcome.MISSED, count)
+        for first, end, paused, count in runs
+    ]
     return _Owed(last, list(recent), ranges)
 
 
