@@ -311,6 +311,13 @@ class Settings:
     )
     """With 16, more threads contended for the GIL and a burst of due jobs fired later
     (docs/benchmarks.md)."""
+    max_launch_rate: float | None = _setting(
+        envs=("METRONOME_MAX_LAUNCH_RATE",),
+        parse=_positive_float,
+        help_text="scheduled launches per second at most: a burst of due instants is spread,"
+        " each still firing inside its startingDeadlineSeconds",
+        shown_default="no limit",
+    )
     ask_timeout_s: float = _setting(
         10.0,
         envs=("METRONOME_ASK_TIMEOUT",),

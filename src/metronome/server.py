@@ -26,6 +26,7 @@ from metronome.actors import (
     ActorPool,
     JobSupervisor,
     JobView,
+    LaunchRate,
     TaskRouter,
     TimerService,
     reply,
@@ -243,6 +244,7 @@ async def start_services(
         metrics=metrics,
         clock=clock,
         history_count=settings.history_count,
+        launch_rate=LaunchRate(settings.max_launch_rate),
     )
     supervisor = await start_supervisor(context)
     stack.push_async_callback(stop_supervisor, supervisor)

@@ -34,6 +34,7 @@ class Call:
 NIGHTLY = {"id": "nightly", "cron": "0 3 * * *"}
 EXTRA = {"id": "extra", "cron": "0 4 * * *"}
 MOVED = {"id": "ignored", "cron": "0 5 * * *"}
+BACKFILL = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
 CALLS = (
     Call("GET", "/ping", "open", 200),
     Call("GET", "/v1/metrics", "open", 200),
@@ -53,6 +54,8 @@ CALLS = (
     Call("GET", "/v1/jobs/prod.app/schedules/nightly", "view", 200),
     Call("PUT", "/v1/jobs/prod.app/schedules/nightly", "update", 200, MOVED),
     Call("DELETE", "/v1/jobs/prod.app/schedules/extra", "update", 200),
+    Call("GET", "/v1/jobs/prod.app/schedules/nightly/slots?from=2026-01-01T00:00:00Z", "view", 200),
+    Call("POST", "/v1/jobs/prod.app/schedules/nightly/backfill", "update", 202, BACKFILL),
     Call("GET", "/v1/jobs/prod.app/runs", "view", 200),
     Call("GET", "/v1/jobs/prod.app/runs/{run}", "view", 200),
     Call("POST", "/v1/jobs/prod.app/runs/{run}/actions/stop", "update", 200),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from metronome.actors._dependencies import DependencyGraph
+from metronome.actors._launch_rate import LaunchRate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,3 +35,4 @@ class ActorContext:
     clock: Callable[[], datetime]
     history_count: int
     dependencies: DependencyGraph = field(default_factory=DependencyGraph)
+    launch_rate: LaunchRate = field(default_factory=LaunchRate)

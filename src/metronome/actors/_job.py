@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 from pykka.typing import ActorMemberMixin, proxy_method
 
+from metronome.actors import _backfill as backfills
 from metronome.actors import _dependencies as dependencies
 from metronome.actors import _pause as pausing
 from metronome.actors import _reasons
@@ -31,6 +32,7 @@ from metronome.model import (
     JobRun,
     RunEnd,
     RunStatus,
+    SlotOutcome,
     Task,
     TaskStatus,
     new_run_id,
@@ -102,11 +104,7 @@ class JobActor(PooledActor):
             self._spawn_run(run, restored=True)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks, self._history.pause)
-        history = dataclasses.replace(
-            pausing.with_paused_instants(self._history, catch_up.paused),
-            schedule_marks=catch_up.marks,
-            missed_count=self._history.missed_count + catch_up.missed,
-        )
+        history = catch_up.applied_to(dataclasses.replace(self._history, schedule_marks=marks))
         if catch_up.missed:
             logger.warning(
                 "Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed
@@ -119,6 +117,7 @@ class JobActor(PooledActor):
         self._publish()
         for schedule, instant in catch_up.late:
             self._fire(schedule, instant)
+        self._start_backfills()
 
     def create(self) -> JobSpec:
         """Persist the new job. On failure the actor stops and the supervisor forgets it.
@@ -143,7 +142,7 @@ class JobActor(PooledActor):
         create = self._context.specs.create_ops(self._spec)
         history = dependencies.with_baseline(self._context.view, self._spec, self._history)
         if marks or history is not self._history:
-            history = dataclasses.replace(history, schedule_marks=marks)
+            history = self._schedules.with_marks(history, self._spec, marks)
             self._context.histories.create(history, also=create)
             self._history = history
         else:
@@ -242,6 +241,44 @@ class JobActor(PooledActor):
         self._publish()
         self._run_if_parents_succeeded()
 
+    def backfill(self, schedule_id: str, instants: tuple[datetime, ...]) -> backfills.Backfill:
+        """Run the schedule's past `instants` once each (see `_backfill`).
+
+        Raises:
+            ScheduleNotFound: the job has no such schedule.
+            Conflict: the job's queue would hold more than `MAX_BACKFILL` instants.
+        """
+        schedule = self._spec.schedule(schedule_id)
+        if schedule is None:
+            raise ScheduleNotFound(schedule_id)
+        history, answer = backfills.requested(
+            self._history, self._runs.values(), schedule.id, instants
+        )
+        if len(history.backfills) > backfills.MAX_BACKFILL:
+            limit = backfills.MAX_BACKFILL
+            msg = f"Job {self._spec.id} would have more than {limit} instants to backfill"
+            raise Conflict(msg)
+        if answer.queued:
+            self._save_history(history)
+            logger.info(
+                "Job %s: %d instants of %s to backfill",
+                self._spec.id,
+                len(answer.queued),
+                schedule.id,
+            )
+            self._publish()
+            self._start_backfills()
+        return answer
+
+    def _start_backfills(self) -> None:
+        for schedule, instant, history in backfills.startable(
+            self._spec, self._history, bool(self._runs)
+        ):
+            if schedule is None:
+                self._save_history(history)
+            else:
+                self._start_run(self._context.clock(), schedule, instant, history=history)
+
     # -- runs ------------------------------------------------------------------------------
 
     def trigger(
@@ -307,8 +344,8 @@ class JobActor(PooledActor):
             triggered_by=triggered_by,
             by_dependencies=by_dependencies,
         )
-        if schedule is None:
-            self._persist_unscheduled(run, history)
+        if schedule is None or history is not None:
+            self._persist_with(run, history)
             logger.info("Run %s.%s started", run.job_id, run.id)
             self._spawn_run(run)
         else:
@@ -323,9 +360,10 @@ class JobActor(PooledActor):
         self._publish()
         return run
 
-    def _persist_unscheduled(self, run: JobRun, history: JobHistory | None) -> None:
+    def _persist_with(self, run: JobRun, history: JobHistory | None) -> None:
         """A manual run is on disk before its 201; a dependency run, with `history` (its
-        parents' new marks) in the same commit, so it is neither lost nor run twice."""
+        parents' new marks) in the same commit, so it is neither lost nor run twice; a
+        backfill run likewise, with its instant taken off the queue."""
         if history is None:
             self._context.runs.create(run)
         else:
@@ -377,6 +415,7 @@ class JobActor(PooledActor):
         self._publish()
         dependencies.tell_children(self._context, self._spec.id)
         self._run_if_parents_succeeded()
+        self._start_backfills()
 
     def _run_if_parents_succeeded(self) -> None:
         """Start a dependency run if one is due (never beside an active run of this job)."""
@@ -404,7 +443,9 @@ class JobActor(PooledActor):
             logger.info("Job %s: %s not run (the job is paused)", self._spec.id, instant)
             self._context.metrics.counter("jobs.paused").inc()
             history = pausing.with_paused_instants(self._history, 1)
-            self._save_history(self._schedules.marked(history, schedule.id, instant))
+            self._save_history(
+                self._schedules.not_run(history, schedule.id, instant, SlotOutcome.PAUSED)
+            )
             self._publish()
             return
         policy = schedule.concurrency_policy
@@ -414,7 +455,9 @@ class JobActor(PooledActor):
             history = dataclasses.replace(
                 self._history, skipped_count=self._history.skipped_count + 1
             )
-            self._save_history(self._schedules.marked(history, schedule.id, instant))
+            self._save_history(
+                self._schedules.not_run(history, schedule.id, instant, SlotOutcome.SKIPPED)
+            )
             self._publish()
             return
         if policy is ConcurrencyPolicy.REPLACE:
@@ -437,8 +480,9 @@ class JobActor(PooledActor):
 
     def _rearm(self) -> None:
         marks = self._schedules.rearm(self._spec, self._history.schedule_marks)
-        if marks != self._history.schedule_marks:
-            self._save_history(dataclasses.replace(self._history, schedule_marks=marks))
+        history = self._schedules.with_marks(self._history, self._spec, marks)
+        if history != self._history:
+            self._save_history(history)
 
     def _save_history(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
         self._context.histories.save(history, also=also)
@@ -460,6 +504,7 @@ class JobActorProxy(ActorMemberMixin, pykka.ActorProxy[JobActor]):
     delete_schedule = proxy_method(JobActor.delete_schedule)
     trigger = proxy_method(JobActor.trigger)
     pause = proxy_method(JobActor.pause)
+    backfill = proxy_method(JobActor.backfill)
     resume = proxy_method(JobActor.resume)
     stop_run = proxy_method(JobActor.stop_run)
 

@@ -4,10 +4,13 @@ Plain helper of the job actor (runs on its thread). Each enabled schedule has on
 shared `TimerService`; a fired timer tells the job actor a `Fire`. Every change re-arms all of the
 job's timers under a new generation, so a timer armed before the change is recognised and dropped.
 
-Marks: per schedule, the last instant handled (run, skipped or missed), kept in the job's history
-record. After a restart the instants after the mark are the ones missed meanwhile: those the
-schedule's `catchUp` keeps (by default the latest) run late if still inside
-`startingDeadlineSeconds`, the others are counted as missed.
+Marks: per schedule, the last instant handled (run, skipped, paused or missed), kept in the
+job's history record. After a restart the instants after the mark are the ones missed meanwhile:
+those the schedule's `catchUp` keeps (by default the latest) run late if still inside
+`startingDeadlineSeconds`, the others are counted as missed (or paused, under a pause).
+
+Slot logs: what became of each instant that did not run, as ranges (model/_slots.py), written
+with the marks; `with_marks` starts a schedule's log afresh when its timing changes.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from metronome.model import CATCH_UP_ALL_LIMIT, CatchUpPolicy
+from metronome.model import CATCH_UP_ALL_LIMIT, CatchUpPolicy, SlotLog, SlotOutcome, SlotRange
 from metronome.scheduling import parse_cron, parse_timezone
 
 if TYPE_CHECKING:
@@ -47,12 +50,24 @@ class Fire:
 @dataclass(frozen=True)
 class CatchUp:
     """What a restart owes: instants to run late, counts of missed and paused ones, the
-    advanced marks."""
+    advanced marks, and per schedule the ranges of instants that will not run."""
 
     late: list[tuple[ScheduleSpec, datetime]]
     missed: int
     paused: int
     marks: Marks
+    ranges: dict[ScheduleId, list[SlotRange]]
+
+    def applied_to(self, history: JobHistory) -> JobHistory:
+        """`history` with the outcomes recorded, the counters added and the marks advanced."""
+        for schedule_id, ranges in self.ranges.items():
+            history = _logged(history, schedule_id, ranges)
+        return dataclasses.replace(
+            history,
+            schedule_marks=self.marks,
+            missed_count=history.missed_count + self.missed,
+            paused_count=history.paused_count + self.paused,
+        )
 
 
 class ScheduleTimers:
@@ -79,6 +94,7 @@ class ScheduleTimers:
         those `pause` holds are paused, not missed."""
         now = self._context.clock()
         late: list[tuple[ScheduleSpec, datetime]] = []
+        ranges: dict[ScheduleId, list[SlotRange]] = {}
         missed, paused, marks = 0, 0, dict(marks)
         for schedule in spec.schedules:
             mark = marks.get(schedule.id)
@@ -89,9 +105,10 @@ class ScheduleTimers:
                 continue
             marks[schedule.id] = owed.last
             late.extend((schedule, instant) for instant in owed.late)
-            missed += owed.missed
-            paused += owed.paused
-        return CatchUp(late, missed, paused, marks)
+            ranges[schedule.id] = owed.ranges
+            missed += sum(r.count for r in owed.ranges if r.outcome is SlotOutcome.MISSED)
+            paused += sum(r.count for r in owed.ranges if r.outcome is SlotOutcome.PAUSED)
+        return CatchUp(late, missed, paused, marks, ranges)
 
     def rearm(self, spec: JobSpec, marks: Marks) -> Marks:
         """Arm every enabled schedule; returns the marks of the armed schedules.
@@ -133,6 +150,24 @@ class ScheduleTimers:
             history, schedule_marks=_advanced(history.schedule_marks, schedule_id, instant)
         )
 
+    def not_run(
+        self, history: JobHistory, schedule_id: ScheduleId, instant: datetime, why: SlotOutcome
+    ) -> JobHistory:
+        """`history` with a fired instant that did not run recorded, and marked."""
+        history = _logged(history, schedule_id, [SlotRange(instant, instant, why)])
+        return self.marked(history, schedule_id, instant)
+
+    def with_marks(self, history: JobHistory, spec: JobSpec, marks: Marks) -> JobHistory:
+        """`history` with the marks `rearm` returned for `spec`. A schedule whose mark it reset
+        (new, re-enabled, or its timing changed) starts a new slot log: the instants of its
+        earlier form are not its instants. Logs of schedules the job no longer has go."""
+        ids = {schedule.id for schedule in spec.schedules}
+        logs = {i: log for i, log in history.slot_logs.items() if i in ids}
+        for schedule_id, mark in marks.items():
+            if history.schedule_marks.get(schedule_id) != mark or schedule_id not in logs:
+                logs[schedule_id] = SlotLog(since=mark)
+        return dataclasses.replace(history, schedule_marks=marks, slot_logs=logs)
+
     def disarm(self) -> None:
         for handle in self._handles.values():
             handle.cancel()
@@ -140,16 +175,27 @@ class ScheduleTimers:
 
     def _arm(self, schedule: ScheduleSpec, instant: datetime) -> None:
         fire = Fire(schedule.id, instant, self._generation)
-        handle = self._context.timers.call_at(instant, lambda: self._job.tell(fire))
+        deadline_s = schedule.starting_deadline_s
+        handle = self._context.timers.call_at(instant, lambda: self._due(fire, deadline_s))
         self._handles[schedule.id] = handle
+
+    def _due(self, fire: Fire, deadline_s: int) -> None:
+        """On the timer thread: tell the job now, or at its slot under `--max-launch-rate` (a
+        re-arm meanwhile makes that `Fire` stale, and the job drops it)."""
+        now = self._context.clock()
+        slot = self._context.launch_rate.slot(now, fire.instant, deadline_s)
+        if slot <= now:
+            self._job.tell(fire)
+        else:
+            self._context.timers.call_at(slot, lambda: self._job.tell(fire))
 
 
 @dataclass(frozen=True)
 class _Owed:
     last: datetime
     late: list[datetime]
-    missed: int
-    paused: int
+    ranges: list[SlotRange]
+    """The instants that will not run (missed or paused), as ranges in order."""
 
 
 def _owed(
@@ -158,23 +204,59 @@ def _owed(
     """What the schedule's instants in (mark, now] owe; None when there are none.
 
     Instants inside `startingDeadlineSeconds` are a suffix of them, so keeping the newest
-    `keep` that are inside it is the rule of each policy (LATEST keeps one, NONE none).
+    `keep` that are inside it (and not paused) is the rule of each policy (LATEST keeps one,
+    NONE none). The walk keeps runs of paused and of other instants; at its end the kept ones,
+    the newest of the others, come off the latter and the rest of those were missed.
     """
     keep = _KEEP[schedule.catch_up or CatchUpPolicy.LATEST]
     deadline = timedelta(seconds=schedule.starting_deadline_s)
     recent: deque[datetime] = deque(maxlen=keep)
-    count, paused, last = 0, 0, None
+    tail: deque[datetime] = deque(maxlen=keep + 1)  # the newest instants not paused
+    runs: list[list[Any]] = []  # [first, last, paused, count], in order
     for instant in _cron(schedule).fire_times(mark, now, _zone(schedule)):
-        last = instant
-        if pause is not None and pause.holds_at(instant):
-            paused += 1
-            continue
-        count += 1
-        if now - instant <= deadline:
-            recent.append(instant)
-    if last is None:
+        paused = pause is not None and pause.holds_at(instant)
+        if runs and runs[-1][2] is paused:
+            runs[-1][1] = instant
+            runs[-1][3] += 1
+        else:
+            runs.append([instant, instant, paused, 1])
+        if not paused:
+            tail.append(instant)
+            if now - instant <= deadline:
+                recent.append(instant)
+    if not runs:
         return None
-    return _Owed(last, list(recent), count - len(recent), paused)
+    last = runs[-1][1]
+    late = len(recent)
+    for index in range(len(runs) - 1, -1, -1):
+        if late == 0:
+            break
+        if runs[index][2]:
+            continue
+        if runs[index][3] <= late:
+            late -= runs[index][3]
+            del runs[index]
+        else:
+            runs[index][1] = tail[-len(recent) - 1]  # the newest one before the kept ones
+            runs[index][3] -= late
+            late = 0
+    ranges = [
+        SlotRange(first, end, SlotOutcome.PAUSED if paused else SlotOutcome.MISSED, count)
+        for first, end, paused, count in runs
+    ]
+    return _Owed(last, list(recent), ranges)
+
+
+def _logged(history: JobHistory, schedule_id: ScheduleId, ranges: list[SlotRange]) -> JobHistory:
+    """`history` with `ranges` of the schedule's instants added to its slot log (one is
+    started at the schedule's mark for a schedule that has none yet)."""
+    if not ranges:
+        return history
+    mark = history.schedule_marks.get(schedule_id)
+    since = mark if mark is not None else ranges[0].first - timedelta(microseconds=1)
+    log = history.slot_logs.get(schedule_id) or SlotLog(since=since)
+    logs = {**history.slot_logs, schedule_id: log.extended(ranges, mark)}
+    return dataclasses.replace(history, slot_logs=logs)
 
 
 _KEEP = {CatchUpPolicy.NONE: 0, CatchUpPolicy.LATEST: 1, CatchUpPolicy.ALL: CATCH_UP_ALL_LIMIT}

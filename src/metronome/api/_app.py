@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _jobs, _pause, _runs, _schedules, _service_routes
+from metronome.api import _backfill, _jobs, _pause, _runs, _schedules, _service_routes, _slots
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
@@ -50,7 +50,15 @@ def create_app(
     app.cleanup_ctx.append(leader_client)
     if access is not None:
         app.on_cleanup.append(access.close)
-    tables = (_service_routes.routes, _jobs.routes, _schedules.routes, _runs.routes, _pause.routes)
+    tables = (
+        _service_routes.routes,
+        _jobs.routes,
+        _schedules.routes,
+        _runs.routes,
+        _pause.routes,
+        _slots.routes,
+        _backfill.routes,
+    )
     for table in tables:
         app.router.add_routes(table)
     add_openapi_route(app)

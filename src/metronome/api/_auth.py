@@ -90,6 +90,8 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/jobs/{job_id}/schedules/{schedule_id}"): _VIEW,
     ("PUT", "/v1/jobs/{job_id}/schedules/{schedule_id}"): _UPDATE,
     ("DELETE", "/v1/jobs/{job_id}/schedules/{schedule_id}"): _UPDATE,
+    ("GET", "/v1/jobs/{job_id}/schedules/{schedule_id}/slots"): _VIEW,
+    ("POST", "/v1/jobs/{job_id}/schedules/{schedule_id}/backfill"): _UPDATE,
     ("GET", "/v1/jobs/{job_id}/runs"): _VIEW,
     ("POST", "/v1/jobs/{job_id}/runs"): _UPDATE,
     ("GET", "/v1/jobs/{job_id}/runs/{run_id}"): _VIEW,

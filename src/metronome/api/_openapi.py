@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, validate
 from metronome import __version__
 from metronome.api._http import json_body, json_response
 from metronome.api._query import EMBEDS
+from metronome.api._schemas_backfill import BackfillRequestSchema
 from metronome.api._schemas_fields import (
     Array,
     Boolean,
@@ -120,6 +121,32 @@ class PauseSchema(Schema):
     automatic = fields.Boolean(metadata={"description": "Set by pauseAfterFailures"})
 
 
+class SlotSchema(Schema):
+    instant = fields.String(required=True)
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["run", "missed", "skipped", "paused", "pending", "scheduled", "unknown"]
+        ),
+    )
+    runId = fields.String(metadata={"description": "With outcome run"})
+    status = fields.String(validate=validate.OneOf([s.value for s in RunStatus]))
+
+
+class SlotPageSchema(Schema):
+    slots = fields.List(fields.Nested(SlotSchema), required=True)
+    next = fields.String(metadata={"description": "The from of the next page, if any"})
+
+
+class BackfillSchema(Schema):
+    queued = fields.List(fields.String(), required=True)
+    ignored = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Instants that already have a run or are queued already"},
+    )
+
+
 class QueuedRunSchema(Schema):
     runId = fields.String(required=True)
 
@@ -195,6 +222,27 @@ _CONCURRENCY = {
     ),
     "schema": {"type": "string", "enum": ["ignore", "respect"], "default": "ignore"},
 }
+_SLOT_QUERY = (
+    {
+        "name": "from",
+        "in": "query",
+        "required": True,
+        "description": "First instant (ISO 8601 with an offset), or a page's next",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "description": "Last instant; now when left out",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "Instants per page",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    },
+)
 _EXAMPLE_OVERRIDES = {"env": {"DRY_RUN": "1"}, "args": ["/usr/bin/report", "--since", "2d"]}
 
 _NOT_FOUND = {404: ("No such job (or one the caller may not view), schedule or run", ErrorSchema)}
@@ -290,6 +338,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("DELETE", "/v1/jobs/{job_id}/schedules/{schedule_id}"): Operation(
         "Delete a schedule", {200: ("Deleted; the body is empty", None), **_NOT_FOUND}
+    ),
+    ("GET", "/v1/jobs/{job_id}/schedules/{schedule_id}/slots"): Operation(
+        "Each instant of the schedule in [from, to] and what became of it: its run, or missed,"
+        " skipped (FORBID), paused; pending, scheduled (to come), unknown (not kept)",
+        {200: ("", SlotPageSchema), **_NOT_FOUND, **_BAD_REQUEST},
+        query=_SLOT_QUERY,
+    ),
+    ("POST", "/v1/jobs/{job_id}/schedules/{schedule_id}/backfill"): Operation(
+        "Run the schedule's instants of a past range once each, under its concurrency policy"
+        " (ALLOW: all at once; FORBID, REPLACE: one at a time, oldest first)",
+        {
+            202: ("The instants queued, and those already run or queued", BackfillSchema),
+            409: ("The job's backfill queue would hold more than 1000 instants", ErrorSchema),
+            **_NOT_FOUND,
+            **_BODY_ERRORS,
+        },
+        body=BackfillRequestSchema,
+        example={"from": "2026-01-04T00:00:00.000+0000", "to": "2026-01-05T00:00:00.000+0000"},
     ),
     ("GET", "/v1/jobs/{job_id}/runs"): Operation(
         "A job's active runs", {200: ("", _array(JobRunSchema)), **_NOT_FOUND}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
 
+from metronome.api._schemas_backfill import BackfillRequest, BackfillRequestSchema
 from metronome.api._schemas_fields import wrong_type
 from metronome.api._schemas_job import JobSchema, V0JobSchema
 from metronome.api._schemas_overrides import RunOverridesSchema
@@ -26,6 +27,7 @@ _V0_JOB = V0JobSchema()
 _SCHEDULE = ScheduleSchema()
 _OVERRIDES = RunOverridesSchema()
 _PAUSE = PauseRequestSchema()
+_BACKFILL = BackfillRequestSchema()
 
 ROOT_PATH = "/"
 
@@ -79,6 +81,16 @@ def parse_pause(body: object) -> PauseRequest:
         ValidationFailed: naming every wrong or unknown field at once.
     """
     asked: PauseRequest = _load(_PAUSE, body)
+    return asked
+
+
+def parse_backfill(body: object) -> BackfillRequest:
+    """Read a backfill request (`from`, `to`).
+
+    Raises:
+        ValidationFailed: naming every wrong or unknown field at once.
+    """
+    asked: BackfillRequest = _load(_BACKFILL, body)
     return asked
 
 

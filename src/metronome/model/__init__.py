@@ -42,6 +42,7 @@ from metronome.model._run import (
     TaskStatus,
 )
 from metronome.model._run_end import MAX_MESSAGE_CHARS, EndKind, RunEnd
+from metronome.model._slots import MAX_SLOT_RANGES, SlotLog, SlotOutcome, SlotRange
 
 __all__ = [
     "CATCH_UP_ALL_LIMIT",
@@ -50,6 +51,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "MAX_MESSAGE_CHARS",
     "MAX_PAUSE_REASON_LENGTH",
+    "MAX_SLOT_RANGES",
     "SCHEDULE_ID_PATTERN",
     "Artifact",
     "CatchUpPolicy",
@@ -75,6 +77,9 @@ __all__ = [
     "RunStatus",
     "ScheduleId",
     "ScheduleSpec",
+    "SlotLog",
+    "SlotOutcome",
+    "SlotRange",
     "Task",
     "TaskStatus",
     "Volume",

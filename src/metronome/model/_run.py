@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from metronome.model._overrides import RunOverrides
     from metronome.model._pause import Pause
     from metronome.model._run_end import RunEnd
+    from metronome.model._slots import SlotLog
 
 
 class RunStatus(StrEnum):
@@ -136,6 +137,15 @@ class RunInfo:
     tasks: tuple[str, ...] = ()
     details: RunDetails | None = None
 
+    @property
+    def schedule_id(self) -> ScheduleId | None:
+        """The schedule of a scheduled run (its instant's slot names the run)."""
+        return None if self.details is None else self.details.schedule_id
+
+    @property
+    def scheduled_at(self) -> datetime | None:
+        return None if self.details is None else self.details.scheduled_at
+
 
 @dataclass(frozen=True, slots=True)
 class JobHistory:
@@ -162,6 +172,10 @@ class JobHistory:
     """Set while the job is paused (or until its `until` passes)."""
     paused_count: int = 0
     """Scheduled instants not run because the job was paused."""
+    slot_logs: dict[ScheduleId, SlotLog] = field(default_factory=dict)
+    """Per schedule, the instants that did not run and why (see `SlotLog`)."""
+    backfills: tuple[tuple[ScheduleId, datetime], ...] = ()
+    """Past instants asked to run (a backfill) that have not started yet, oldest request first."""
 
     def finished_run(self, run_id: str) -> tuple[RunInfo, RunStatus] | None:
         """A finished run the history still holds, with its final status."""

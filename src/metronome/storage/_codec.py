@@ -37,6 +37,9 @@ from metronome.model import (
     RunStatus,
     ScheduleId,
     ScheduleSpec,
+    SlotLog,
+    SlotOutcome,
+    SlotRange,
     Task,
     TaskStatus,
     Volume,
@@ -81,6 +84,7 @@ _VOLUME_MODES = _EnumMap(VolumeMode, pb.Volume.Mode)
 _RESTART_POLICIES = _EnumMap(RestartPolicy, pb.Restart.Policy)
 _CONCURRENCY_POLICIES = _EnumMap(ConcurrencyPolicy, pb.ScheduleSpec.ConcurrencyPolicy)
 _CATCH_UPS = _EnumMap(CatchUpPolicy, pb.ScheduleSpec.CatchUp)
+_SLOT_OUTCOMES = _EnumMap(SlotOutcome, pb.SlotRange.Outcome)
 _RUN_STATUSES = _EnumMap(RunStatus, pb.JobRun.Status)
 _TASK_STATUSES = _EnumMap(TaskStatus, pb.Task.Status)
 _END_KINDS = _EnumMap(EndKind, pb.DetailEnd.Kind)
@@ -159,7 +163,33 @@ def encode_history(history: JobHistory, pages: HistoryPages) -> bytes:
         consecutive_failures=history.consecutive_failures,
         pause=_pause_to_pb(history.pause),
         paused_count=history.paused_count,
+        slot_logs=[_slot_log_to_pb(i, log) for i, log in history.slot_logs.items()],
+        backfills=[pb.ScheduleMark(schedule_id=i, at_ms=_ms(at)) for i, at in history.backfills],
     ).SerializeToString()
+
+
+def _slot_log_to_pb(schedule_id: str, log: SlotLog) -> pb.SlotLog:
+    return pb.SlotLog(
+        schedule_id=schedule_id,
+        since_ms=_ms(log.since),
+        ranges=[
+            pb.SlotRange(
+                first_ms=_ms(r.first),
+                last_ms=_ms(r.last),
+                outcome=_SLOT_OUTCOMES.to_pb[r.outcome],
+                count=r.count,
+            )
+            for r in log.ranges
+        ],
+    )
+
+
+def _slot_log_from_pb(m: pb.SlotLog) -> SlotLog:
+    ranges = tuple(
+        SlotRange(_time(r.first_ms), _time(r.last_ms), _SLOT_OUTCOMES.from_pb[r.outcome], r.count)
+        for r in m.ranges
+    )
+    return SlotLog(since=_time(m.since_ms), ranges=ranges)
 
 
 def _pause_to_pb(pause: Pause | None) -> pb.Pause | None:
@@ -533,6 +563,8 @@ def _history_from_pb(
         consecutive_failures=m.consecutive_failures,
         pause=_pause_from_pb(m.pause) if m.HasField("pause") else None,
         paused_count=m.paused_count,
+        slot_logs={ScheduleId(log.schedule_id): _slot_log_from_pb(log) for log in m.slot_logs},
+        backfills=tuple((ScheduleId(b.schedule_id), _time(b.at_ms)) for b in m.backfills),
     )
 
 

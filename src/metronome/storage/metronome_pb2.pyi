@@ -370,7 +370,7 @@ class RunInfoPage(_message.Message):
     def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
 
 class JobHistory(_message.Message):
-    __slots__ = ("job_id", "success_count", "failure_count", "last_success_at_ms", "last_failure_at_ms", "skipped_count", "missed_count", "successful_pages", "failed_pages", "schedule_marks", "dependency_marks", "consecutive_failures", "pause", "paused_count")
+    __slots__ = ("job_id", "success_count", "failure_count", "last_success_at_ms", "last_failure_at_ms", "skipped_count", "missed_count", "successful_pages", "failed_pages", "schedule_marks", "dependency_marks", "consecutive_failures", "pause", "paused_count", "slot_logs", "backfills")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -385,6 +385,8 @@ class JobHistory(_message.Message):
     CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
     PAUSE_FIELD_NUMBER: _ClassVar[int]
     PAUSED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SLOT_LOGS_FIELD_NUMBER: _ClassVar[int]
+    BACKFILLS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     success_count: int
     failure_count: int
@@ -399,7 +401,41 @@ class JobHistory(_message.Message):
     consecutive_failures: int
     pause: Pause
     paused_count: int
-    def __init__(self, job_id: _Optional[str] = ..., success_count: _Optional[int] = ..., failure_count: _Optional[int] = ..., last_success_at_ms: _Optional[int] = ..., last_failure_at_ms: _Optional[int] = ..., skipped_count: _Optional[int] = ..., missed_count: _Optional[int] = ..., successful_pages: _Optional[_Iterable[str]] = ..., failed_pages: _Optional[_Iterable[str]] = ..., schedule_marks: _Optional[_Iterable[_Union[ScheduleMark, _Mapping]]] = ..., dependency_marks: _Optional[_Iterable[_Union[DepMark, _Mapping]]] = ..., consecutive_failures: _Optional[int] = ..., pause: _Optional[_Union[Pause, _Mapping]] = ..., paused_count: _Optional[int] = ...) -> None: ...
+    slot_logs: _containers.RepeatedCompositeFieldContainer[SlotLog]
+    backfills: _containers.RepeatedCompositeFieldContainer[ScheduleMark]
+    def __init__(self, job_id: _Optional[str] = ..., success_count: _Optional[int] = ..., failure_count: _Optional[int] = ..., last_success_at_ms: _Optional[int] = ..., last_failure_at_ms: _Optional[int] = ..., skipped_count: _Optional[int] = ..., missed_count: _Optional[int] = ..., successful_pages: _Optional[_Iterable[str]] = ..., failed_pages: _Optional[_Iterable[str]] = ..., schedule_marks: _Optional[_Iterable[_Union[ScheduleMark, _Mapping]]] = ..., dependency_marks: _Optional[_Iterable[_Union[DepMark, _Mapping]]] = ..., consecutive_failures: _Optional[int] = ..., pause: _Optional[_Union[Pause, _Mapping]] = ..., paused_count: _Optional[int] = ..., slot_logs: _Optional[_Iterable[_Union[SlotLog, _Mapping]]] = ..., backfills: _Optional[_Iterable[_Union[ScheduleMark, _Mapping]]] = ...) -> None: ...
+
+class SlotLog(_message.Message):
+    __slots__ = ("schedule_id", "since_ms", "ranges")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    RANGES_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    since_ms: int
+    ranges: _containers.RepeatedCompositeFieldContainer[SlotRange]
+    def __init__(self, schedule_id: _Optional[str] = ..., since_ms: _Optional[int] = ..., ranges: _Optional[_Iterable[_Union[SlotRange, _Mapping]]] = ...) -> None: ...
+
+class SlotRange(_message.Message):
+    __slots__ = ("first_ms", "last_ms", "outcome", "count")
+    class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        OUTCOME_UNSPECIFIED: _ClassVar[SlotRange.Outcome]
+        missed: _ClassVar[SlotRange.Outcome]
+        skipped: _ClassVar[SlotRange.Outcome]
+        paused: _ClassVar[SlotRange.Outcome]
+    OUTCOME_UNSPECIFIED: SlotRange.Outcome
+    missed: SlotRange.Outcome
+    skipped: SlotRange.Outcome
+    paused: SlotRange.Outcome
+    FIRST_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_MS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    first_ms: int
+    last_ms: int
+    outcome: SlotRange.Outcome
+    count: int
+    def __init__(self, first_ms: _Optional[int] = ..., last_ms: _Optional[int] = ..., outcome: _Optional[_Union[SlotRange.Outcome, str]] = ..., count: _Optional[int] = ...) -> None: ...
 
 class Pause(_message.Message):
     __slots__ = ("since_ms", "by", "reason", "until_ms", "automatic")
