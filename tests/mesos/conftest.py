@@ -13,6 +13,7 @@ from metronome.launch import MemoryFrameworkIdStore, MesosLauncher, MesosSetting
 from tests.launch.conftest import Updates
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator, Awaitable, Callable
     from pathlib import Path
 
@@ -29,14 +30,18 @@ async def make_fake(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Fak
     started: list[FakeMesos] = []
 
     async def make(
-        agents: list[AgentSpec] | None = None, masters: int = 1, **settings: Any
+        agents: list[AgentSpec] | None = None,
+        masters: int = 1,
+        ssl_context: ssl.SSLContext | None = None,
+        **settings: Any,
     ) -> FakeMesos:
         agents = agents or [
             AgentSpec(f"agent-{i}", attributes={"rack": f"rack-{i}"}) for i in range(3)
         ]
         fake = FakeMesos(
-            Settings(tmp_path / "agents", **{**FAST, **settings}), agents, masters=masters
-        )
+            Settings(tmp_path / "agents", **{**FAST, **settings}), agents, masters=masters,
+            ssl_context=ssl_context,
+        )  # fmt: skip
         started.append(await fake.start())
         return fake
 

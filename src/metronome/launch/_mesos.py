@@ -15,7 +15,12 @@ import aiohttp
 
 from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, TaskUpdate
 from metronome.launch._mesos_client import SchedulerClient
-from metronome.launch._mesos_detect import ZkAddress, parse_master, static_detector
+from metronome.launch._mesos_detect import (
+    ZkAddress,
+    master_scheme,
+    parse_master,
+    static_detector,
+)
 from metronome.launch._mesos_offers import OfferSpace, constraints_match, field_value
 from metronome.launch._mesos_tasks import (
     NOT_RUNNING,
@@ -85,6 +90,7 @@ class MesosLauncher(Launcher):
                 msg = "a zk:// master needs a ZooKeeper detector (the `detect` argument)"
                 raise LaunchError(msg)
             detect = static_detector(masters)
+        self._scheme = master_scheme(settings.master, settings.ca_file)
         self._settings = settings
         self._ids = framework_ids
         self._detect = detect
@@ -137,8 +143,9 @@ class MesosLauncher(Launcher):
         self._loop = asyncio.get_running_loop()
         self._on_update = on_update
         self._client = SchedulerClient(
-            self._settings, self._detect, self._ids, self, auth=await self._auth()
-        )
+            self._settings, self._detect, self._ids, self,
+            auth=await self._auth(), scheme=self._scheme,
+        )  # fmt: skip
         await self._client.start()
         self._stored_id = self._client.framework_id
         self._fresh = self._stored_id is None
