@@ -185,11 +185,7 @@ class SchedulerClient:
             except _Refused as exc:
                 self._end_stream()
                 self.refusal = str(exc)
-                logger.error(
-                    "Mesos refused framework %s: %s; not subscribing again (fix and restart)",
-                    self.framework_id, exc,
-                )  # fmt: skip
-                self._handler.refused(str(exc))
+                self._handler.refused(str(exc))  # it says so, once
                 return
             except _SteppedDown as exc:
                 reason = str(exc)
