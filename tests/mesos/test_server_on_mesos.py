@@ -152,3 +152,26 @@ def test_runs_launch_on_an_https_master_verified_by_the_ca_option(tmp_path: Path
             assert server.client.get("/info").json()["config"]["mesos_ca_file"] == str(cert)
         finally:
             server.stop()
+
+
+def test_a_refused_framework_is_said_in_info_and_metrics(fake_master: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = ServerProcess(data, extra_args=["--master", fake_master]).start()
+    try:
+        assert set(server.client.get("/info").json()) == {"version", "libVersion", "config"}
+        assert server.client.post("/v1/jobs", job_body("first", cmd="exit 0")).status == 201
+        server.client.post("/v1/jobs/first/runs")  # subscribed: the framework id is stored
+        assert wait(lambda: _finished(server, "first"), 20)["successCount"] == 1
+    finally:
+        server.stop()
+    args = ["--master", fake_master, "--mesos-principal", "mallory"]
+    server = ServerProcess(data, extra_args=args).start()
+    try:
+        problem = wait(lambda: server.client.get("/info").json().get("mesos"), 10)
+        assert problem == {
+            "state": "refused", "message": "Changing framework's principal is not allowed.",
+        }  # fmt: skip
+        gauges = server.client.get("/v1/metrics").json()["gauges"]
+        assert gauges["metronome.mesos.framework.refused.gauge"] == {"value": 1}
+    finally:
+        server.stop()
