@@ -110,12 +110,12 @@ async def test_a_launch_that_was_replaced_is_killed_when_its_agent_returns(
     await first.stop()
     fake.master.remove_agent(launched.agent_id, cut_off=True)  # it runs on, out of reach
 
-    second, updates = await make_launcher(fake, ids, reconcile_interval_s=0.3)
+    second, updates = await make_launcher(fake, ids)
     second.launch("t", spec(cmd="sleep 30"))
     await updates.reached("t", S.TASK_RUNNING)  # the relaunch, elsewhere
     (relaunch,) = [t for t in fake.master.all_tasks() if t.id != "t"]
     fake.master.restore_agent(launched.agent_id)
-    # The periodic implicit reconciliation finds the old launch running: it must not, it is killed.
+    # The master reports the old launch running: it must not run, it is killed.
     await wait_until(lambda: not alive(old_pid), timeout=5)
     assert relaunch.process is not None and alive(relaunch.process.pid)
     assert S.TASK_KILLED not in updates.statuses("t")  # the run's task runs on

@@ -672,8 +672,9 @@ class Master:
         logger.info("agent %s %s", agent_id, agent.state)
 
     def restore_agent(self, agent_id: str) -> None:
-        """A cut-off agent re-registers: its tasks are known again (a PARTITION_AWARE
-        framework's keep running) and their unacknowledged updates are sent."""
+        """A cut-off agent re-registers: its tasks are known again and keep running (Mesos
+        1.5+, `__reregisterSlave`), each reported in its state by the master, then their
+        unacknowledged updates are sent."""
         self.agents[agent_id].state = "active"
         for task in self._cut_off.pop(agent_id, []):
             framework = self.frameworks.get(task.framework_id)
@@ -682,6 +683,10 @@ class Master:
                 continue
             framework.unreachable_tasks.discard(task.id)
             self.tasks.setdefault(framework.id, {})[task.id] = task
+            self._master_update(
+                framework, task.id, task.state, "Unreachable agent re-reregistered",
+                "REASON_AGENT_REREGISTERED", agent_id,
+            )  # fmt: skip
             self._forward(task)
         logger.info("agent %s re-registered", agent_id)
 
