@@ -397,6 +397,13 @@ class Settings:
         parse=_log_level,
         help_text="DEBUG, INFO, WARNING or ERROR",
     )
+    mesos_ca_file: Path | None = _setting(
+        envs=("METRONOME_MESOS_CA_FILE",),
+        parse=_file,
+        help_text="CA certificates (PEM) that https:// Mesos masters are verified by; with a"
+        " zk:// master, it also makes the masters spoken to over https",
+        shown_default="none, the system's CAs",
+    )
 
     @property
     def advertised_address(self) -> str:

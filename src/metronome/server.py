@@ -300,6 +300,7 @@ def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> L
         webui_url=settings.webui_url
         or f"{settings.advertised_scheme}://{settings.advertised_address}",
         hostname=settings.hostname,
+        ca_file=settings.mesos_ca_file,
     )
     if settings.mesos_user:
         mesos = dataclasses.replace(mesos, user=settings.mesos_user)

@@ -4,6 +4,7 @@ it."""
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,6 +14,7 @@ from metronome.launch import MemoryFrameworkIdStore, MesosLauncher, MesosSetting
 from tests.launch.conftest import Updates
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator, Awaitable, Callable
     from pathlib import Path
 
@@ -29,14 +31,18 @@ async def make_fake(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Fak
     started: list[FakeMesos] = []
 
     async def make(
-        agents: list[AgentSpec] | None = None, masters: int = 1, **settings: Any
+        agents: list[AgentSpec] | None = None,
+        masters: int = 1,
+        ssl_context: ssl.SSLContext | None = None,
+        **settings: Any,
     ) -> FakeMesos:
         agents = agents or [
             AgentSpec(f"agent-{i}", attributes={"rack": f"rack-{i}"}) for i in range(3)
         ]
         fake = FakeMesos(
-            Settings(tmp_path / "agents", **{**FAST, **settings}), agents, masters=masters
-        )
+            Settings(tmp_path / "agents", **{**FAST, **settings}), agents, masters=masters,
+            ssl_context=ssl_context,
+        )  # fmt: skip
         started.append(await fake.start())
         return fake
 
@@ -65,6 +71,18 @@ async def make_launcher() -> AsyncIterator[Callable[..., Awaitable[tuple[MesosLa
     yield make
     for launcher in started:
         await launcher.stop()
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    cert, key = directory / "master.pem", directory / "master.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
 
 
 def pids_of(fake: FakeMesos, task_id: str) -> list[int]:

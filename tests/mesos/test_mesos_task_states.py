@@ -10,7 +10,7 @@ from metronome.launch import MemoryFrameworkIdStore
 from metronome.launch._mesos_tasks import job_and_run, logical_id, relaunch_id
 from metronome.model import TaskStatus
 from tests.launch.conftest import spec, wait_until
-from tests.mesos.conftest import pids_of
+from tests.mesos.conftest import alive, pids_of
 
 if TYPE_CHECKING:
     from metronome.fakemesos import FakeMesos
@@ -95,3 +95,27 @@ async def test_unanswered_reconciliation_is_retried_with_truncated_exponential_b
     assert gaps[0] < gaps[2] and gaps[1] < gaps[3], gaps
     assert 0.7 <= gaps[3] <= 1.2 and 0.7 <= gaps[4] <= 1.2, gaps
     assert updates.of("ghost") == []
+
+
+async def test_a_launch_that_was_replaced_is_killed_when_its_agent_returns(
+    make_fake, make_launcher
+) -> None:
+    fake = await make_fake()
+    ids = MemoryFrameworkIdStore()
+    first, _ = await make_launcher(fake, ids)
+    first.launch("t", spec(cmd="sleep 30"))
+    await wait_until(lambda: pids_of(fake, "t"))
+    ((old_pid,),) = [pids_of(fake, "t")]
+    (launched,) = fake.master.all_tasks()
+    await first.stop()
+    fake.master.remove_agent(launched.agent_id, cut_off=True)  # it runs on, out of reach
+
+    second, updates = await make_launcher(fake, ids)
+    second.launch("t", spec(cmd="sleep 30"))
+    await updates.reached("t", S.TASK_RUNNING)  # the relaunch, elsewhere
+    (relaunch,) = [t for t in fake.master.all_tasks() if t.id != "t"]
+    fake.master.restore_agent(launched.agent_id)
+    # The master reports the old launch running: it must not run, it is killed.
+    await wait_until(lambda: not alive(old_pid), timeout=5)
+    assert relaunch.process is not None and alive(relaunch.process.pid)
+    assert S.TASK_KILLED not in updates.statuses("t")  # the run's task runs on

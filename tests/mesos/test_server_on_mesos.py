@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ssl
 import subprocess
 import sys
 import urllib.request
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.mesos.conftest import make_certificate
 from tests.support.jobs import job_body
 from tests.support.server import ROOT, ServerProcess, free_port, wait
 
@@ -17,30 +20,42 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-@pytest.fixture
-def fake_master(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _fake_master_process(tmp_path: Path, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """`python -m metronome.fakemesos` on a free port (https with `tls`: cert, key); its URL."""
     port = free_port()
     log = (tmp_path / "fake-mesos.log").open("wb")
+    https = [] if tls is None else ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
     process = subprocess.Popen(
         [sys.executable, "-m", "metronome.fakemesos", "--host", "127.0.0.1", "--port", str(port),
          "--agents", "2", "--heartbeat", "1", "--allocation", "0.1",
-         "--sandboxes", str(tmp_path / "agents")],
+         "--sandboxes", str(tmp_path / "agents"), *https],
         env={"PYTHONPATH": str(ROOT / "src")},
         stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     log.close()
+    url = f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
+    context = None if tls is None else ssl.create_default_context(cafile=tls[0])
 
     def up() -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=1):
+            with urllib.request.urlopen(f"{url}/version", timeout=1, context=context):
                 return True
         except OSError:
             return False
 
-    wait(up, 20)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    try:
+        wait(up, 20)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def fake_master(tmp_path: Path) -> Iterator[str]:
+    with _fake_master_process(tmp_path) as url:
+        yield url
 
 
 def _finished(server: ServerProcess, job_id: str) -> dict[str, Any] | None:
@@ -67,9 +82,11 @@ def test_runs_launch_on_mesos_and_survive_a_scheduler_restart(
         wait(lambda: launches.exists(), 20)
         server.kill9()
         server.start()  # same framework id from the store: the master hands the task back
-        assert [r["id"] for r in client.get("/v1/jobs/long/runs").json()] == [run_id]
+        # Still active, or (on a slow restart) already finished by the resent final update.
+        assert [r["id"] for r in client.get("/v1/jobs/long/runs").json()] in ([run_id], [])
         history = wait(lambda: _finished(server, "long"), 20)
         assert history["successCount"] == 1
+        assert history["successfulFinishedRuns"][0]["id"] == run_id
         assert launches.read_text().count("x") == 1
     finally:
         server.stop()
@@ -121,3 +138,40 @@ def test_a_leader_change_hands_the_framework_over(
     finally:
         for member in members:
             member.stop()
+
+
+def test_runs_launch_on_an_https_master_verified_by_the_ca_option(tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path)
+    with _fake_master_process(tmp_path, tls=(cert, key)) as url:
+        args = ["--master", url, "--mesos-ca-file", str(cert)]
+        server = ServerProcess(tmp_path / "data", extra_args=args).start()
+        try:
+            assert server.client.post("/v1/jobs", job_body("tls", cmd="exit 0")).status == 201
+            server.client.post("/v1/jobs/tls/runs")
+            assert wait(lambda: _finished(server, "tls"), 20)["successCount"] == 1
+            assert server.client.get("/info").json()["config"]["mesos_ca_file"] == str(cert)
+        finally:
+            server.stop()
+
+
+def test_a_refused_framework_is_said_in_info_and_metrics(fake_master: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = ServerProcess(data, extra_args=["--master", fake_master]).start()
+    try:
+        assert set(server.client.get("/info").json()) == {"version", "libVersion", "config"}
+        assert server.client.post("/v1/jobs", job_body("first", cmd="exit 0")).status == 201
+        server.client.post("/v1/jobs/first/runs")  # subscribed: the framework id is stored
+        assert wait(lambda: _finished(server, "first"), 20)["successCount"] == 1
+    finally:
+        server.stop()
+    args = ["--master", fake_master, "--mesos-principal", "mallory"]
+    server = ServerProcess(data, extra_args=args).start()
+    try:
+        problem = wait(lambda: server.client.get("/info").json().get("mesos"), 10)
+        assert problem == {
+            "state": "refused", "message": "Changing framework's principal is not allowed.",
+        }  # fmt: skip
+        gauges = server.client.get("/v1/metrics").json()["gauges"]
+        assert gauges["metronome.mesos.framework.refused.gauge"] == {"value": 1}
+    finally:
+        server.stop()

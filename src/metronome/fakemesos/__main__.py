@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import ssl
 import tempfile
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def main() -> None:
     parser.add_argument(
         "--containers-on-host", action="store_true", help="run image tasks on the host"
     )
+    parser.add_argument("--tls-cert", type=Path, help="serve https with this PEM certificate")
+    parser.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,7 +75,14 @@ async def _serve(args: argparse.Namespace) -> None:
             AgentSpec(f"agent-{i}", args.cpus, args.mem, args.disk, _attributes(args.attributes, i))
             for i in range(args.agents)
         ]
-        fake = await FakeMesos(settings, agents, host=args.host, ports=args.port or [5050]).start()
+        context = None
+        if args.tls_cert is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+        fake = FakeMesos(
+            settings, agents, host=args.host, ports=args.port or [5050], ssl_context=context
+        )
+        await fake.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

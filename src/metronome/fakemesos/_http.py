@@ -19,6 +19,8 @@ from metronome.fakemesos._state import WHOLE, domain_info
 from metronome.launch._mesos_recordio import encode
 
 if TYPE_CHECKING:
+    import ssl
+
     from metronome.fakemesos._state import Connection, Settings
 
 logger = logging.getLogger(__name__)
@@ -87,13 +89,15 @@ class FakeMesos:
     processes."""
 
     def __init__(self, settings: Settings, agents: list[AgentSpec], *, masters: int = 1,
-                 host: str = "127.0.0.1", ports: list[int] | None = None) -> None:  # fmt: skip
+                 host: str = "127.0.0.1", ports: list[int] | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:  # fmt: skip
         self.master = Master(
             settings,
             [(a.hostname, a.resources(), a.attribute_json(), a.domain()) for a in agents],
         )
         self.host = host
         self._ports = ports or [0] * masters
+        self._ssl = ssl_context  # serve https
         self.addresses: list[str] = []
         self.leader: int | None = 0
         self._runners: list[web.AppRunner] = []
@@ -111,7 +115,7 @@ class FakeMesos:
             app.router.add_get("/redirect", self._redirect)
             runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
             await runner.setup()
-            site = web.TCPSite(runner, self.host, port)
+            site = web.TCPSite(runner, self.host, port, ssl_context=self._ssl)
             await site.start()
             self._runners.append(runner)
             self.addresses.append(f"{self.host}:{runner.addresses[0][1]}")

@@ -90,6 +90,7 @@ class Master:
         self._frameworks_made = 0
         self._offers_made = 0
         self._background: set[asyncio.Task[Any]] = set()
+        self._cut_off: dict[str, list[Task]] = {}  # agent id -> tasks running out of reach
         self._allocator: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -99,17 +100,17 @@ class Master:
         """Stop allocating and kill every task's process (a test double leaves nothing behind)."""
         if self._allocator is not None:
             self._allocator.cancel()
-        for tasks in self.tasks.values():
-            for task in tasks.values():
-                self.executor.abandon(task)
-                if task.retry is not None:
-                    task.retry.cancel()
+        running = [*self.all_tasks(), *(t for ts in self._cut_off.values() for t in ts)]
+        for task in running:
+            self.executor.abandon(task)
+            if task.retry is not None:
+                task.retry.cancel()
         for framework in self.frameworks.values():
             if framework.failover is not None:
                 framework.failover.cancel()
             if framework.connection is not None:
                 framework.connection.close()
-        jobs = [t.runner for ts in self.tasks.values() for t in ts.values() if t.runner is not None]
+        jobs = [t.runner for t in running if t.runner is not None]
         jobs += [*self._background, *([self._allocator] if self._allocator else [])]
         await asyncio.gather(*jobs, return_exceptions=True)
         await self.executor.close()
@@ -513,6 +514,8 @@ class Master:
         framework = self.frameworks.get(task.framework_id)
         if not task.pending or framework is None or framework.connection is None:
             return  # buffered; resent on re-subscription
+        if self.agents[task.agent_id].state != "active":
+            return  # buffered at the agent; sent when it re-registers
         head = task.pending[0]
         task.forwarded_state = head["state"]
         framework.connection.events.put_nowait({"type": "UPDATE", "update": {"status": head}})
@@ -619,10 +622,11 @@ class Master:
 
     # -- failures (test controls) -----------------------------------------------------------
 
-    def remove_agent(self, agent_id: str, *, gone: bool = False) -> None:
+    def remove_agent(self, agent_id: str, *, gone: bool = False, cut_off: bool = False) -> None:
         """Partition (or, `gone`, remove for good) an agent: its tasks are reported lost (§8.7).
 
-        The tasks' processes are killed: in this fake a partitioned agent never comes back.
+        The tasks' processes are killed, unless the agent is only `cut_off`: then they run on,
+        unknown to the master, until `restore_agent` brings the agent back.
         """
         agent = self.agents[agent_id]
         agent.state = "gone" if gone else "unreachable"
@@ -635,7 +639,12 @@ class Master:
                 )
         for task in [t for t in self.all_tasks() if t.agent_id == agent_id]:
             del self.tasks[task.framework_id][task.id]
-            self._drop(task)
+            if cut_off and not gone:
+                self._cut_off.setdefault(agent_id, []).append(task)
+                if task.retry is not None:
+                    task.retry.cancel()
+            else:
+                self._drop(task)
             framework = self.frameworks.get(task.framework_id)
             if framework is None or task.state in TERMINAL:
                 continue
@@ -661,6 +670,25 @@ class Master:
                     {"type": "FAILURE", "failure": {"agent_id": {"value": agent_id}}}
                 )
         logger.info("agent %s %s", agent_id, agent.state)
+
+    def restore_agent(self, agent_id: str) -> None:
+        """A cut-off agent re-registers: its tasks are known again and keep running (Mesos
+        1.5+, `__reregisterSlave`), each reported in its state by the master, then their
+        unacknowledged updates are sent."""
+        self.agents[agent_id].state = "active"
+        for task in self._cut_off.pop(agent_id, []):
+            framework = self.frameworks.get(task.framework_id)
+            if framework is None:
+                self._drop(task)
+                continue
+            framework.unreachable_tasks.discard(task.id)
+            self.tasks.setdefault(framework.id, {})[task.id] = task
+            self._master_update(
+                framework, task.id, task.state, "Unreachable agent re-reregistered",
+                "REASON_AGENT_REREGISTERED", agent_id,
+            )  # fmt: skip
+            self._forward(task)
+        logger.info("agent %s re-registered", agent_id)
 
     def failover(self, recovering_s: float = 0.0) -> None:
         """A new leading master: streams end; frameworks, offers and filters are forgotten."""

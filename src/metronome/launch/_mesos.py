@@ -15,7 +15,12 @@ import aiohttp
 
 from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, TaskUpdate
 from metronome.launch._mesos_client import SchedulerClient
-from metronome.launch._mesos_detect import ZkAddress, parse_master, static_detector
+from metronome.launch._mesos_detect import (
+    ZkAddress,
+    master_scheme,
+    parse_master,
+    static_detector,
+)
 from metronome.launch._mesos_offers import OfferSpace, constraints_match, field_value
 from metronome.launch._mesos_tasks import (
     NOT_RUNNING,
@@ -85,6 +90,7 @@ class MesosLauncher(Launcher):
                 msg = "a zk:// master needs a ZooKeeper detector (the `detect` argument)"
                 raise LaunchError(msg)
             detect = static_detector(masters)
+        self._scheme = master_scheme(settings.master, settings.ca_file)
         self._settings = settings
         self._ids = framework_ids
         self._detect = detect
@@ -137,8 +143,9 @@ class MesosLauncher(Launcher):
         self._loop = asyncio.get_running_loop()
         self._on_update = on_update
         self._client = SchedulerClient(
-            self._settings, self._detect, self._ids, self, auth=await self._auth()
-        )
+            self._settings, self._detect, self._ids, self,
+            auth=await self._auth(), scheme=self._scheme,
+        )  # fmt: skip
         await self._client.start()
         self._stored_id = self._client.framework_id
         self._fresh = self._stored_id is None
@@ -271,8 +278,8 @@ class MesosLauncher(Launcher):
 
     def refused(self, message: str) -> None:
         logger.error(
-            "Mesos launcher stopped by the master's refusal (%s); %d task(s) stay queued",
-            message, len(self._queue),
+            "Mesos refused framework %s: %s; not subscribing again (fix and restart); "
+            "%d task(s) stay queued", self.framework_id, message, len(self._queue),
         )  # fmt: skip
 
     def call_refused(self, call: dict[str, Any], status: int, message: str) -> None:
@@ -508,12 +515,24 @@ class MesosLauncher(Launcher):
             now = self._loop.time()
             if now >= next_full:
                 next_full = now + interval_s
+                self._call_mesos("RECONCILE", {"tasks": []})  # implicit first, as on subscribing
                 self._ask([t.id for t in self._tasks.values() if t.phase is _Phase.LAUNCHED])
-                self._call_mesos("RECONCILE", {"tasks": []})
-            late = [
-                logical_id(mesos_id) for mesos_id, (due, _) in self._asked.items() if now >= due
-            ]
-            self._ask(late, again=True)
+            self._ask(self._unanswered(now), again=True)
+
+    def _unanswered(self, now: float) -> list[str]:
+        """Ids of the tasks whose explicit reconciliation is due to be asked again; a question
+        about a launch that was replaced meanwhile, or a task that ended, is dropped."""
+        due = []
+        for mesos_id, (at, _) in list(self._asked.items()):
+            if now < at:
+                continue
+            task_id = logical_id(mesos_id)
+            task = self._tasks.get(task_id)
+            if (task is None and task_id in self._ended) or (task and task.mesos_id != mesos_id):
+                del self._asked[mesos_id]
+            else:
+                due.append(task_id)
+        return due
 
     def _offers_wanted(self) -> None:
         """SUPPRESS once nothing waits. While tasks wait, offers keep coming without a REVIVE:

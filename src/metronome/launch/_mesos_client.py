@@ -8,13 +8,16 @@ reconnects when no event (not even a HEARTBEAT) arrives for a few heartbeat inte
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import ssl
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from metronome.launch._launcher import LaunchError
 from metronome.launch._mesos_recordio import RecordIODecoder, RecordIOError
 
 if TYPE_CHECKING:
@@ -74,8 +77,10 @@ class SchedulerClient:
         handler: EventHandler,
         *,
         auth: aiohttp.BasicAuth | None = None,
+        scheme: str = "http",
     ) -> None:
         self._settings = settings
+        self._scheme = scheme  # of every master: a redirect's `//leader` leaves it open
         self._detect = detect
         self._ids = ids
         self._handler = handler
@@ -104,7 +109,18 @@ class SchedulerClient:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.framework_id = await loop.run_in_executor(None, self._ids.get)
-        self._session = aiohttp.ClientSession(auth=self._auth)
+        context = None
+        if self._scheme == "https":
+            ca_file = self._settings.ca_file
+            try:
+                context = await loop.run_in_executor(
+                    None, functools.partial(ssl.create_default_context, cafile=ca_file)
+                )
+            except (OSError, ssl.SSLError) as exc:
+                msg = f"cannot load the Mesos CA certificates {ca_file}: {exc}"
+                raise LaunchError(msg) from exc
+        connector = aiohttp.TCPConnector(ssl=context if context is not None else True)
+        self._session = aiohttp.ClientSession(auth=self._auth, connector=connector)
         self._runner = asyncio.create_task(self._run(), name="mesos-subscription")
 
     async def close(self) -> None:
@@ -169,11 +185,7 @@ class SchedulerClient:
             except _Refused as exc:
                 self._end_stream()
                 self.refusal = str(exc)
-                logger.error(
-                    "Mesos refused framework %s: %s; not subscribing again (fix and restart)",
-                    self.framework_id, exc,
-                )  # fmt: skip
-                self._handler.refused(str(exc))
+                self._handler.refused(str(exc))  # it says so, once
                 return
             except _SteppedDown as exc:
                 reason = str(exc)
@@ -247,7 +259,7 @@ class SchedulerClient:
             body["framework_id"] = {"value": self.framework_id}
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._settings.call_timeout_s)
         async with self._session.post(
-            f"http://{master}{PATH}",
+            f"{self._scheme}://{master}{PATH}",
             json=body,
             headers={"Accept": _JSON, "Content-Type": _JSON},
             allow_redirects=False,
@@ -341,7 +353,7 @@ class SchedulerClient:
             call = await queue.get()
             try:
                 async with self._session.post(
-                    f"http://{master}{PATH}", json=call, headers=headers,
+                    f"{self._scheme}://{master}{PATH}", json=call, headers=headers,
                     allow_redirects=False, timeout=timeout,
                 ) as response:  # fmt: skip
                     if response.status in (200, 202):

@@ -57,6 +57,9 @@ class MesosSettings:
     """After "Framework failed over" (another instance took the framework), wait this long
     (doubling on each repeat, up to 10 min) before subscribing again."""
     call_timeout_s: float = 75.0
+    ca_file: Path | None = None
+    """CA certificates (PEM) to verify https masters by (else the system's); a zk:// master
+    given one is spoken to over https."""
 
 
 class FrameworkIdStore(Protocol):

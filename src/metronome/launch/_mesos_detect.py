@@ -13,6 +13,7 @@ from metronome.launch._launcher import LaunchError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,27 @@ def parse_master(url: str) -> tuple[str, ...] | ZkAddress:
         msg = f"master URL {url!r} names no master"
         raise LaunchError(msg)
     return tuple(masters)
+
+
+def master_scheme(url: str, ca_file: Path | None = None) -> str:
+    """`http` or `https`: the scheme of the masters in `url`; for zk://, https when a CA file
+    is given (ZooKeeper's MasterInfo names no scheme).
+
+    Raises:
+        LaunchError: the masters' schemes differ, or one is neither http nor https.
+    """
+    url = url.strip()
+    if url.startswith("zk://"):
+        return "http" if ca_file is None else "https"
+    schemes = {
+        (item.split("://")[0] if "://" in item else "http").lower()
+        for item in url.split(",")
+        if item.strip()
+    }
+    if not schemes <= {"http", "https"} or len(schemes) > 1:
+        msg = f"master URL {url!r}: masters must all be http:// or all https://"
+        raise LaunchError(msg)
+    return schemes.pop() if schemes else "http"
 
 
 def static_detector(masters: Iterable[str]) -> MasterDetector:
