@@ -41,6 +41,7 @@ CALLS = (
     Call("GET", "/info", "identified", 200),
     Call("GET", "/leader", "identified", 200),
     Call("GET", "/openapi.json", "identified", 200),
+    Call("GET", "/v1/identity", "identified", 200),
     Call("GET", "/v1/jobs", "listing", 200),
     Call("GET", "/v1/queue", "listing", 200),
     Call("POST", "/v1/jobs", "create", 201, job("prod.new")),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _jobs, _runs, _schedules, _service_routes
+from metronome.api import _identity, _jobs, _runs, _schedules, _service_routes
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
@@ -14,6 +14,7 @@ from metronome.api._instrument import metrics_middleware
 from metronome.api._limits import body_timeout_middleware
 from metronome.api._openapi import add_openapi_route
 from metronome.api._proxy import leader_client, leader_proxy_middleware
+from metronome.webui import webui_middleware
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
@@ -34,6 +35,7 @@ def create_app(
     access = AccessControl(auth, instance.metrics) if auth is not None else None
     middlewares: list[Middleware] = [
         metrics_middleware(instance.metrics),
+        webui_middleware(),  # static files: every instance serves them, without credentials
         leader_proxy_middleware(instance),
     ]
     if access is not None:
@@ -52,5 +54,6 @@ def create_app(
         app.on_cleanup.append(access.close)
     for table in (_service_routes.routes, _jobs.routes, _schedules.routes, _runs.routes):
         app.router.add_routes(table)
+    app.router.add_routes(_identity.routes)
     add_openapi_route(app)
     return app

@@ -77,6 +77,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/metrics"): _IDENTIFIED,
     ("GET", "/metrics"): _IDENTIFIED,
     ("GET", "/openapi.json"): _IDENTIFIED,
+    ("GET", "/v1/identity"): _IDENTIFIED,
     ("GET", "/v1/queue"): Rule(Action.VIEW, "listing", "jobId"),
     ("GET", "/v1/jobs"): Rule(Action.VIEW, "listing", "id"),
     ("POST", "/v1/jobs"): _CREATE,

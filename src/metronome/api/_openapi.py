@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields, validate
 
 from metronome import __version__
+from metronome.api._auth_config import Action
 from metronome.api._http import json_body, json_response
 from metronome.api._query import EMBEDS
 from metronome.api._schemas_fields import (
@@ -43,6 +44,18 @@ if TYPE_CHECKING:
 class ErrorSchema(Schema):
     message = fields.String(required=True)
     requestPath = fields.String()
+
+
+class GrantSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf([a.value for a in Action]))
+    jobs = fields.String(required=True)
+
+
+class IdentitySchema(Schema):
+    auth = fields.Boolean(required=True)
+    name = fields.String()
+    kind = fields.String(validate=validate.OneOf(["user", "token"]))
+    grants = fields.List(fields.Nested(GrantSchema), required=True)
 
 
 class ValidationDetailSchema(Schema):
@@ -216,6 +229,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/metrics"): Operation("Metrics in Prometheus text form", {200: ("", "text")}),
     ("GET", "/openapi.json"): Operation("This document", {200: ("", {"type": "object"})}),
+    ("GET", "/v1/identity"): Operation(
+        "Who the caller is and its grants (every action on * when auth is off)",
+        {200: ("", IdentitySchema)},
+    ),
     ("GET", "/v1/queue"): Operation(
         "Runs waiting to be placed, by job", {200: ("", _array(QueueEntrySchema))}
     ),
