@@ -260,6 +260,7 @@ async def start_services(
         metrics=metrics,
         clock=clock,
         queued_runs=queued_runs,
+        launcher=launcher,
     )
 
 

@@ -56,6 +56,9 @@ CALLS = (
     Call("DELETE", "/v1/jobs/prod.app/schedules/extra", "update", 200),
     Call("GET", "/v1/jobs/prod.app/runs", "view", 200),
     Call("GET", "/v1/jobs/prod.app/runs/{run}", "view", 200),
+    # The run waits for placement: it has no task yet, so no output (but the view check passed).
+    Call("GET", "/v1/jobs/prod.app/runs/{run}/logs/stdout", "view", 404),
+    Call("GET", "/v1/jobs/prod.app/runs/{run}/logs/stderr", "view", 404),
     Call("POST", "/v1/jobs/prod.app/runs/{run}/actions/stop", "update", 200),
     Call("POST", "/v1/jobs/prod.app/runs", "update", 201),
     Call("DELETE", "/v1/jobs/prod.new?stopCurrentJobRuns=true", "delete", 200),
@@ -127,7 +130,7 @@ async def test_an_identity_without_the_grant_may_only_look(
             message = f"Not Authorized to perform this action! {refusal}"
             assert await response.json() == {"message": message}, call
         else:
-            assert response.status == 200, call
+            assert response.status == call.allowed, call
     assert services.view.get("prod.new") is None
     assert len(services.view.get("prod.app").runs) == 1  # type: ignore[union-attr]
 

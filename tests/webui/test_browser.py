@@ -27,10 +27,30 @@ def css(browser: Chrome, selector: str) -> list[WebElement]:
     return browser.find_elements(By.CSS_SELECTOR, selector)
 
 
+def _displayed(browser: Chrome, selector: str) -> WebElement | None:
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        return next((e for e in css(browser, selector) if e.is_displayed()), None)
+    except StaleElementReferenceException:  # the page re-rendered it meanwhile: look again
+        return None
+
+
 def shown(browser: Chrome, selector: str) -> WebElement:
     """The first element matching `selector`, once there is one that is displayed."""
-    return wait(lambda: next((e for e in css(browser, selector) if e.is_displayed()), None),
-                TIMEOUT_S)  # fmt: skip
+    return wait(lambda: _displayed(browser, selector), TIMEOUT_S)
+
+
+def text(browser: Chrome, selector: str) -> str | None:
+    """The text of the first displayed element matching `selector` (None while there is none:
+    the pages re-render as they poll, so an element found may be gone when read)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element = _displayed(browser, selector)
+        return None if element is None else element.text
+    except StaleElementReferenceException:
+        return None
 
 
 def sign_in(browser: Chrome, server: ServerProcess, user: str, password: str) -> None:
@@ -89,7 +109,7 @@ def test_an_operator_creates_runs_stops_and_disables(
     # Disable the schedule from the job's page: the server's schedule says so.
     shown(browser, "#schedules [data-schedule=nightly] button.toggle").click()
     wait(lambda: not api(server, "GET", "/v1/jobs/ui.flow/schedules/nightly")["enabled"], TIMEOUT_S)
-    wait(lambda: shown(browser, "button.toggle").text == "Enable", TIMEOUT_S)
+    wait(lambda: text(browser, "button.toggle") == "Enable", TIMEOUT_S)
 
     # Run now opens the run's page; Stop ends the run.
     shown(browser, "#run-now").click()
@@ -97,7 +117,7 @@ def test_an_operator_creates_runs_stops_and_disables(
     wait(lambda: api(server, "GET", "/v1/jobs/ui.flow/runs"), TIMEOUT_S)
     screenshot(browser, "run-active")
     shown(browser, "button.stop").click()
-    wait(lambda: shown(browser, "#run-status").text == "FAILED", TIMEOUT_S)
+    wait(lambda: text(browser, "#run-status") == "FAILED", TIMEOUT_S)
     assert api(server, "GET", "/v1/jobs/ui.flow/runs") == []
 
     # The job's page shows the stopped run in its history and its chart.
@@ -131,8 +151,8 @@ def test_a_run_page_follows_the_output_live(browser: Chrome, server: ServerProce
     wait(lambda: "first" in stdout.text, TIMEOUT_S)
     assert "second" not in stdout.text  # shown while the task still runs
     wait(lambda: "second" in stdout.text, TIMEOUT_S)
-    wait(lambda: "oops" in shown(browser, "#stderr").text, TIMEOUT_S)
-    wait(lambda: shown(browser, "#run-status").text == "SUCCESS", TIMEOUT_S)
+    wait(lambda: "oops" in (text(browser, "#stderr") or ""), TIMEOUT_S)
+    wait(lambda: text(browser, "#run-status") == "SUCCESS", TIMEOUT_S)
     screenshot(browser, "run-output")
 
 

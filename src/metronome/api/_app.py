@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _identity, _jobs, _runs, _schedules, _service_routes
+from metronome.api import _identity, _jobs, _logs, _runs, _schedules, _service_routes
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
@@ -55,5 +55,6 @@ def create_app(
     for table in (_service_routes.routes, _jobs.routes, _schedules.routes, _runs.routes):
         app.router.add_routes(table)
     app.router.add_routes(_identity.routes)
+    app.router.add_routes(_logs.routes)
     add_openapi_route(app)
     return app

@@ -95,6 +95,8 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/jobs/{job_id}/runs"): _UPDATE,
     ("GET", "/v1/jobs/{job_id}/runs/{run_id}"): _VIEW,
     ("POST", "/v1/jobs/{job_id}/runs/{run_id}/actions/stop"): _UPDATE,
+    ("GET", "/v1/jobs/{job_id}/runs/{run_id}/logs/stdout"): _VIEW,
+    ("GET", "/v1/jobs/{job_id}/runs/{run_id}/logs/stderr"): _VIEW,
 }
 """(method, route pattern) -> what the request needs; HEAD is judged as GET."""
 

@@ -320,6 +320,43 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 }
 """(method, route pattern) -> its documentation; HEAD routes are GET's twins and left out."""
 
+# Run output (api/_logs.py).
+_LOG_QUERY = (
+    {
+        "name": "task",
+        "in": "query",
+        "description": "Which task of the run (default: its latest).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "follow",
+        "in": "query",
+        "description": "Stream what the task writes until it ends (from the Range's first byte).",
+        "schema": {"type": "boolean", "default": False},
+    },
+    {
+        "name": "Range",
+        "in": "header",
+        "description": "One range of bytes: bytes=FIRST-[LAST] or bytes=-SUFFIX.",
+        "schema": {"type": "string"},
+    },
+)
+for _stream in ("stdout", "stderr"):
+    OPERATIONS[("GET", f"/v1/jobs/{{job_id}}/runs/{{run_id}}/logs/{_stream}")] = Operation(
+        f"The {_stream} of a run's task, active or ended while its sandbox is kept",
+        {
+            200: ("The whole output, or what follows while the task runs", "text"),
+            206: ("The range asked for (Content-Range)", "text"),
+            404: (
+                "No such job, run or task, no task yet, or the output was removed (says when)",
+                ErrorSchema,
+            ),
+            416: ("The range starts past the end (Content-Range: bytes */size)", ErrorSchema),
+            **_BAD_REQUEST,
+        },
+        query=_LOG_QUERY,
+    )
+
 _SECURED_RESPONSES = {
     400: ("Malformed Authorization header (only with an auth file)", ErrorSchema),
     401: ("Missing or wrong credentials (only with an auth file)", ErrorSchema),
