@@ -16,6 +16,7 @@ import aiohttp
 from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, TaskUpdate
 from metronome.launch._mesos_client import SchedulerClient
 from metronome.launch._mesos_detect import ZkAddress, parse_master, static_detector
+from metronome.launch._mesos_files import AgentFiles
 from metronome.launch._mesos_offers import OfferSpace, constraints_match
 from metronome.launch._mesos_tasks import UNKNOWN_STATES, check_spec, task_info, to_update
 from metronome.launch._placement import demand
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from metronome.launch._launcher import HostResources, UpdateCallback
     from metronome.launch._mesos_config import FrameworkIdStore, MesosSettings
     from metronome.launch._mesos_detect import MasterDetector
+    from metronome.launch._output import OutputChunk, OutputStream
     from metronome.model import RunSpec
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ class MesosLauncher(Launcher):
         self._last_revive = float("-inf")
         self._revive_handle: asyncio.TimerHandle | None = None
         self._periodic: asyncio.Task[None] | None = None
+        self._files = AgentFiles()
 
     @property
     def framework_id(self) -> str | None:
@@ -127,6 +130,11 @@ class MesosLauncher(Launcher):
     def queued(self) -> list[str]:
         return list(self._waiting)
 
+    async def read_output(
+        self, task_id: str, stream: OutputStream, offset: int, length: int
+    ) -> OutputChunk:
+        return await self._files.read(self.framework_id, task_id, stream, offset, length)
+
     async def stop(self) -> None:
         self._loop = None
         if self._revive_handle is not None:
@@ -136,6 +144,7 @@ class MesosLauncher(Launcher):
             await asyncio.gather(self._periodic, return_exceptions=True)
         if self._client is not None:
             await self._client.close()
+        await self._files.close()
         launched = sum(t.phase is _Phase.LAUNCHED for t in self._tasks.values())
         logger.info("Mesos launcher stopped; %d task(s) left to Mesos", launched)
 
@@ -244,6 +253,7 @@ class MesosLauncher(Launcher):
         filters = {"refuse_seconds": self._settings.decline_offer_s}
         for offer in offers:
             space = OfferSpace(offer, self._settings.role)
+            self._files.offered(offer)
             infos = []
             for task in list(self._queue.values()):
                 assert task.spec is not None and task.demand is not None
@@ -260,6 +270,7 @@ class MesosLauncher(Launcher):
                 )  # fmt: skip
                 del self._queue[task.id]
                 task.phase, task.agent_id, task.confirmed = _Phase.LAUNCHED, space.agent_id, False
+                self._files.placed(task.id, space.agent_id)
             if not infos:
                 declined.append({"value": space.id})
                 continue
@@ -282,6 +293,8 @@ class MesosLauncher(Launcher):
 
     def _on_status(self, status: dict[str, Any]) -> None:
         task_id = status["task_id"]["value"]
+        if "agent_id" in status:  # also for tasks adopted after a restart
+            self._files.placed(task_id, status["agent_id"]["value"])
         try:
             self._handle_status(task_id, status)
         finally:
