@@ -95,7 +95,7 @@ def test_an_operator_creates_runs_stops_and_disables(
     # The 422 is shown at the field: its line in the (reformatted) JSON is marked.
     error = shown(browser, "#errors li[data-path='/run/cpus']")
     line = int(error.get_attribute("data-line") or 0)
-    text_line = editor.get_attribute("value").split("\n")[line - 1]  # type: ignore[union-attr]
+    text_line = (editor.get_attribute("value") or "").split("\n")[line - 1]
     assert text_line.strip().startswith('"cpus": -1')
     marked = css(browser, ".gutter .err")
     assert [m.text for m in marked] == [str(line)]
@@ -187,3 +187,35 @@ def test_a_viewer_sees_jobs_but_is_offered_no_change(
     assert css(browser, "#run-now") == []
     assert css(browser, "button.toggle") == []
     assert [b.text for b in css(browser, "main button")] == []
+
+
+def test_an_operator_edits_a_job_and_sees_the_422_at_the_field(
+    browser: Chrome, server: ServerProcess
+) -> None:
+    run = {"cmd": "true", "cpus": 0.01, "mem": 32, "disk": 0}
+    api(server, "POST", "/v1/jobs", {"id": "ui.edit", "run": run})
+    sign_in(browser, server, "admin", "admin-pw")
+    go(browser, "#/jobs/ui.edit")
+    shown(browser, "a[href='#/jobs/ui.edit/edit'] button").click()
+    editor = shown(browser, "#job-json")
+    loaded = json.loads(wait(lambda: editor.get_attribute("value"), TIMEOUT_S))
+    assert loaded["run"]["cmd"] == "true"
+
+    loaded["run"]["mem"] = "lots"
+    loaded["description"] = "edited in the browser"
+    browser.execute_script("arguments[0].value = arguments[1]", editor, json.dumps(loaded))
+    shown(browser, "#save").click()
+    error = shown(browser, "#errors li[data-path='/run/mem']")
+    line = int(error.get_attribute("data-line") or 0)
+    text_line = (editor.get_attribute("value") or "").split("\n")[line - 1]
+    assert text_line.strip().startswith('"mem": "lots"')
+    assert "description" not in api(server, "GET", "/v1/jobs/ui.edit")  # nothing was saved
+    screenshot(browser, "edit-422")
+
+    loaded["run"]["mem"] = 64
+    browser.execute_script("arguments[0].value = arguments[1]", editor, json.dumps(loaded))
+    shown(browser, "#save").click()
+    wait(lambda: browser.execute_script("return location.hash") == "#/jobs/ui.edit", TIMEOUT_S)
+    saved = api(server, "GET", "/v1/jobs/ui.edit")
+    assert (saved["description"], saved["run"]["mem"]) == ("edited in the browser", 64)
+    wait(lambda: "edited in the browser" in (text(browser, "#spec") or ""), TIMEOUT_S)
