@@ -14,6 +14,7 @@ from metronome.api._instrument import metrics_middleware
 from metronome.api._limits import body_timeout_middleware
 from metronome.api._openapi import add_openapi_route
 from metronome.api._proxy import leader_client, leader_proxy_middleware
+from metronome.api._slashes import merge_repeated_slashes
 from metronome.webui import webui_middleware
 
 if TYPE_CHECKING:
@@ -57,4 +58,5 @@ def create_app(
     app.router.add_routes(_identity.routes)
     app.router.add_routes(_logs.routes)
     add_openapi_route(app)
+    merge_repeated_slashes(app)
     return app
