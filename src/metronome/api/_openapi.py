@@ -122,6 +122,9 @@ class JobInfoSchema(JobSchema):
 
 class QueuedRunSchema(Schema):
     runId = fields.String(required=True)
+    reason = fields.String(
+        metadata={"description": "With ?embed=reason: the constraint or resource that does not fit"}
+    )
 
 
 class QueueEntrySchema(Schema):
@@ -175,6 +178,14 @@ _EMBED = {
     "in": "query",
     "description": "What to embed: repeat the parameter or separate values with commas.",
     "schema": {"type": "array", "items": {"type": "string", "enum": list(EMBEDS)}},
+    "style": "form",
+    "explode": True,
+}
+_QUEUE_EMBED = {
+    "name": "embed",
+    "in": "query",
+    "description": "reason: say why each run waits (the constraint or resource that does not fit).",
+    "schema": {"type": "array", "items": {"type": "string", "enum": ["reason"]}},
     "style": "form",
     "explode": True,
 }
@@ -234,7 +245,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         {200: ("", IdentitySchema)},
     ),
     ("GET", "/v1/queue"): Operation(
-        "Runs waiting to be placed, by job", {200: ("", _array(QueueEntrySchema))}
+        "Runs waiting to be placed, by job; ?embed=reason says why each waits",
+        {200: ("", _array(QueueEntrySchema)), **_BAD_REQUEST},
+        query=(_QUEUE_EMBED,),
     ),
     ("GET", "/v1/jobs"): Operation(
         "Every job (the caller may view)",

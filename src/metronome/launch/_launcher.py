@@ -97,6 +97,11 @@ class Launcher(abc.ABC):
         """
         raise OutputUnavailable(f"Task '{task_id}': this launcher keeps no output")
 
+    def why_queued(self, task_id: str) -> str | None:
+        """Why a task waiting for placement is not placed yet (the constraint or resource that
+        does not fit); None if it is not queued here. Call on the event loop."""
+        return None
+
     @abc.abstractmethod
     async def stop(self) -> None:
         """Stop watching. Running tasks MUST NOT be killed: they outlive the server."""

@@ -20,6 +20,7 @@ from metronome.launch._mesos_files import AgentFiles
 from metronome.launch._mesos_offers import OfferSpace, constraints_match
 from metronome.launch._mesos_tasks import UNKNOWN_STATES, check_spec, task_info, to_update
 from metronome.launch._placement import demand
+from metronome.launch._why_queued import on_mesos
 from metronome.model import TaskStatus
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class MesosLauncher(Launcher):
         self._revive_handle: asyncio.TimerHandle | None = None
         self._periodic: asyncio.Task[None] | None = None
         self._files = AgentFiles()
+        self._last_offers: list[dict[str, Any]] = []  # to say why a queued task waits
 
     @property
     def framework_id(self) -> str | None:
@@ -134,6 +136,12 @@ class MesosLauncher(Launcher):
         self, task_id: str, stream: OutputStream, offset: int, length: int
     ) -> OutputChunk:
         return await self._files.read(self.framework_id, task_id, stream, offset, length)
+
+    def why_queued(self, task_id: str) -> str | None:
+        task = self._queue.get(task_id)
+        if task is None or task.spec is None:
+            return None
+        return on_mesos(task.spec, self._last_offers, self._settings.role)
 
     async def stop(self) -> None:
         self._loop = None
@@ -249,6 +257,7 @@ class MesosLauncher(Launcher):
             logger.debug("ignoring Mesos event %s", kind)
 
     def _on_offers(self, offers: list[dict[str, Any]]) -> None:
+        self._last_offers = offers
         declined = []
         filters = {"refuse_seconds": self._settings.decline_offer_s}
         for offer in offers:
