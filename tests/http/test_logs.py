@@ -161,3 +161,11 @@ def test_a_follower_waits_for_a_task_to_be_placed(server: ServerProcess, job_id:
         assert response.read() == b""
     finally:
         conn.close()
+
+
+def test_head_answers_the_headers_alone(client: Client, job_id: str) -> None:
+    run = _run_to_end(client, job_id, "printf twelve-bytes")
+    logs = f"/v1/jobs/{job_id}/runs/{run['id']}/logs/stdout"
+    for query in ("", "?follow=true"):
+        head = client.request("HEAD", logs + query)
+        assert (head.status, head.body, head.headers["Content-Length"]) == (200, b"", "12")

@@ -152,7 +152,7 @@ def _span(seconds: float) -> str:
 
 
 async def _logs(request: web.Request, stream: OutputStream) -> web.StreamResponse:
-    follow = flag(request.query, "follow")
+    follow = flag(request.query, "follow") and request.method != "HEAD"  # HEAD: headers only
     wanted = parse_range(request.headers.get(hdrs.RANGE))
     ref = await _task(request, follow)
     services = job_service(request)
