@@ -294,6 +294,12 @@ class Settings:
         parse=_positive_int,
         help_text="finished runs kept per job in each history list",
     )
+    metrics_job_labels: int = _setting(
+        1000,
+        envs=("METRONOME_METRICS_JOB_LABELS",),
+        parse=_positive_int,
+        help_text="at most this many jobs (the first by id) get per-job metrics in /metrics",
+    )
     sandbox_retention_s: float = _setting(
         _WEEK_S,
         envs=("METRONOME_SANDBOX_RETENTION",),

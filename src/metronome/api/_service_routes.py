@@ -7,8 +7,9 @@ from collections import defaultdict
 from aiohttp import web
 
 from metronome import __version__
-from metronome.api._app_keys import INSTANCE, job_service
+from metronome.api._app_keys import INSTANCE, SERVICE_SLOT, job_service
 from metronome.api._http import json_response
+from metronome.api._job_metrics import render_job_metrics
 from metronome.api._query import embeds
 from metronome.api._queue_reasons import QUEUE_EMBEDS, why_queued
 from metronome.metrics import PROMETHEUS_CONTENT_TYPE
@@ -45,6 +46,9 @@ async def metrics_json(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics_prometheus(request: web.Request) -> web.Response:
     text = request.app[INSTANCE].metrics.to_prometheus()
+    services = request.app[SERVICE_SLOT].current  # per-job metrics: only the leader has jobs
+    if services is not None:
+        text += render_job_metrics(services.view, services.settings.metrics_job_labels)
     return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_CONTENT_TYPE})
 
 
