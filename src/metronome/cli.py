@@ -10,7 +10,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from metronome import __version__, config
+from metronome import __version__, client, config
 from metronome.errors import ConfigError, MetronomeError
 
 if TYPE_CHECKING:
@@ -48,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         " the client) and its hash (paste it as token_hash).",
     )
     passwd_parser.add_argument("--token", action="store_true", help="make an API token instead")
+    client.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in client.COMMANDS:
+        return client.run(args)
     if args.command == "zk":
         return _zk_dump(args)
     if args.command == "passwd":

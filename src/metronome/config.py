@@ -123,6 +123,26 @@ def _directory(text: str) -> Path:
     return Path(_non_empty(text))
 
 
+def _http_url(text: str) -> str:
+    url = _non_empty(text)
+    if not url.startswith(("http://", "https://")):
+        msg = "expected an http:// or https:// URL"
+        raise ValueError(msg)
+    return url
+
+
+WEBHOOK_EVENTS = ("success", "failure", "missed", "skipped")
+
+
+def _webhook_events(text: str) -> str:
+    """The events named, in a canonical order: `failure,missed`."""
+    names = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if not names or not names <= set(WEBHOOK_EVENTS):
+        msg = f"expected events among {', '.join(WEBHOOK_EVENTS)}, separated by commas"
+        raise ValueError(msg)
+    return ",".join(name for name in WEBHOOK_EVENTS if name in names)
+
+
 def _positive_int(text: str) -> int:
     value = _whole_number(text)
     if value < 1:
@@ -293,6 +313,24 @@ class Settings:
         envs=("METRONOME_HISTORY_COUNT",),
         parse=_positive_int,
         help_text="finished runs kept per job in each history list",
+    )
+    webhook_url: str | None = _setting(
+        envs=("METRONOME_WEBHOOK_URL",),
+        parse=_http_url,
+        help_text="where jobs without a metronome.webhook.url label send their notifications",
+        shown_default="none",
+    )
+    webhook_events: str = _setting(
+        "failure,missed,skipped",
+        envs=("METRONOME_WEBHOOK_EVENTS",),
+        parse=_webhook_events,
+        help_text="what the default webhook is told of: success, failure, missed, skipped",
+    )
+    metrics_job_labels: int = _setting(
+        1000,
+        envs=("METRONOME_METRICS_JOB_LABELS",),
+        parse=_positive_int,
+        help_text="at most this many jobs (the first by id) get per-job metrics in /metrics",
     )
     sandbox_retention_s: float = _setting(
         _WEEK_S,

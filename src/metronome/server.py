@@ -62,6 +62,7 @@ from metronome.storage import (
     StoreUnavailable,
     ZkStore,
 )
+from metronome.webhooks import Event, WebhookNotifier
 
 if TYPE_CHECKING:
     import ssl
@@ -249,6 +250,7 @@ async def start_services(
     supervisor = await start_supervisor(context)
     stack.push_async_callback(stop_supervisor, supervisor)
     launcher_problem = watch_launcher(launcher, metrics)
+    await start_webhooks(settings, stack, view, metrics, clock)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.entries()))
     logger.info("Job service started in %.2f s", time.monotonic() - started)
@@ -264,6 +266,7 @@ async def start_services(
         clock=clock,
         queued_runs=queued_runs,
         launcher_problem=launcher_problem,
+        launcher=launcher,
     )
 
 
@@ -277,6 +280,22 @@ def watch_launcher(
     metrics.gauge("mesos.framework.refused", lambda: 0 if mesos.refusal is None else 1)
     metrics.gauge("mesos.framework.step-downs", lambda: mesos.step_downs)
     return mesos.problem
+
+
+async def start_webhooks(
+    settings: Settings,
+    stack: AsyncExitStack,
+    view: JobView,
+    metrics: MetricsRegistry,
+    clock: Callable[[], datetime],
+) -> None:
+    """Notify webhooks of what happens to the jobs (stopped before the supervisor)."""
+    events = frozenset(Event(name) for name in settings.webhook_events.split(","))
+    notifier = WebhookNotifier(
+        view, metrics, clock, default_url=settings.webhook_url, default_events=events
+    )
+    await notifier.start()
+    stack.push_async_callback(notifier.stop)
 
 
 def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> Launcher:

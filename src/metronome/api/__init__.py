@@ -5,6 +5,7 @@ from metronome.api._app_keys import Instance, Services, ServiceSlot
 from metronome.api._auth_config import AuthConfig, AuthConfigError, load_auth_config
 from metronome.api._limits import SERVER_LIMITS
 from metronome.api._passwords import hash_password, hash_token, new_token
+from metronome.api._render import render_finished_run
 from metronome.api._tls import TlsConfigError, tls_context
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "hash_token",
     "load_auth_config",
     "new_token",
+    "render_finished_run",
     "tls_context",
 ]

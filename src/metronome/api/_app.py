@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from metronome.api import _backfill, _jobs, _pause, _runs, _schedules, _service_routes, _slots
+from metronome.api import (
+    _backfill,
+    _identity,
+    _jobs,
+    _logs,
+    _pause,
+    _runs,
+    _schedules,
+    _service_routes,
+    _slots,
+)
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT
 from metronome.api._auth import AccessControl
 from metronome.api._http import error_middleware
@@ -14,6 +24,8 @@ from metronome.api._instrument import metrics_middleware
 from metronome.api._limits import body_timeout_middleware
 from metronome.api._openapi import add_openapi_route
 from metronome.api._proxy import leader_client, leader_proxy_middleware
+from metronome.api._slashes import merge_repeated_slashes
+from metronome.webui import webui_middleware
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Middleware
@@ -34,6 +46,7 @@ def create_app(
     access = AccessControl(auth, instance.metrics) if auth is not None else None
     middlewares: list[Middleware] = [
         metrics_middleware(instance.metrics),
+        webui_middleware(),  # static files: every instance serves them, without credentials
         leader_proxy_middleware(instance),
     ]
     if access is not None:
@@ -58,8 +71,11 @@ def create_app(
         _pause.routes,
         _slots.routes,
         _backfill.routes,
+        _identity.routes,
+        _logs.routes,
     )
     for table in tables:
         app.router.add_routes(table)
     add_openapi_route(app)
+    merge_repeated_slashes(app)
     return app

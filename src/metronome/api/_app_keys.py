@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from metronome.actors import JobActorProxy, JobEntry, JobSupervisorProxy, JobView
     from metronome.config import Settings
     from metronome.ha import Leadership
+    from metronome.launch import Launcher
     from metronome.metrics import MetricsRegistry
     from metronome.model import JobId, RunId
 
@@ -32,6 +33,7 @@ class Services:
     metrics: MetricsRegistry
     clock: Callable[[], datetime]
     queued_runs: Callable[[], Iterable[tuple[JobId, RunId]]]
+    launcher: Launcher
     launcher_problem: Callable[[], dict[str, str] | None] = lambda: None
     """What keeps the launcher from launching (a Mesos refusal, a step-down), for `/info`."""
 

@@ -77,6 +77,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/metrics"): _IDENTIFIED,
     ("GET", "/metrics"): _IDENTIFIED,
     ("GET", "/openapi.json"): _IDENTIFIED,
+    ("GET", "/v1/identity"): _IDENTIFIED,
     ("GET", "/v1/queue"): Rule(Action.VIEW, "listing", "jobId"),
     ("GET", "/v1/jobs"): Rule(Action.VIEW, "listing", "id"),
     ("POST", "/v1/jobs"): _CREATE,
@@ -99,6 +100,8 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/jobs/{job_id}/pause"): _VIEW,
     ("POST", "/v1/jobs/{job_id}/pause"): _UPDATE,
     ("POST", "/v1/jobs/{job_id}/resume"): _UPDATE,
+    ("GET", "/v1/jobs/{job_id}/runs/{run_id}/logs/stdout"): _VIEW,
+    ("GET", "/v1/jobs/{job_id}/runs/{run_id}/logs/stderr"): _VIEW,
 }
 """(method, route pattern) -> what the request needs; HEAD is judged as GET."""
 

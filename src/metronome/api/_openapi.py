@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields, validate
 
 from metronome import __version__
+from metronome.api._auth_config import Action
 from metronome.api._http import json_body, json_response
 from metronome.api._query import EMBEDS
 from metronome.api._schemas_backfill import BackfillRequestSchema
@@ -45,6 +46,18 @@ if TYPE_CHECKING:
 class ErrorSchema(Schema):
     message = fields.String(required=True)
     requestPath = fields.String()
+
+
+class GrantSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf([a.value for a in Action]))
+    jobs = fields.String(required=True)
+
+
+class IdentitySchema(Schema):
+    auth = fields.Boolean(required=True)
+    name = fields.String()
+    kind = fields.String(validate=validate.OneOf(["user", "token"]))
+    grants = fields.List(fields.Nested(GrantSchema), required=True)
 
 
 class ValidationDetailSchema(Schema):
@@ -149,6 +162,9 @@ class BackfillSchema(Schema):
 
 class QueuedRunSchema(Schema):
     runId = fields.String(required=True)
+    reason = fields.String(
+        metadata={"description": "With ?embed=reason: the constraint or resource that does not fit"}
+    )
 
 
 class QueueEntrySchema(Schema):
@@ -202,6 +218,14 @@ _EMBED = {
     "in": "query",
     "description": "What to embed: repeat the parameter or separate values with commas.",
     "schema": {"type": "array", "items": {"type": "string", "enum": list(EMBEDS)}},
+    "style": "form",
+    "explode": True,
+}
+_QUEUE_EMBED = {
+    "name": "embed",
+    "in": "query",
+    "description": "reason: say why each run waits (the constraint or resource that does not fit).",
+    "schema": {"type": "array", "items": {"type": "string", "enum": ["reason"]}},
     "style": "form",
     "explode": True,
 }
@@ -278,8 +302,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/metrics"): Operation("Metrics in Prometheus text form", {200: ("", "text")}),
     ("GET", "/openapi.json"): Operation("This document", {200: ("", {"type": "object"})}),
+    ("GET", "/v1/identity"): Operation(
+        "Who the caller is and its grants (every action on * when auth is off)",
+        {200: ("", IdentitySchema)},
+    ),
     ("GET", "/v1/queue"): Operation(
-        "Runs waiting to be placed, by job", {200: ("", _array(QueueEntrySchema))}
+        "Runs waiting to be placed, by job; ?embed=reason says why each waits",
+        {200: ("", _array(QueueEntrySchema)), **_BAD_REQUEST},
+        query=(_QUEUE_EMBED,),
     ),
     ("GET", "/v1/jobs"): Operation(
         "Every job (the caller may view)",
@@ -397,6 +427,43 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
 }
 """(method, route pattern) -> its documentation; HEAD routes are GET's twins and left out."""
+
+# Run output (api/_logs.py).
+_LOG_QUERY = (
+    {
+        "name": "task",
+        "in": "query",
+        "description": "Which task of the run (default: its latest).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "follow",
+        "in": "query",
+        "description": "Stream what the task writes until it ends (from the Range's first byte).",
+        "schema": {"type": "boolean", "default": False},
+    },
+    {
+        "name": "Range",
+        "in": "header",
+        "description": "One range of bytes: bytes=FIRST-[LAST] or bytes=-SUFFIX.",
+        "schema": {"type": "string"},
+    },
+)
+for _stream in ("stdout", "stderr"):
+    OPERATIONS[("GET", f"/v1/jobs/{{job_id}}/runs/{{run_id}}/logs/{_stream}")] = Operation(
+        f"The {_stream} of a run's task, active or ended while its sandbox is kept",
+        {
+            200: ("The whole output, or what follows while the task runs", "text"),
+            206: ("The range asked for (Content-Range)", "text"),
+            404: (
+                "No such job, run or task, no task yet, or the output was removed (says when)",
+                ErrorSchema,
+            ),
+            416: ("The range starts past the end (Content-Range: bytes */size)", ErrorSchema),
+            **_BAD_REQUEST,
+        },
+        query=_LOG_QUERY,
+    )
 
 _SECURED_RESPONSES = {
     400: ("Malformed Authorization header (only with an auth file)", ErrorSchema),

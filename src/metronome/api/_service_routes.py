@@ -9,6 +9,9 @@ from aiohttp import web
 from metronome import __version__
 from metronome.api._app_keys import INSTANCE, SERVICE_SLOT, job_service
 from metronome.api._http import json_response
+from metronome.api._job_metrics import render_job_metrics
+from metronome.api._query import embeds
+from metronome.api._queue_reasons import QUEUE_EMBEDS, why_queued
 from metronome.metrics import PROMETHEUS_CONTENT_TYPE
 
 routes = web.RouteTableDef()
@@ -46,13 +49,22 @@ async def metrics_json(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics_prometheus(request: web.Request) -> web.Response:
     text = request.app[INSTANCE].metrics.to_prometheus()
+    services = request.app[SERVICE_SLOT].current  # per-job metrics: only the leader has jobs
+    if services is not None:
+        text += render_job_metrics(services.view, services.settings.metrics_job_labels)
     return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_CONTENT_TYPE})
 
 
 @routes.get("/v1/queue")
 async def queue(request: web.Request) -> web.Response:
-    """Runs waiting to be placed, grouped by their full job id (metronome-behavior.md §1.5)."""
+    """Runs waiting to be placed, grouped by their full job id (metronome-behavior.md §1.5);
+    `?embed=reason` adds why each waits (`_queue_reasons`)."""
+    services = job_service(request)
+    reasons = "reason" in embeds(request.query, QUEUE_EMBEDS)
     grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for job_id, run_id in job_service(request).queued_runs():
-        grouped[job_id].append({"runId": run_id})
+    for job_id, run_id in services.queued_runs():
+        queued: dict[str, str] = {"runId": run_id}
+        if reasons:
+            queued["reason"] = why_queued(services, job_id, run_id)
+        grouped[job_id].append(queued)
     return json_response([{"jobId": job_id, "runs": runs} for job_id, runs in grouped.items()])

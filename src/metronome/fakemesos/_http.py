@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from metronome.fakemesos._files import serve_agent_files
 from metronome.fakemesos._master import CallError, Master
 from metronome.fakemesos._state import WHOLE, domain_info
 from metronome.launch._mesos_recordio import encode
@@ -119,6 +120,7 @@ class FakeMesos:
             await site.start()
             self._runners.append(runner)
             self.addresses.append(f"{self.host}:{runner.addresses[0][1]}")
+        self._runners += await serve_agent_files(self.master, self.host)  # before any offer
         self.master.start()
         logger.info("fake Mesos masters on %s, leader %s", self.addresses, self.leader_address)
         return self

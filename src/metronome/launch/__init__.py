@@ -21,6 +21,7 @@ from metronome.launch._mesos_detect import (
     zk_leader,
 )
 from metronome.launch._mesos_zk import ZkMasterDetector
+from metronome.launch._output import OutputChunk, OutputStream, OutputUnavailable
 
 __all__ = [
     "ContainerKind",
@@ -31,6 +32,9 @@ __all__ = [
     "MemoryFrameworkIdStore",
     "MesosLauncher",
     "MesosSettings",
+    "OutputChunk",
+    "OutputStream",
+    "OutputUnavailable",
     "TaskSetupError",
     "TaskUpdate",
     "ZkAddress",

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from metronome.errors import MetronomeError
+from metronome.launch._output import OutputUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
+    from metronome.launch._output import OutputChunk, OutputStream
     from metronome.model import RunSpec, TaskStatus
 
 
@@ -83,6 +85,22 @@ class Launcher(abc.ABC):
     @abc.abstractmethod
     def queued(self) -> list[str]:
         """Ids of tasks waiting for placement, oldest first. MAY be called from any thread."""
+
+    async def read_output(
+        self, task_id: str, stream: OutputStream, offset: int, length: int
+    ) -> OutputChunk:
+        """At most `length` bytes of a task's `stream` from `offset` (past the end: no data),
+        while the launcher still has them (a task's sandbox outlives the task for a while).
+
+        Raises:
+            OutputUnavailable: the output cannot be read; the message says why.
+        """
+        raise OutputUnavailable(f"Task '{task_id}': this launcher keeps no output")
+
+    def why_queued(self, task_id: str) -> str | None:
+        """Why a task waiting for placement is not placed yet (the constraint or resource that
+        does not fit); None if it is not queued here. Call on the event loop."""
+        return None
 
     @abc.abstractmethod
     async def stop(self) -> None:

@@ -23,13 +23,16 @@ from metronome.launch._launcher import (
 )
 from metronome.launch._placement import ResourcePool, constraints_match, demand
 from metronome.launch._sandbox import KILLED_MESSAGE, Outcome, Sandbox, exited
+from metronome.launch._sandbox_output import read_sandbox_output
 from metronome.launch._starter import TaskStarter
+from metronome.launch._why_queued import on_this_host
 from metronome.model import TaskStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from pathlib import Path
 
+    from metronome.launch._output import OutputChunk, OutputStream
     from metronome.model import RunSpec
 
 logger = logging.getLogger(__name__)
@@ -133,6 +136,17 @@ class LocalLauncher(Launcher):
         # `list` copies the keys in C, holding the GIL: safe from any thread, and O(queue) only
         # when asked, not on every enqueue (a copy per enqueue was quadratic in a 50,000-run burst).
         return list(self._queue)
+
+    async def read_output(
+        self, task_id: str, stream: OutputStream, offset: int, length: int
+    ) -> OutputChunk:
+        return await read_sandbox_output(self._root, task_id, stream, offset, length)
+
+    def why_queued(self, task_id: str) -> str | None:
+        task = self._queue.get(task_id)
+        if task is None or task.spec is None:
+            return None
+        return on_this_host(task.spec, self._attributes, self._pool.capacity, self._pool.free)
 
     async def stop(self) -> None:
         self._loop = None

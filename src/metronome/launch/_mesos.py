@@ -21,6 +21,7 @@ from metronome.launch._mesos_detect import (
     parse_master,
     static_detector,
 )
+from metronome.launch._mesos_files import AgentFiles
 from metronome.launch._mesos_offers import OfferSpace, constraints_match, field_value
 from metronome.launch._mesos_tasks import (
     NOT_RUNNING,
@@ -31,6 +32,7 @@ from metronome.launch._mesos_tasks import (
     to_update,
 )
 from metronome.launch._placement import demand
+from metronome.launch._why_queued import on_mesos
 from metronome.model import TaskStatus
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from metronome.launch._launcher import HostResources, UpdateCallback
     from metronome.launch._mesos_config import FrameworkIdStore, MesosSettings
     from metronome.launch._mesos_detect import MasterDetector
+    from metronome.launch._output import OutputChunk, OutputStream
     from metronome.model import RunSpec
 
 logger = logging.getLogger(__name__)
@@ -112,6 +115,8 @@ class MesosLauncher(Launcher):
         self._decline_s = settings.decline_first_s  # the filter for offers waiting tasks refuse
         self._periodic: asyncio.Task[None] | None = None
         self._stepped_down_until = 0.0  # loop time
+        self._files = AgentFiles()
+        self._last_offers: list[dict[str, Any]] = []  # to say why a queued task waits
 
     @property
     def framework_id(self) -> str | None:
@@ -166,6 +171,19 @@ class MesosLauncher(Launcher):
     def queued(self) -> list[str]:
         return list(self._waiting)
 
+    async def read_output(
+        self, task_id: str, stream: OutputStream, offset: int, length: int
+    ) -> OutputChunk:
+        task = self._tasks.get(task_id)  # a relaunched task's sandbox is its latest launch's
+        mesos_id = task_id if task is None else task.mesos_id
+        return await self._files.read(self.framework_id, mesos_id, stream, offset, length)
+
+    def why_queued(self, task_id: str) -> str | None:
+        task = self._queue.get(task_id)
+        if task is None or task.spec is None:
+            return None
+        return on_mesos(task.spec, self._last_offers, self._settings.role)
+
     async def stop(self) -> None:
         self._loop = None
         if self._revive_handle is not None:
@@ -175,6 +193,7 @@ class MesosLauncher(Launcher):
             await asyncio.gather(self._periodic, return_exceptions=True)
         if self._client is not None:
             await self._client.close()
+        await self._files.close()
         launched = sum(t.phase is _Phase.LAUNCHED for t in self._tasks.values())
         logger.info("Mesos launcher stopped; %d task(s) left to Mesos", launched)
 
@@ -311,6 +330,7 @@ class MesosLauncher(Launcher):
             logger.debug("ignoring Mesos event %s", kind)
 
     def _on_offers(self, offers: list[dict[str, Any]]) -> None:
+        self._last_offers = offers
         declined = []
         # While tasks wait, what did not fit them comes back soon (sooner than a changed agent
         # would re-offer it); the longest filter once nothing waits.
@@ -318,6 +338,7 @@ class MesosLauncher(Launcher):
         filters = {"refuse_seconds": refuse_s}
         for offer in offers:
             space = OfferSpace(offer, self._settings.role)
+            self._files.offered(offer)
             infos = []
             for task in list(self._queue.values()):
                 assert task.spec is not None and task.demand is not None
@@ -334,6 +355,7 @@ class MesosLauncher(Launcher):
                 )  # fmt: skip
                 del self._queue[task.id]
                 task.phase, task.agent_id, task.confirmed = _Phase.LAUNCHED, space.agent_id, False
+                self._files.placed(task.mesos_id, space.agent_id)
             if not infos:
                 declined.append({"value": space.id})
                 continue
@@ -368,8 +390,11 @@ class MesosLauncher(Launcher):
         return field_value(offer, "@region") in (None, home)
 
     def _on_status(self, status: dict[str, Any]) -> None:
+        task_id = status["task_id"]["value"]
+        if "agent_id" in status:  # also for tasks adopted after a restart
+            self._files.placed(task_id, status["agent_id"]["value"])
         try:
-            self._handle_status(status["task_id"]["value"], status)
+            self._handle_status(task_id, status)
         finally:
             if status.get("uuid") and "agent_id" in status:
                 ack = {

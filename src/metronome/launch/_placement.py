@@ -50,17 +50,24 @@ class ResourcePool:
         self._capacity = capacity
         self._used = HostResources(0.0, 0.0, 0.0)
 
+    @property
+    def capacity(self) -> HostResources:
+        return self._capacity
+
+    @property
+    def free(self) -> HostResources:
+        return HostResources(
+            self._capacity.cpus - self._used.cpus,
+            self._capacity.mem - self._used.mem,
+            self._capacity.disk - self._used.disk,
+        )
+
     def could_ever_fit(self, wanted: HostResources) -> bool:
         return _fits(wanted, self._capacity)
 
     def try_reserve(self, wanted: HostResources) -> bool:
         """Reserve `wanted` if it fits in what is free now."""
-        free = HostResources(
-            self._capacity.cpus - self._used.cpus,
-            self._capacity.mem - self._used.mem,
-            self._capacity.disk - self._used.disk,
-        )
-        if not _fits(wanted, free):
+        if not _fits(wanted, self.free):
             return False
         self.reserve(wanted)
         return True
