@@ -23,7 +23,7 @@ from metronome.model import (
     new_task_id,
 )
 from metronome.storage import JobRunRepository, SqliteStore
-from tests.support.system import FakeClock, create_job, entry, running, until
+from tests.support.system import FakeClock, create_job, entry, failures, running, successes, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,7 +123,7 @@ async def test_a_starting_deadline_is_named_in_the_reason(tmp_path: Path) -> Non
         clock.set(datetime(2026, 1, 5, 10, 1, tzinfo=UTC))
         await until(lambda: entry(services, "a").runs)
         clock.set(datetime(2026, 1, 5, 10, 1, 31, tzinfo=UTC))
-        await until(lambda: entry(services, "a").history.failure_count == 1)
+        await until(lambda: failures(services, "a") == 1)
         [info] = entry(services, "a").history.failed_runs
         assert info.details is not None
         assert info.details.end == RunEnd(
@@ -150,7 +150,7 @@ async def test_a_task_never_released_is_launched_again_not_failed(tmp_path: Path
     sandbox = Sandbox(tmp_path / "sandboxes", task_id)
     sandbox.record_failure(UNRELEASED_MESSAGE)
     async with running(tmp_path, clock) as services:
-        await until(lambda: entry(services, "a").history.success_count == 1)
+        await until(lambda: successes(services, "a") == 1)
         [info] = entry(services, "a").history.successful_runs
         assert info.details is not None
         assert [t.status for t in info.details.tasks] == [

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from metronome.model import RunStatus
-from tests.support.system import FakeClock, create_job, entry, finished, running, settled, until
+from tests.support.system import (
+    FakeClock,
+    create_job,
+    entry,
+    failures,
+    finished,
+    running,
+    settled,
+    until,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -127,7 +136,7 @@ async def test_starting_deadline_aborts_a_run_that_cannot_start(tmp_path: Path) 
         assert run.status is RunStatus.STARTING
         await until(lambda: services.queued_runs() == [("a", run.id)])
         clock.set(datetime(2026, 1, 5, 10, 1, 31, tzinfo=UTC))
-        await until(lambda: entry(services, "a").history.failure_count == 1)
+        await until(lambda: failures(services, "a") == 1)
         assert not entry(services, "a").runs
         assert services.queued_runs() == []
         assert services.metrics.counter("jobs.aborted").count == 1

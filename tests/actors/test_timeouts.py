@@ -10,7 +10,7 @@ from metronome.launch._process import is_alive
 from metronome.launch._sandbox import Sandbox
 from metronome.model import RunStatus
 from metronome.storage._codec import decode_run
-from tests.support.system import FakeClock, create_job, entry, running, until
+from tests.support.system import FakeClock, create_job, entry, failures, running, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,7 +66,7 @@ async def test_a_task_outrunning_its_limit_gets_sigterm_then_sigkill(tmp_path: P
         await until(lambda: entry(services, "a").runs[0].status is RunStatus.ACTIVE)
         assert not _process_ended(sandbox)
         clock.advance(seconds=2)
-        await until(lambda: entry(services, "a").history.failure_count == 1)
+        await until(lambda: failures(services, "a") == 1)
         assert not entry(services, "a").runs
         assert services.metrics.counter("jobs.timedout").count == 1
         await until(lambda: _process_ended(sandbox))
@@ -90,7 +90,7 @@ async def test_the_limit_counts_from_when_the_task_runs_and_survives_a_restart(
         [adopted] = entry(services, "a").runs
         assert adopted.tasks[0].running_since == START
         clock.advance(seconds=29)  # 61 s after the task started
-        await until(lambda: entry(services, "a").history.failure_count == 1)
+        await until(lambda: failures(services, "a") == 1)
         await until(lambda: _process_ended(sandbox))
 
 

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from metronome.model import Pause
 from tests.support.jobs import job_body
-from tests.support.system import FakeClock, create_job, entry, finished, running, until
+from tests.support.system import (
+    FakeClock,
+    create_job,
+    entry,
+    failures,
+    finished,
+    running,
+    successes,
+    until,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -112,7 +121,7 @@ async def test_failed_runs_in_a_row_pause_the_job(tmp_path: Path) -> None:
         await until(lambda: entry(services, "a").history.paused_count == 1)
         await _resume(services)  # the count starts again: one more failure does not pause
         clock.set(_at(4))
-        await until(lambda: entry(services, "a").history.failure_count == 3)
+        await until(lambda: failures(services, "a") == 3)
         assert entry(services, "a").history.pause is None
         clock.set(_at(5))
         await until(lambda: entry(services, "a").history.pause is not None)
@@ -129,13 +138,13 @@ async def test_a_success_starts_the_count_again(tmp_path: Path) -> None:
         await create_job(services, _job(f"! test -e {flag}", pauseAfterFailures=2))
         flag.touch()
         clock.set(_at(1))
-        await until(lambda: entry(services, "a").history.failure_count == 1)
+        await until(lambda: failures(services, "a") == 1)
         flag.unlink()
         clock.set(_at(2))
-        await until(lambda: entry(services, "a").history.success_count == 1)
+        await until(lambda: successes(services, "a") == 1)
         flag.touch()
         clock.set(_at(3))
-        await until(lambda: entry(services, "a").history.failure_count == 2)
+        await until(lambda: failures(services, "a") == 2)
         assert entry(services, "a").history.pause is None  # written with the failure
 
 

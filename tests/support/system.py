@@ -78,8 +78,18 @@ def entry(services: Services, job_id: str) -> JobEntry:
 
 
 def finished(services: Services, job_id: str) -> int:
+    return successes(services, job_id) + failures(services, job_id)
+
+
+def successes(services: Services, job_id: str) -> int:
+    """0 until the job's actor has published its history (after a restart, it loads it)."""
     history = entry(services, job_id).history
-    return 0 if history is None else history.success_count + history.failure_count
+    return 0 if history is None else history.success_count
+
+
+def failures(services: Services, job_id: str) -> int:
+    history = entry(services, job_id).history
+    return 0 if history is None else history.failure_count
 
 
 async def settled(services: Services, *job_ids: str) -> None:
