@@ -479,7 +479,12 @@ class Master:
         }[agent.state if agent else None]
         if not framework.partition_aware:
             state = "TASK_LOST"
-        self._master_update(framework, task_id, state, message, "REASON_RECONCILIATION", agent_id)
+        extra: dict[str, Any] = {}
+        if agent is not None and agent.state == "unreachable":  # as `reconcile` case (4)
+            extra["unreachable_time"] = agent.unreachable_time
+        self._master_update(
+            framework, task_id, state, message, "REASON_RECONCILIATION", agent_id, **extra
+        )
 
     # -- status updates ---------------------------------------------------------------------
 
@@ -630,6 +635,7 @@ class Master:
         """
         agent = self.agents[agent_id]
         agent.state = "gone" if gone else "unreachable"
+        agent.unreachable_time = {"nanoseconds": int(time.time() * _NANOS)}
         for offer in [o for o in self.offers.values() if o.agent_id == agent_id]:
             del self.offers[offer.id]
             framework = self.frameworks.get(offer.framework_id)
@@ -658,7 +664,7 @@ class Master:
                 )
             else:
                 state, reason = "TASK_UNREACHABLE", "REASON_AGENT_REMOVED"
-                extra = {"unreachable_time": {"nanoseconds": int(time.time() * _NANOS)}}
+                extra = {"unreachable_time": agent.unreachable_time}
             if not framework.partition_aware:
                 state = "TASK_LOST"
             self._master_update(

@@ -95,6 +95,7 @@ class Agent:
     attributes: list[dict[str, Any]]
     port: int
     state: str = "active"  # active | unreachable | gone
+    unreachable_time: dict[str, int] | None = None  # TimeInfo: when it was last cut off
     domain: dict[str, Any] | None = None  # DomainInfo: its fault domain's region and zone
 
     @property
