@@ -168,6 +168,7 @@ def test_bad_pause_requests(client: Client, job_id: str) -> None:
         ({"until": "tomorrow"}, "/until", "is not an instant such as"),
         ({"until": "2099-01-01T00:00:00"}, "/until", "is not an instant such as"),
         ({"until": 5}, "/until", "Wrong type"),
+        ({"until": "9999-12-31T23:59:59Z"}, "/until", "is out of range"),
         ({"reason": "x" * 1001}, "/reason", "longer than maximum length of 1000"),
         ({"why": "x"}, "/why", ""),
     ]:
