@@ -91,3 +91,37 @@ async def test_a_burst_is_spread_and_the_urgent_instant_keeps_its_deadline(
             await services.ask(
                 entry(services, job_id).actor.stop_run(entry(services, job_id).runs[0].id)
             )
+
+
+async def test_instants_a_restart_owes_are_spread_too(tmp_path: Path) -> None:
+    clock = FakeClock(T - timedelta(seconds=30))
+    ids = [f"a{i}" for i in range(4)]
+    async with _running(tmp_path, clock, rate=1) as services:
+        for job_id in ids:
+            schedule = {"id": "m", "cron": "* * * * *"}
+            await create_job(
+                services, {**job_body(job_id, cmd="sleep 30"), "schedules": [schedule]}
+            )
+    back = T + timedelta(minutes=4, seconds=10)  # 10:05 is owed by each job, 10 s late
+    clock.set(back)
+    async with _running(tmp_path, clock, rate=1) as services:
+
+        def started() -> int:
+            return sum(len(entry(services, i).runs) for i in ids)
+
+        for second, expected in [(0, 1), (1, 2), (2, 3), (3, 4)]:
+            clock.set(back + timedelta(seconds=second))
+            await until(lambda e=expected: started() == e)
+        runs = [entry(services, i).runs[0] for i in ids]
+        assert sorted(run.created_at for run in runs) == [
+            back + timedelta(seconds=n) for n in range(4)
+        ]
+        assert {run.scheduled_at for run in runs} == {T + timedelta(minutes=4)}
+        assert sum(entry(services, i).history.missed_count for i in ids) == 4 * 4  # 10:01-10:04
+        clock.set(T + timedelta(minutes=5))  # the next instant is armed as usual, and spread
+        await until(lambda: started() == 5)
+        clock.set(T + timedelta(minutes=5, seconds=3))
+        await until(lambda: started() == 8)
+        for job_id in ids:
+            for run in entry(services, job_id).runs:
+                await services.ask(entry(services, job_id).actor.stop_run(run.id))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from metronome.model import Pause
+from tests.auth.conftest import leading_app_client
 from tests.support.jobs import job_body
 from tests.support.system import (
     FakeClock,
@@ -20,7 +21,10 @@ from tests.support.system import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
+
+    from aiohttp.test_utils import TestClient
 
     from metronome.api import Services
     from tests.support.server import Client
@@ -177,6 +181,7 @@ def test_bad_pause_requests(client: Client, job_id: str) -> None:
         ({"until": "tomorrow"}, "/until", "is not an instant such as"),
         ({"until": "2099-01-01T00:00:00"}, "/until", "is not an instant such as"),
         ({"until": 5}, "/until", "Wrong type"),
+        ({"until": "9999-12-31T23:59:59Z"}, "/until", "is out of range"),
         ({"reason": "x" * 1001}, "/reason", "longer than maximum length of 1000"),
         ({"why": "x"}, "/why", ""),
     ]:
@@ -200,3 +205,26 @@ def test_pause_after_failures_is_rendered_only_when_set(client: Client, job_id: 
     wrong = client.post("/v1/jobs", {**job_body(f"{job_id}-3"), "pauseAfterFailures": 0})
     assert wrong.status == 422
     assert [d["path"] for d in wrong.json()["details"]] == ["/pauseAfterFailures"]
+
+
+async def test_paused_count_is_rendered_once_there_is_one(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> None:
+    clock = FakeClock(START)
+    async with running(tmp_path, clock) as services:
+        await create_job(services, _job("true"))
+        client = await leading_app_client(services, None, aiohttp_client)
+
+        async def summary() -> dict[str, Any]:
+            response = await client.get("/v1/jobs/a?embed=historySummary")
+            body: dict[str, Any] = (await response.json())["historySummary"]
+            return body
+
+        assert "pausedCount" not in await summary()
+        await (await client.post("/v1/jobs/a/pause", json={"reason": "r"})).json()
+        assert "pausedCount" not in await summary()  # paused, but no instant has come yet
+        clock.set(_at(1))
+        await until(lambda: entry(services, "a").history.paused_count == 1)
+        assert (await summary())["pausedCount"] == 1
+        pause = await (await client.get("/v1/jobs/a/pause")).json()
+        assert (pause["paused"], pause["reason"], pause["automatic"]) == (True, "r", False)

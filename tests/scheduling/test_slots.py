@@ -136,6 +136,8 @@ def test_slot_requests_are_checked(client: Client, job_id: str) -> None:
             ("", "Missing parameter from"),
             ("from=yesterday", "Cannot parse parameter from"),
             ("from=2026-01-05T10:00:00", "Cannot parse parameter from"),
+            ("from=0001-01-01T00:00:00Z", "is out of range: from 1970 to 9998"),
+            ("from=2026-01-05T10:00:00Z&to=9999-12-31T00:00:00Z", "is out of range"),
             ("from=2026-01-05T10:00:00Z&to=2026-01-05T09:00:00Z", "it is before from"),
             ("from=2026-01-05T10:00:00Z&limit=0", "Cannot parse parameter limit"),
             ("from=2026-01-05T10:00:00Z&limit=1001", "Cannot parse parameter limit"),

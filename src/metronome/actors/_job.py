@@ -116,7 +116,8 @@ class JobActor(PooledActor):
         self._rearm()
         self._publish()
         for schedule, instant in catch_up.late:
-            self._fire(schedule, instant)
+            if not self._schedules.deferred(schedule, instant):
+                self._fire(schedule, instant)
         self._start_backfills()
 
     def create(self) -> JobSpec:

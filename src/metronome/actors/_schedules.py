@@ -40,11 +40,14 @@ Marks = dict["ScheduleId", "datetime"]
 
 @dataclass(frozen=True)
 class Fire:
-    """A schedule's instant has come (told by a timer to the job actor)."""
+    """A schedule's instant has come (told by a timer to the job actor). A `late` one is an
+    instant a restart owes, spread by `--max-launch-rate`: its schedule's next instant is
+    armed already, and the job's changes meanwhile do not make it stale."""
 
     schedule_id: ScheduleId
     instant: datetime
     generation: int
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,13 +140,25 @@ class ScheduleTimers:
 
     def accept(self, spec: JobSpec, fire: Fire) -> ScheduleSpec | None:
         """The schedule a fired timer stands for, with its next instant armed; None if stale."""
-        if fire.generation != self._generation:
+        if fire.generation != self._generation and not fire.late:
             return None
         schedule = spec.schedule(fire.schedule_id)
         if schedule is None or not schedule.enabled:
             return None
-        self._arm(schedule, _cron(schedule).next_after(fire.instant, _zone(schedule)))
+        if not fire.late:
+            self._arm(schedule, _cron(schedule).next_after(fire.instant, _zone(schedule)))
         return schedule
+
+    def deferred(self, schedule: ScheduleSpec, instant: datetime) -> bool:
+        """Whether an instant a restart owes waits for its slot under `--max-launch-rate` (it
+        then comes as a late `Fire`); False: it fires now."""
+        now = self._context.clock()
+        slot = self._context.launch_rate.slot(now, instant, schedule.starting_deadline_s)
+        if slot <= now:
+            return False
+        fire = Fire(schedule.id, instant, self._generation, late=True)
+        self._context.timers.call_at(slot, lambda: self._job.tell(fire))
+        return True
 
     def marked(self, history: JobHistory, schedule_id: ScheduleId, instant: datetime) -> JobHistory:
         return dataclasses.replace(
