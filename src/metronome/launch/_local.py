@@ -10,7 +10,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from metronome.launch import _process, _sandbox_gc
 from metronome.launch._launcher import (
@@ -21,6 +21,7 @@ from metronome.launch._launcher import (
     TaskUpdate,
     UpdateCallback,
 )
+from metronome.launch._loop_calls import LoopCalls
 from metronome.launch._placement import ResourcePool, constraints_match, demand
 from metronome.launch._sandbox import KILLED_MESSAGE, Outcome, Sandbox, exited
 from metronome.launch._sandbox_output import read_sandbox_output
@@ -29,7 +30,7 @@ from metronome.launch._why_queued import on_this_host
 from metronome.model import TaskStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from metronome.launch._output import OutputChunk, OutputStream
@@ -71,13 +72,15 @@ class _Task:
         return TaskStatus.TASK_RUNNING if self.phase is _Phase.RUNNING else TaskStatus.TASK_STAGING
 
 
-class LocalLauncher(Launcher):
+class LocalLauncher(LoopCalls, Launcher):
     """Runs each task under a small wrapper in its own session, in `<sandbox_root>/<task id>/`.
 
     Everything a restarted launcher needs (pid, exit code, kill request) is recorded in the sandbox,
     so a new instance on the same root reconciles live tasks by adopting them and ended ones with
     their real exit status. Calls from other threads reach the loop via `call_soon_threadsafe`.
     """
+
+    _what = "local launcher"
 
     def __init__(
         self,
@@ -174,16 +177,6 @@ class LocalLauncher(Launcher):
                 await self.remove_expired_sandboxes()
             except Exception:
                 logger.exception("cannot remove expired sandboxes under %s", self._root)
-
-    def _call(self, callback: Callable[..., None], *args: Any) -> None:
-        if self._loop is None:
-            msg = "the local launcher is not running"
-            raise LaunchError(msg)
-        self._loop.call_soon_threadsafe(self._dispatch, callback, args)
-
-    def _dispatch(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
-        if self._loop is not None:  # a call that raced with `stop` is dropped
-            callback(*args)
 
     def _enqueue(self, sandbox: Sandbox, spec: RunSpec) -> None:
         task_id = sandbox.path.name

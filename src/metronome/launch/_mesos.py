@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from metronome.launch._launcher import Launcher, LaunchError, TaskSetupError, TaskUpdate
+from metronome.launch._loop_calls import LoopCalls
 from metronome.launch._mesos_client import SchedulerClient
 from metronome.launch._mesos_detect import (
     ZkAddress,
@@ -36,7 +37,7 @@ from metronome.launch._why_queued import on_mesos
 from metronome.model import TaskStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     from metronome.launch._launcher import HostResources, UpdateCallback
     from metronome.launch._mesos_config import FrameworkIdStore, MesosSettings
@@ -72,13 +73,15 @@ class _Task:
         self.mesos_id = self.mesos_id or self.id
 
 
-class MesosLauncher(Launcher):
+class MesosLauncher(LoopCalls, Launcher):
     """Launches tasks on Mesos offers and follows their status updates.
 
     A new framework id cannot have tasks yet, so launches go straight to the queue. Under a reused
     id (a restart, a failover) an earlier instance may have launched a task already: each launch is
     first checked by explicit reconciliation, and only a task the master does not know is queued.
     """
+
+    _what = "Mesos launcher"
 
     def __init__(
         self,
@@ -198,16 +201,6 @@ class MesosLauncher(Launcher):
         logger.info("Mesos launcher stopped; %d task(s) left to Mesos", launched)
 
     # -- calls from any thread --------------------------------------------------------------
-
-    def _call(self, callback: Callable[..., None], *args: Any) -> None:
-        if self._loop is None:
-            msg = "the Mesos launcher is not running"
-            raise LaunchError(msg)
-        self._loop.call_soon_threadsafe(self._dispatch, callback, args)
-
-    def _dispatch(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
-        if self._loop is not None:  # a call that raced with `stop` is dropped
-            callback(*args)
 
     def _launch(self, task_id: str, spec: RunSpec) -> None:
         if task_id in self._tasks or task_id in self._ended:
