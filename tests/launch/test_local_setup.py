@@ -9,7 +9,7 @@ import pytest
 
 from metronome.launch import TaskSetupError
 from metronome.launch._container import container_argv
-from metronome.launch._process import resolve_user
+from metronome.launch._policy import resolve_user
 from metronome.model import Docker, DockerParameter, TaskStatus, Volume, VolumeMode
 from tests.launch.conftest import spec
 

@@ -23,30 +23,37 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def remove_expired(root: Path, before: float, keep: Collection[str]) -> int:
-    """Remove the sandboxes under `root` last changed before `before` (seconds since the epoch),
-    except those of the task ids in `keep` and of processes that still run. Blocking: call it
-    off the event loop. Returns how many it removed."""
+def remove_expired(root: Path, records_root: Path, before: float, keep: Collection[str]) -> int:
+    """Remove the sandboxes under `root`, and their records under `records_root`, last changed
+    before `before` (seconds since the epoch), except those named in `keep` and those of
+    processes that still run. Blocking: call it off the event loop. Returns how many it removed.
+    """
     removed = 0
-    try:
-        entries = os.scandir(root)
-    except FileNotFoundError:
-        return 0
-    with entries:
-        for entry in entries:
-            if entry.name in keep:
+    for name in sorted(_names(root) | _names(records_root)):
+        if name in keep:
+            continue
+        sandbox, records = root / name, records_root / name
+        try:
+            changed = (records if records.is_dir() else sandbox).stat().st_mtime
+            if changed >= before:
                 continue
-            try:
-                if not entry.is_dir(follow_symlinks=False):
-                    continue
-                if entry.stat(follow_symlinks=False).st_mtime >= before:
-                    continue
-                record = Sandbox(root, entry.name).read_process()
-                if record is not None and is_alive(record.pid, record.start_time):
-                    continue
-                shutil.rmtree(entry.path)
-            except (OSError, LaunchError) as exc:
-                logger.warning("cannot remove the sandbox %s: %s", entry.path, exc)
+            record = Sandbox.named(root, records_root, name).read_process()
+            if record is not None and is_alive(record.pid, record.start_time):
                 continue
-            removed += 1
+            for path in (sandbox, records):
+                if path.is_dir():
+                    shutil.rmtree(path)
+        except (OSError, LaunchError) as exc:
+            logger.warning("cannot remove the sandbox %s: %s", sandbox, exc)
+            continue
+        removed += 1
     return removed
+
+
+def _names(directory: Path) -> set[str]:
+    """The names of the directories right under `directory` (none if it is missing)."""
+    try:
+        with os.scandir(directory) as entries:
+            return {entry.name for entry in entries if entry.is_dir(follow_symlinks=False)}
+    except FileNotFoundError:
+        return set()
