@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from metronome.launch import TaskSetupError
+from metronome.launch import TaskPolicy, TaskSetupError
 from metronome.launch._container import container_argv
 from metronome.launch._policy import resolve_user
 from metronome.model import Docker, DockerParameter, TaskStatus, Volume, VolumeMode
@@ -22,7 +22,9 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs
 
 @needs_root
 async def test_an_unknown_user_fails_the_task_clearly(make_launcher) -> None:
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(
+        policy=TaskPolicy(task_users=frozenset({"no-such-user-here"}))
+    )
     launcher.launch("u1", spec(cmd="true", user="no-such-user-here"))
     final = await updates.final("u1")
     assert final.status is S.TASK_FAILED

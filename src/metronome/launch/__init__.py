@@ -21,6 +21,7 @@ from metronome.launch._mesos_detect import (
     zk_leader,
 )
 from metronome.launch._mesos_zk import ZkMasterDetector
+from metronome.launch._policy import Refusal, TaskPolicy
 
 __all__ = [
     "ContainerKind",
@@ -31,6 +32,8 @@ __all__ = [
     "MemoryFrameworkIdStore",
     "MesosLauncher",
     "MesosSettings",
+    "Refusal",
+    "TaskPolicy",
     "TaskSetupError",
     "TaskUpdate",
     "ZkAddress",
