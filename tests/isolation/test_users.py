@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from metronome.launch import TaskPolicy
 from metronome.model import Docker, TaskStatus
-from tests.isolation.conftest import needs_root
+from tests.isolation.conftest import ended, needs_root
 from tests.launch.conftest import spec
 from tests.support.jobs import job_body
-from tests.support.server import Client, ServerProcess, wait
+from tests.support.server import ServerProcess, wait
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,13 +123,8 @@ def test_a_task_cannot_write_the_servers_store(tmp_path: Path) -> None:
         body = job_body("vandal", cmd=f"echo junk >>{data}/metronome.db")
         assert client.post("/v1/jobs", body).status == 201
         assert client.post("/v1/jobs/vandal/runs").status == 201
-        history = wait(lambda: _ended(client, "vandal"), 15)
+        history = wait(lambda: ended(client, "vandal"), 15)
         assert history["failureCount"] == 1
         assert b"junk" not in (data / "metronome.db").read_bytes()
     finally:
         assert server.stop() == 0, server.log()
-
-
-def _ended(client: Client, job_id: str) -> dict | None:
-    history = client.get(f"/v1/jobs/{job_id}?embed=history").json()["history"]
-    return history if history["successCount"] + history["failureCount"] else None

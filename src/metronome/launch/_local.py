@@ -216,16 +216,22 @@ class LocalLauncher(Launcher):
             callback(*args)
 
     def _enqueue(self, sandbox: Sandbox, spec: RunSpec) -> None:
+        # Never an exception out of a loop callback: its run would wait for its launch deadline
+        # (an hour by default) instead of failing now with the reason.
         task_id = sandbox.task_id
         try:
-            known = task_id in self._tasks or sandbox.exists()
-        except OSError as exc:
-            # Never an exception out of a loop callback: the run would wait for its deadline.
-            message = f"cannot use the task's sandbox {sandbox.path}: {exc}"
-            logger.error("task %s: %s", task_id, message)
-            self._emit(task_id, TaskStatus.TASK_FAILED, message=message)
-            return
-        if known:
+            self._admit(sandbox, spec)
+        except Exception as exc:
+            logger.exception("task %s cannot be queued", task_id)
+            task = self._tasks.pop(task_id, None)
+            self._queue.pop(task_id, None)
+            if task is not None and task.phase is not _Phase.QUEUED:
+                self._pool.release(task.resources)
+            self._emit(task_id, TaskStatus.TASK_FAILED, message=f"cannot queue the task: {exc}")
+
+    def _admit(self, sandbox: Sandbox, spec: RunSpec) -> None:
+        task_id = sandbox.task_id
+        if task_id in self._tasks or sandbox.exists():
             # Never a second process for one task id: answer with what is known instead.
             logger.warning("task %s was launched before; reporting its status", task_id)
             self._report(task_id)
