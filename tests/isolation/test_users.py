@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from metronome.launch import TaskPolicy
+from metronome.launch import TaskPolicy, _cgroups
 from metronome.model import Docker, TaskStatus
 from tests.isolation.conftest import ended, needs_root
 from tests.launch.conftest import spec
@@ -88,6 +89,18 @@ def test_the_api_refuses_what_the_policy_does(tmp_path: Path) -> None:
             "/run/docker/privileged",
             "/run/docker/parameters(0)/key",
         ]
+        # What confines tasks is told by gauges (/info's keys stay those clients decode).
+        gauges = client.get("/v1/metrics").json()["gauges"]
+        isolation = {
+            name.partition(".isolation.")[2].partition(".")[0]: gauge["value"]
+            for name, gauge in gauges.items()
+            if ".isolation." in name
+        }
+        cgroups, _ = _cgroups.detect()
+        assert isolation == {
+            "cgroups": cgroups.version if cgroups else 0,
+            "users": os.geteuid() == 0,
+        }
     finally:
         assert server.stop() == 0, server.log()
 

@@ -143,6 +143,10 @@ class LocalLauncher(Launcher):
             users = ", ".join(sorted(self._policy.allowed_users))
             default = self._policy.task_user
             logger.info("tasks run as %s by default; allowed users: %s", default, users)
+            try:
+                self._policy.run_as(None)
+            except TaskSetupError as exc:
+                logger.error("tasks without `user` cannot run (--task-user): %s", exc)
 
     def isolation(self) -> dict[str, float]:
         """What confines tasks here, as metrics: cgroup version (0: none), users switched."""

@@ -192,7 +192,8 @@ class TaskStarter:
         client_env = _process.task_env(
             {}, sandbox=path, task_id=task_id, hostname=self._hostname, run_as=None
         )
-        return container_argv(runtime, task_id, spec, path, inside), client_env
+        # The container is named after the sandbox: a name that fits whatever the id.
+        return container_argv(runtime, sandbox.name, spec, path, inside), client_env
 
     async def _container_runtime(self) -> str | None:
         """The working container runtime, probed once."""
