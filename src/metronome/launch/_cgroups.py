@@ -11,6 +11,7 @@ restarted server finds them again. All of this blocks: call it off the event loo
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -221,16 +222,33 @@ def _v2(mounts: Iterable[tuple[str, str, set[str]]], own: dict[str, str]) -> Cgr
             return None
         parent = here / _GROUP
         parent.mkdir(exist_ok=True)
-        # Delegation: the controllers must be enabled on each level above the task groups. A
-        # cgroup with processes of its own (other than the root) cannot enable them (v2's
-        # no-internal-process rule), which ends here as an OSError.
+        # Delegation: the controllers must be enabled on each level above the task groups, and
+        # a cgroup with processes of its own (but the root) cannot enable them (v2's
+        # no-internal-process rule): the server's processes move to a leaf first, as under
+        # systemd's `Delegate=yes`. Without the right to do so this ends as an OSError.
         enable = " ".join(f"+{name}" for name in _V2_CONTROLLERS)
-        (here / "cgroup.subtree_control").write_text(enable)
+        try:
+            (here / "cgroup.subtree_control").write_text(enable)
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                raise
+            _move_to_leaf(here)
+            (here / "cgroup.subtree_control").write_text(enable)
         (parent / "cgroup.subtree_control").write_text(enable)
     except OSError as exc:
         logger.info("cgroup v2 at %s not usable for tasks: %s", here, exc)
         return None
     return Cgroups(2, [("", parent)])
+
+
+def _move_to_leaf(group: Path) -> None:
+    """Move the processes of `group` (this server's) into its child `server`."""
+    leaf = group / "server"
+    leaf.mkdir(exist_ok=True)
+    for pid in (group / "cgroup.procs").read_text().split():
+        with contextlib.suppress(ProcessLookupError):
+            (leaf / "cgroup.procs").write_text(pid)
+    logger.info("moved this server's processes to %s, to delegate controllers to tasks", leaf)
 
 
 def _v1(mounts: Iterable[tuple[str, str, set[str]]], own: dict[str, str]) -> Cgroups | None:

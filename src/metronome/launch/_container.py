@@ -56,6 +56,9 @@ def container_argv(
     argv += ["-w", SANDBOX_IN_CONTAINER]
     for key, value in env.items():
         argv += ["-e", f"{key}={value}"]
+    # The limits a Mesos agent's Docker containerizer sets too; the task's own cgroup is the
+    # runtime's, not ours.
+    argv += [f"--cpu-shares={max(2, int(spec.cpus * 1024))}", f"--memory={int(spec.mem)}m"]
     if spec.user:
         argv += ["--user", spec.user]
     if spec.docker.privileged:
