@@ -77,6 +77,7 @@ def test_a_docker_task_command_line() -> None:
     assert argv == [
         "/usr/bin/docker", "run", "--rm", "--name", "metronome-job_1.a-b",
         "-v", "/sb/t:/mnt/mesos/sandbox", "-w", "/mnt/mesos/sandbox", "-e", "MESOS_TASK_ID=t",
-        "--cpu-shares=102", "--memory=32m", "--user", "nobody", "--privileged", "-v", "/srv/data:/data:ro", "--memory=64m",
+        "--cpu-shares=102", "--memory=32m", "--user", "nobody", "--privileged",
+        "-v", "/srv/data:/data:ro", "--memory=64m",
         "busybox:1.36", "/bin/sh", "-c", "echo hi",
     ]  # fmt: skip
