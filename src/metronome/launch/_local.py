@@ -83,11 +83,11 @@ class LocalLauncher(Launcher):
     """Runs each task under a small wrapper in its own session, in `<sandbox_root>/<name>/`.
 
     Everything a restarted launcher needs (pid, exit code, kill request, cgroups) is recorded in
-    `<records_root>/<name>/`, out of the task's reach, so a new instance on the same roots
-    reconciles live tasks by adopting them and ended ones with their real exit status, and its
-    kills reach only the task's own process group and cgroup. Tasks run as `policy` says, in a
-    cgroup that enforces their resources where the kernel has one for us. Calls from other
-    threads reach the loop via `call_soon_threadsafe`.
+    `<sandbox_root>/../task-records/<name>/`, out of the task's reach, so a new instance on the
+    same root reconciles live tasks by adopting them and ended ones with their real exit status,
+    and its kills reach only the task's own process group and cgroup. Tasks run as `policy`
+    says, in a cgroup that enforces their resources where the kernel has one for us. Calls from
+    other threads reach the loop via `call_soon_threadsafe`.
     """
 
     def __init__(
@@ -101,14 +101,10 @@ class LocalLauncher(Launcher):
         artifact_max_bytes: int = 1 << 30,
         sandbox_retention_s: float = DEFAULT_SANDBOX_RETENTION_S,
         policy: TaskPolicy | None = None,
-        records_root: Path | None = None,
-        use_cgroups: bool = True,
     ) -> None:
         self._root = sandbox_root
-        self._records = records_root or records_root_of(sandbox_root)
+        self._records = records_root_of(sandbox_root)
         self._policy = policy or TaskPolicy()
-        self._use_cgroups = use_cgroups
-        self._isolation = "not started"
         self._retention_s = sandbox_retention_s
         self._sweeper: asyncio.Task[None] | None = None
         self._hostname = hostname
@@ -131,9 +127,8 @@ class LocalLauncher(Launcher):
         self._loop = asyncio.get_running_loop()
         self._on_update = on_update
         self._sweeper = self._loop.create_task(self._sweep_sandboxes())
-        cgroups, line = (None, "turned off") if not self._use_cgroups else _cgroups.detect()
+        cgroups, line = _cgroups.detect()
         self._starter.cgroups = cgroups
-        self._isolation = line
         logger.info("local launcher started: host %s, sandboxes in %s", self._hostname, self._root)
         if cgroups is not None:
             logger.info("task resources enforced with %s", line)
@@ -160,16 +155,14 @@ class LocalLauncher(Launcher):
         """Remove the sandboxes of tasks that ended over the retention ago; how many went."""
         keep = frozenset(task.sandbox.name for task in self._tasks.values())  # live here
         before = time.time() - self._retention_s
-        removed = await asyncio.to_thread(
-            _sandbox_gc.remove_expired, self._root, self._records, before, keep
-        )
+        removed = await asyncio.to_thread(_sandbox_gc.remove_expired, self._root, before, keep)
         if removed:
             ago_s = self._retention_s
             logger.info("removed %d sandboxes of tasks that ended over %.0f s ago", removed, ago_s)
         return removed
 
     def launch(self, task_id: str, spec: RunSpec) -> None:
-        self._call(self._enqueue, Sandbox(self._root, task_id, self._records), spec)
+        self._call(self._enqueue, Sandbox(self._root, task_id), spec)
 
     def kill(self, task_id: str) -> None:
         self._call(self._kill, task_id)
@@ -386,7 +379,7 @@ class LocalLauncher(Launcher):
     def _adopt_or_report(self, task_id: str) -> _Task | None:
         """Adopt a live task an earlier launcher started, or report its recorded end (or LOST)."""
         try:
-            sandbox = Sandbox(self._root, task_id, self._records)
+            sandbox = Sandbox(self._root, task_id)
             known = sandbox.exists()
             record = sandbox.read_process() if known else None
         except (LaunchError, OSError) as exc:

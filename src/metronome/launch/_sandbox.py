@@ -93,25 +93,20 @@ def exited(code: int, at: datetime) -> Outcome:
 class Sandbox:
     """The sandbox and the records of one task."""
 
-    def __init__(self, root: Path, task_id: str, records_root: Path | None = None) -> None:
+    def __init__(self, root: Path, task_id: str) -> None:
         if not task_id or task_id in (".", "..") or "/" in task_id or "\0" in task_id:
             msg = f"task id {task_id!r} cannot name a sandbox directory"
             raise LaunchError(msg)
         self.task_id = task_id
         self.name = dir_name(task_id)
         self.path = root / self.name
-        self.records = (records_root or records_root_of(root)) / self.name
+        self.records = records_root_of(root) / self.name
         self.stdout = self.path / STDOUT_FILE
         self.stderr = self.path / STDERR_FILE
         self._process = self.records / PROCESS_FILE
         self._exit_status = self.records / EXIT_STATUS_FILE
         self._killed = self.records / "killed"
         self._failed = self.records / FAILED_FILE
-
-    @classmethod
-    def named(cls, root: Path, records_root: Path, name: str) -> Sandbox:
-        """The sandbox of the directory `name` (a task id, or its hashed form)."""
-        return cls(root, name, records_root)
 
     def exists(self) -> bool:
         return self.records.is_dir() or self.path.is_dir()

@@ -1,8 +1,9 @@
 """Removing the sandboxes of tasks that ended long ago, so that runs do not fill the disk.
 
-A sandbox's directory changes (a file created in it) when its task starts and when it ends, so
-its modification time tells how long ago that was. A task that still runs may have started long
-ago: its recorded process is checked before its sandbox goes.
+A task's records directory changes (a file created in it) when its task starts and when it ends,
+so its modification time tells how long ago that was (the sandbox's, for a task without records).
+A task that still runs may have started long ago: its recorded process is checked before its
+sandbox goes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from metronome.launch._launcher import LaunchError
 from metronome.launch._process import is_alive
-from metronome.launch._sandbox import Sandbox
+from metronome.launch._sandbox import Sandbox, records_root_of
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -23,11 +24,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def remove_expired(root: Path, records_root: Path, before: float, keep: Collection[str]) -> int:
-    """Remove the sandboxes under `root`, and their records under `records_root`, last changed
-    before `before` (seconds since the epoch), except those named in `keep` and those of
-    processes that still run. Blocking: call it off the event loop. Returns how many it removed.
+def remove_expired(root: Path, before: float, keep: Collection[str]) -> int:
+    """Remove the sandboxes under `root`, and their records, last changed before `before`
+    (seconds since the epoch), except those named in `keep` and those of processes that still
+    run. Blocking: call it off the event loop. Returns how many it removed.
     """
+    records_root = records_root_of(root)
     removed = 0
     for name in sorted(_names(root) | _names(records_root)):
         if name in keep:
@@ -37,7 +39,8 @@ def remove_expired(root: Path, records_root: Path, before: float, keep: Collecti
             changed = (records if records.is_dir() else sandbox).stat().st_mtime
             if changed >= before:
                 continue
-            record = Sandbox.named(root, records_root, name).read_process()
+            # A name is a valid id too: of itself when short, and a hashed name is short.
+            record = Sandbox(root, name).read_process()
             if record is not None and is_alive(record.pid, record.start_time):
                 continue
             for path in (sandbox, records):
