@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
     from metronome.launch._policy import RunAs
     from metronome.launch._sandbox import Sandbox
     from metronome.model import RunSpec
-
-logger = logging.getLogger(__name__)
 
 
 class Started(NamedTuple):
@@ -63,11 +60,11 @@ class TaskStarter:
         artifact_timeout_s: float,
         artifact_max_bytes: int,
         policy: TaskPolicy | None = None,
-        cgroups: Cgroups | None = None,
     ) -> None:
         self._hostname = hostname
         self._policy = policy or TaskPolicy()
-        self.cgroups = cgroups
+        self.cgroups: Cgroups | None = None
+        """Where task cgroups are made; None: tasks run without (the launcher finds them)."""
         rules = ArtifactRules(self._policy.artifact_dirs, self._policy.allow_loopback_artifacts)
         self._fetcher = ArtifactFetcher(
             timeout_s=artifact_timeout_s, max_bytes=artifact_max_bytes, rules=rules
