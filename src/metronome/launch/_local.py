@@ -124,6 +124,7 @@ class LocalLauncher(Launcher):
     async def start(self, on_update: UpdateCallback) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
         self._records.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._records.chmod(0o700)  # whatever made it: tasks must not even list it
         self._loop = asyncio.get_running_loop()
         self._on_update = on_update
         self._sweeper = self._loop.create_task(self._sweep_sandboxes())

@@ -204,15 +204,17 @@ def _abandon(
     spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int, TaskCgroup | None]],
 ) -> None:
     """Make a wrapper spawned for a start that was cancelled exit without running its command:
-    EOF instead of "go". Its watch reaps it."""
+    EOF instead of "go". Its watch reaps it and removes its cgroup."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    process, _, _ = spawning.result()
+    process, _, cgroup = spawning.result()
     assert process.stdin is not None
     process.stdin.close()
     pid = process.pid
-    _process.ExitWatch(asyncio.get_running_loop(), pid, None, lambda: _reap(pid))
+    _process.ExitWatch(asyncio.get_running_loop(), pid, None, lambda: _reap(pid, cgroup))
 
 
-def _reap(pid: int) -> None:
+def _reap(pid: int, cgroup: TaskCgroup | None) -> None:
     _process.reap(pid)
+    if cgroup is not None:  # it never ran its command: the wrapper was its only member
+        cgroup.remove()
