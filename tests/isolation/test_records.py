@@ -69,4 +69,6 @@ async def test_records_are_not_the_tasks_to_read_or_write(
     assert final.status is TaskStatus.TASK_FAILED  # the task's user may not even look
     assert "Permission denied" in (sandbox_root / "r1" / "stderr").read_text()
     assert os.stat(records).st_mode & 0o777 == 0o700
-    assert (sandbox_root / "r1").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+    nobody = pwd.getpwnam("nobody").pw_uid
+    for path in ("", "stdout", "stderr"):  # the task's own, as in a Mesos agent's sandbox
+        assert (sandbox_root / "r1" / path).stat().st_uid == nobody

@@ -112,11 +112,19 @@ class Sandbox:
         return self.records.is_dir() or self.path.is_dir()
 
     def create(self, owner: tuple[int, int] | None = None) -> None:
-        """Both directories; the sandbox belongs to `owner` (uid, gid) when given."""
+        """Both directories; the sandbox and its output files belong to `owner` (uid, gid) when
+        given, as in a Mesos agent's sandbox."""
         self.create_records()
         self.path.mkdir(parents=True, exist_ok=True)
-        if owner is not None:
-            os.chown(self.path, *owner)
+        if owner is None:
+            return
+        os.chown(self.path, *owner)
+        for path in (self.stdout, self.stderr):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            try:
+                os.fchown(fd, *owner)
+            finally:
+                os.close(fd)
 
     def create_records(self) -> None:
         if not self.records.parent.is_dir():
@@ -135,7 +143,8 @@ class Sandbox:
         """Descriptors of stdout and stderr for the task, opened by the server.
 
         Opened here, not by the wrapper, so that O_NOFOLLOW refuses a link planted in the
-        sandbox (by an artifact) that would make the server's user append to another file.
+        sandbox (by an artifact, or another task of its user) that would make the server's user
+        append to another file.
         """
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         out = os.open(self.stdout, flags, 0o644)
