@@ -442,12 +442,14 @@ class Settings:
         parse=_switch,
         help_text="let artifacts come from loopback and link-local addresses (this host's"
         " services, cloud metadata): true or false",
+        shown_default="false",
     )
     docker_privileged: bool = _setting(
         False,
         envs=("METRONOME_DOCKER_PRIVILEGED",),
         parse=_switch,
         help_text="let jobs run privileged Docker containers: true or false",
+        shown_default="false",
     )
     docker_parameters: tuple[str, ...] = _setting(
         (),
