@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metronome.launch import TaskPolicy
+from metronome.launch._cgroups import Cgroups, Limits, TaskCgroup
 from metronome.launch._sandbox import records_root_of
 from metronome.model import TaskStatus
 from tests.isolation.conftest import needs_cgroups
@@ -86,3 +87,37 @@ async def test_a_kill_reaches_processes_that_left_the_process_group(
     launcher.kill("k1")
     assert (await updates.final("k1")).status is S.TASK_KILLED
     await wait_until(lambda: process_gone(pid))
+
+
+def test_the_limits_each_cgroup_version_gets(tmp_path: Path) -> None:
+    # The files a kernel would hold, as plain files: which values go where (v2 is not mounted
+    # with controllers on this machine kind, so this is its only check here).
+    limits = Limits(mem_mb=64, cpus=0.25, pids_max=100)
+    (tmp_path / "v2").mkdir()
+    v2 = Cgroups(2, [("", tmp_path / "v2")]).create("t1", limits)
+    (tmp_path / "v2" / "t1" / "cgroup.type").touch()
+    assert {name: (tmp_path / "v2" / "t1" / name).read_text() for name in V2_FILES} == {
+        "memory.max": str(64 * 1024 * 1024),
+        "memory.swap.max": "0",
+        "cpu.weight": "25",
+        "cpu.max": "25000 100000",
+        "pids.max": "100",
+    }
+    assert TaskCgroup.recorded(v2.paths).version == 2
+    parents = [(name, tmp_path / name) for name in ("memory", "cpu", "pids")]
+    for _, parent in parents:
+        parent.mkdir()
+    v1 = Cgroups(1, parents).create("t1", limits)
+    written = {p.name: p.read_text() for path in v1.paths for p in sorted(Path(path).iterdir())}
+    assert written == {
+        "memory.limit_in_bytes": str(64 * 1024 * 1024),
+        "memory.memsw.limit_in_bytes": str(64 * 1024 * 1024),
+        "cpu.shares": "256",
+        "cpu.cfs_period_us": "100000",
+        "cpu.cfs_quota_us": "25000",
+        "pids.max": "100",
+    }
+    assert TaskCgroup.recorded(v1.paths).version == 1
+
+
+V2_FILES = ("memory.max", "memory.swap.max", "cpu.weight", "cpu.max", "pids.max")
