@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from metronome.launch._confine import prefix
+from metronome.launch._confine import switch_user
 from metronome.launch._launcher import TaskSetupError
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ async def _copy_as(run_as: RunAs, source: str, target: Path) -> None:
     fd = os.open(target, flags, 0o644)
     try:
         reader = await asyncio.create_subprocess_exec(
-            *prefix(run_as, ()),
+            *switch_user(run_as),
             "cat",
             "--",
             source,

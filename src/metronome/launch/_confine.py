@@ -2,11 +2,15 @@
 
 Both are util-linux tools (`unshare`, `mount`, `setpriv`), exec'd by the wrapper's child, so the
 wrapper itself stays the server's user and keeps the task's records out of the task's reach.
+Everything before the switch runs as root, so it must not see the job's `env` (a PATH naming
+the job's own `setpriv`, an LD_PRELOAD): the wrapper of a task of another user gets a clean
+environment, and the job's travels sealed in one variable that only the task's own shell opens.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 from typing import TYPE_CHECKING
@@ -15,23 +19,57 @@ from metronome.launch._launcher import TaskSetupError
 from metronome.model import VolumeMode
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from metronome.launch._policy import RunAs
     from metronome.model import Volume
 
 
-def prefix(run_as: RunAs | None, volumes: Sequence[Volume]) -> list[str]:
-    """The argv before the command: mounts (as root), then the switch to `run_as`."""
+TASK_ENV = "METRONOME_TASK_ENV"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def prefix(run_as: RunAs | None, volumes: Sequence[Volume], *, shell: bool) -> list[str]:
+    """The argv the wrapper's child execs with the command after it (`"$1"`, a shell command
+    line, if `shell`, else the program and its arguments): mounts (as root), the switch to
+    `run_as`, then a shell that opens the sealed environment (`sealed_env`). Empty when the
+    command needs none of them."""
+    if run_as is None and not volumes:
+        return []
     argv: list[str] = []
     if volumes:
         argv += ["unshare", "--mount", "--propagation", "private", "--"]
         argv += ["/bin/sh", "-c", _mount_script(volumes), "metronome-mounts"]
+    boot = ""
     if run_as is not None:
-        groups = ",".join(str(gid) for gid in run_as.groups)
-        argv += ["setpriv", f"--reuid={run_as.uid}", f"--regid={run_as.gid}"]
-        argv += [f"--groups={groups}" if groups else "--clear-groups", "--"]
-    return argv
+        argv += switch_user(run_as)
+        boot = f'eval "${TASK_ENV}"; unset {TASK_ENV}; '
+    # As under `sh -c`: a command line gets no positional parameters.
+    boot += 'eval "shift\n$1"' if shell else 'exec "$@"'
+    return [*argv, "/bin/sh", "-c", boot, "/bin/sh"]
+
+
+def switch_user(run_as: RunAs) -> list[str]:
+    """The argv that runs what follows it as `run_as` (with its groups, no capabilities)."""
+    groups = ",".join(str(gid) for gid in run_as.groups)
+    argv = ["setpriv", f"--reuid={run_as.uid}", f"--regid={run_as.gid}"]
+    return [*argv, f"--groups={groups}" if groups else "--clear-groups", "--"]
+
+
+def sealed_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The wrapper's environment for a task of another user: the server's PATH, and `env` as
+    a script of exports in one variable that no root-run program reads.
+
+    Raises:
+        TaskSetupError: a name that a shell cannot export.
+    """
+    for name in env:
+        if _NAME.fullmatch(name) is None:
+            msg = f"env name '{name}' is not a shell variable name, so it cannot be passed"
+            raise TaskSetupError(msg)
+    exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+    path = os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    return {"PATH": path, TASK_ENV: exports}
 
 
 def _mount_script(volumes: Sequence[Volume]) -> str:

@@ -68,17 +68,17 @@ def _script(shell: bool, sandbox: str, prefix: Sequence[str], procs_files: Seque
     """The wrapper of a shell command line (`shell`) or a program, run in `sandbox` through the
     argv `prefix` (user switch, mount namespace), after entering the cgroups of `procs_files`."""
     cd = f"cd {shlex.quote(sandbox)} &&"
-    through = f"exec {shlex.join(prefix)}" if prefix else "exec"
     if shell and not prefix:
         # A subshell: a fork of the wrapper, where `sh -c` would add the exec of a second
         # shell (its task processes took 1.5 ms of CPU per run instead of 1.0-1.2 ms;
         # docs/benchmarks.md). eval's text is expanded before it runs, so its `shift` leaves the
         # command no positional parameters, as under `sh -c`.
         run = f'( {cd} eval "shift\n$1" )'
-    elif shell:
-        run = f'( {cd} {through} /bin/sh -c "$1" /bin/sh )'
+    elif not prefix:
+        run = f'( {cd} exec "$@" )'
     else:
-        run = f'( {cd} {through} "$@" )'
+        command = '"$1"' if shell else '"$@"'
+        run = f"( {cd} exec {shlex.join(prefix)} {command} )"
     join = "".join(
         f"echo $$ >{shlex.quote(path)} || {{ printf %s {shlex.quote(_JOIN_FAILED + path)}"
         f" >{FAILED_FILE}; exit 113; }}\n"

@@ -97,7 +97,10 @@ class TaskStarter:
         command, env = await self._command(sandbox, spec, run_as)
         limits = None if self.cgroups is None else Limits.of(resources, self._policy.pids_max)
         owner = None if run_as is None else (run_as.uid, run_as.gid)
-        plan = _Plan(command, env, owner, _confine.prefix(run_as, volumes), limits)
+        if run_as is not None:
+            env = _confine.sealed_env(env)
+        shell = isinstance(command, str)
+        plan = _Plan(command, env, owner, _confine.prefix(run_as, volumes, shell=shell), limits)
         loop = asyncio.get_running_loop()
         if spec.artifacts:
             # The sandbox stays the server's until all is fetched (see `_artifacts`).
