@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from metronome.launch import TaskPolicy
 from metronome.model import TaskStatus, Volume, VolumeMode
 from tests.isolation.conftest import needs_root
 from tests.launch.conftest import spec
@@ -20,6 +21,7 @@ S = TaskStatus
 pytestmark = [
     needs_root,
     pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)"),
+    pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap (bwrap)"),
 ]
 
 
@@ -75,3 +77,31 @@ async def test_a_volume_with_no_mount_point_fails_the_task(make_launcher, dirs) 
         f"volume 0 ({host} at {missing}): containerPath must be an existing directory on this "
         "host (a task without an image sees the host's file system)"
     )
+
+
+async def test_a_volume_cannot_choose_what_runs_as_root(make_launcher, dirs) -> None:
+    # Mounted as root before the switch, a volume over setpriv would have run as root.
+    host, _ = dirs
+    decoy = host / "decoy"
+    decoy.write_text(f"#!/bin/sh\n/usr/bin/id -u >>{host}/ran\n")
+    decoy.chmod(0o755)
+    setpriv = shutil.which("setpriv")
+    assert setpriv is not None
+    volume = Volume(os.path.realpath(setpriv), str(decoy), VolumeMode.RO)
+    launcher, updates = await make_launcher()
+    launcher.launch("v4", spec(cmd="id -u", volumes=(volume,)))
+    assert (await updates.final("v4")).status is S.TASK_FINISHED
+    assert not (host / "ran").exists()
+
+
+async def test_a_root_task_gets_its_volumes_from_a_root_mount(
+    make_launcher, sandbox_root, dirs
+) -> None:
+    host, target = dirs
+    volume = Volume(str(target), str(host), VolumeMode.RO)
+    launcher, updates = await make_launcher(policy=TaskPolicy(task_user="root"))
+    cmd = f"id -u; cat {target}/data.txt; touch {target}/new"
+    launcher.launch("v5", spec(cmd=cmd, volumes=(volume,)))
+    assert (await updates.final("v5")).status is S.TASK_FAILED  # root too: read-only
+    assert (sandbox_root / "v5" / "stdout").read_text() == "0\nfrom the host\n"
+    assert not (host / "new").exists()

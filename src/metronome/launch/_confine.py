@@ -1,10 +1,15 @@
-"""The argv a task's command runs through: its own mount namespace for volumes, then its user.
+"""The argv a task's command runs through: the switch to its user, then its volumes.
 
-Both are util-linux tools (`unshare`, `mount`, `setpriv`), exec'd by the wrapper's child, so the
-wrapper itself stays the server's user and keeps the task's records out of the task's reach.
-Everything before the switch runs as root, so it must not see the job's `env` (a PATH naming
-the job's own `setpriv`, an LD_PRELOAD): the wrapper of a task of another user gets a clean
-environment, and the job's travels sealed in one variable that only the task's own shell opens.
+`setpriv` (util-linux) is exec'd by the wrapper's child, so the wrapper itself stays the
+server's user and keeps the task's records out of the task's reach. Everything before the switch
+runs as root, so it must not see the job's `env` (a PATH naming the job's own `setpriv`, an
+LD_PRELOAD): the wrapper of a task of another user gets a clean environment, and the job's
+travels sealed in one variable that only the task's own shell opens.
+
+Volumes are mounted after the switch, by bubblewrap as the task's user (in a user and mount
+namespace of the task's own, capabilities dropped before the command): mounted as root, a volume
+placed over a library or `/etc/ld.so.preload` would have chosen what root runs next. Only a task
+that runs as root itself gets its mounts from `unshare` and `mount` as root.
 """
 
 from __future__ import annotations
@@ -37,12 +42,18 @@ def prefix(run_as: RunAs | None, volumes: Sequence[Volume], *, shell: bool) -> l
     if run_as is None and not volumes:
         return []
     argv: list[str] = []
-    if volumes:
+    boot = ""
+    if run_as is None:
         argv += ["unshare", "--mount", "--propagation", "private", "--"]
         argv += ["/bin/sh", "-c", _mount_script(volumes), "metronome-mounts"]
-    boot = ""
-    if run_as is not None:
+    else:
         argv += switch_user(run_as)
+        if volumes:
+            argv += ["bwrap", "--dev-bind", "/", "/"]
+            for volume in volumes:
+                bind = "--ro-bind" if volume.mode is VolumeMode.RO else "--bind"
+                argv += [bind, volume.host_path, volume.container_path]
+            argv.append("--")
         boot = f'eval "${TASK_ENV}"; unset {TASK_ENV}; '
     # As under `sh -c`: a command line gets no positional parameters.
     boot += 'eval "shift\n$1"' if shell else 'exec "$@"'
@@ -84,7 +95,7 @@ def _mount_script(volumes: Sequence[Volume]) -> str:
     return " && ".join([*steps, 'exec "$@"'])
 
 
-def check_volumes(volumes: Sequence[Volume], server_uid: int) -> None:
+def check_volumes(volumes: Sequence[Volume], server_uid: int, run_as: RunAs | None) -> None:
     """Whether the volumes of a task without an image can be mounted here.
 
     Raises:
@@ -95,8 +106,11 @@ def check_volumes(volumes: Sequence[Volume], server_uid: int) -> None:
     if server_uid != 0:
         msg = "volumes of a task without a docker image need the server to run as root"
         raise TaskSetupError(msg)
+    if run_as is not None and shutil.which("bwrap") is None:
+        msg = "volumes of a task that runs as another user need bubblewrap (bwrap) on this host"
+        raise TaskSetupError(msg)
     missing = [tool for tool in ("unshare", "mount") if shutil.which(tool) is None]
-    if missing:
+    if run_as is None and missing:
         msg = f"volumes need {' and '.join(missing)} (util-linux) on this host"
         raise TaskSetupError(msg)
     for index, volume in enumerate(volumes):

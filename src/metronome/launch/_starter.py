@@ -90,7 +90,7 @@ class TaskStarter:
         self._policy.check(spec)
         run_as = None if spec.docker else self._policy.run_as(spec.user)
         volumes = () if spec.docker else spec.volumes
-        _confine.check_volumes(volumes, self._policy.server_uid)
+        _confine.check_volumes(volumes, self._policy.server_uid, run_as)
         if run_as is not None and shutil.which("setpriv") is None:
             msg = f"running a task as user '{run_as.name}' needs setpriv (util-linux) on this host"
             raise TaskSetupError(msg)
