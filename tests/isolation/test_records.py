@@ -8,8 +8,10 @@ import pwd
 import subprocess
 from typing import TYPE_CHECKING
 
+import pytest
+
 from metronome.launch._process import start_time
-from metronome.launch._sandbox import records_root_of
+from metronome.launch._sandbox import Sandbox, records_root_of
 from metronome.model import TaskStatus
 from tests.isolation.conftest import needs_root
 from tests.launch.conftest import process_gone, spec, wait_until
@@ -72,3 +74,16 @@ async def test_records_are_not_the_tasks_to_read_or_write(
     nobody = pwd.getpwnam("nobody").pw_uid
     for path in ("", "stdout", "stderr"):  # the task's own, as in a Mesos agent's sandbox
         assert (sandbox_root / "r1" / path).stat().st_uid == nobody
+
+
+@needs_root
+def test_a_planted_hard_link_is_not_handed_to_the_task(tmp_path: Path) -> None:
+    # Another task of the same user may write into a sandbox between its making and its start.
+    secret = tmp_path / "secret"
+    secret.write_text("root's")
+    sandbox = Sandbox(tmp_path / "sandboxes", "h1")
+    sandbox.path.mkdir(parents=True)
+    os.link(secret, sandbox.stdout)
+    with pytest.raises(OSError, match="has other links"):
+        sandbox.create((65534, 65534))
+    assert secret.stat().st_uid == 0

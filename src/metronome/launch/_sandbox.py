@@ -19,6 +19,7 @@ hash of the whole: every id the API accepts can run.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -122,6 +123,10 @@ class Sandbox:
         for path in (self.stdout, self.stderr):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             try:
+                # A hard link planted here would hand another file to the task's user.
+                if os.fstat(fd).st_nlink != 1:
+                    msg = f"{path} has other links: not the task's own file"
+                    raise OSError(errno.EMLINK, msg)
                 os.fchown(fd, *owner)
             finally:
                 os.close(fd)
