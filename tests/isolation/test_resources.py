@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -121,3 +122,24 @@ def test_the_limits_each_cgroup_version_gets(tmp_path: Path) -> None:
 
 
 V2_FILES = ("memory.max", "memory.swap.max", "cpu.weight", "cpu.max", "pids.max")
+
+
+@needs_cgroups
+async def test_the_sandbox_sweep_removes_a_cgroup_no_launcher_saw_end(
+    make_launcher, sandbox_root: Path
+) -> None:
+    earlier, updates = await make_launcher()
+    earlier.launch("o1", spec(cmd="sleep 0.5"))
+    await updates.reached("o1", S.TASK_RUNNING)
+    await earlier.stop()  # the task outlives it, and ends unwatched
+    record = records_root_of(sandbox_root) / "o1" / "process.json"
+    await wait_until(lambda: record.exists() and record.stat().st_size)
+    paths = _cgroups(sandbox_root, "o1")
+    await wait_until((records_root_of(sandbox_root) / "o1" / "exit_status").exists)
+    assert all(os.path.isdir(path) for path in paths)
+    launcher, _ = await make_launcher(sandbox_retention_s=60)
+    then = time.time() - 3600
+    for directory in (sandbox_root / "o1", records_root_of(sandbox_root) / "o1"):
+        os.utime(directory, (then, then))
+    assert await launcher.remove_expired_sandboxes() == 1
+    assert not any(os.path.exists(path) for path in paths)

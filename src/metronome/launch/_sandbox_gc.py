@@ -13,6 +13,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
+from metronome.launch._cgroups import TaskCgroup
 from metronome.launch._launcher import LaunchError
 from metronome.launch._process import is_alive
 from metronome.launch._sandbox import Sandbox, records_root_of
@@ -43,6 +44,9 @@ def remove_expired(root: Path, before: float, keep: Collection[str]) -> int:
             record = Sandbox(root, name).read_process()
             if record is not None and is_alive(record.pid, record.start_time):
                 continue
+            cgroup = None if record is None else TaskCgroup.recorded(record.cgroups)
+            if cgroup is not None:  # a task that ended while no launcher watched it
+                cgroup.remove()
             for path in (sandbox, records):
                 if path.is_dir():
                     shutil.rmtree(path)
