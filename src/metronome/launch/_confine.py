@@ -21,6 +21,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from metronome.launch._launcher import TaskSetupError
+from metronome.launch._process import DEFAULT_PATH
 from metronome.model import VolumeMode
 
 if TYPE_CHECKING:
@@ -36,9 +37,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def prefix(run_as: RunAs | None, volumes: Sequence[Volume], *, shell: bool) -> list[str]:
     """The argv the wrapper's child execs with the command after it (`"$1"`, a shell command
-    line, if `shell`, else the program and its arguments): mounts (as root), the switch to
-    `run_as`, then a shell that opens the sealed environment (`sealed_env`). Empty when the
-    command needs none of them."""
+    line, if `shell`, else the program and its arguments): the switch to `run_as`, its volumes
+    (bubblewrap), then a shell that opens the sealed environment (`sealed_env`); for a task
+    that runs as root, its mounts. Empty when the command needs none of them."""
     if run_as is None and not volumes:
         return []
     argv: list[str] = []
@@ -79,8 +80,7 @@ def sealed_env(env: Mapping[str, str]) -> dict[str, str]:
             msg = f"env name '{name}' is not a shell variable name, so it cannot be passed"
             raise TaskSetupError(msg)
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
-    path = os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-    return {"PATH": path, TASK_ENV: exports}
+    return {"PATH": os.environ.get("PATH", DEFAULT_PATH), TASK_ENV: exports}
 
 
 def _mount_script(volumes: Sequence[Volume]) -> str:
@@ -115,6 +115,9 @@ def check_volumes(volumes: Sequence[Volume], server_uid: int, run_as: RunAs | No
         raise TaskSetupError(msg)
     for index, volume in enumerate(volumes):
         where = f"volume {index} ({volume.host_path} at {volume.container_path})"
+        if not os.path.isabs(volume.host_path):
+            msg = f"{where}: hostPath must be an absolute path"
+            raise TaskSetupError(msg)
         if not os.path.exists(volume.host_path):
             msg = f"{where}: hostPath does not exist on this host"
             raise TaskSetupError(msg)

@@ -89,7 +89,7 @@ def _script(shell: bool, sandbox: str, prefix: Sequence[str], procs_files: Seque
 
 _JOIN_FAILED = "cannot put the task into its cgroup: "
 _SIGTERM_CAUGHT = 1 << (signal.SIGTERM - 1)
-_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _POLL_S = 0.2
 _NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
@@ -101,7 +101,7 @@ def task_env(
     # `or`, not a default argument: the password database is read only when HOME is unset.
     home = run_as.home if run_as else os.environ.get("HOME") or pwd.getpwuid(os.geteuid()).pw_dir
     env = {
-        "PATH": os.environ.get("PATH", _DEFAULT_PATH),
+        "PATH": os.environ.get("PATH", DEFAULT_PATH),
         "HOME": home,
         "HOST": hostname,
         "MESOS_SANDBOX": sandbox,
