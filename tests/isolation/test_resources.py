@@ -14,6 +14,7 @@ from metronome.launch._sandbox import records_root_of
 from metronome.model import TaskStatus
 from tests.isolation.conftest import needs_cgroups
 from tests.launch.conftest import process_gone, spec, wait_until
+from tests.launch.test_local_restart import run_and_crash
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -143,3 +144,17 @@ async def test_the_sandbox_sweep_removes_a_cgroup_no_launcher_saw_end(
         os.utime(directory, (then, then))
     assert await launcher.remove_expired_sandboxes() == 1
     assert not any(os.path.exists(path) for path in paths)
+
+
+@needs_cgroups
+async def test_a_restarted_server_kills_an_adopted_tasks_whole_cgroup(
+    make_launcher, sandbox_root: Path
+) -> None:
+    await run_and_crash(sandbox_root, "setsid sleep 300 & echo $! >escaped; sleep 300")
+    escaped = sandbox_root / "t0" / "escaped"
+    await wait_until(lambda: escaped.exists() and escaped.read_text().strip())
+    pid = int(escaped.read_text())
+    launcher, updates = await make_launcher()  # knows the task only from its records
+    launcher.kill("t0")
+    assert (await updates.final("t0")).status is S.TASK_KILLED
+    await wait_until(lambda: process_gone(pid))
