@@ -61,7 +61,8 @@ async def run_and_crash(root: Path, *cmds: str) -> None:
 async def test_a_restarted_launcher_adopts_live_tasks_and_reports_real_exits(
     make_launcher, sandbox_root: Path
 ) -> None:
-    await run_and_crash(sandbox_root, "echo ran; sleep 2", "sleep 0.2; exit 7")
+    # t0 must outlive the crash and the restart, which take a while on a busy machine.
+    await run_and_crash(sandbox_root, "echo ran; sleep 4", "sleep 0.2; exit 7")
     failer_status = records_root_of(sandbox_root) / "t1" / "exit_status"
     await wait_until(failer_status.exists)  # t1 ended while no launcher was watching
 
@@ -73,7 +74,7 @@ async def test_a_restarted_launcher_adopts_live_tasks_and_reports_real_exits(
     assert updates.statuses("ghost") == [S.TASK_LOST]
     assert updates.statuses("t0") == [S.TASK_RUNNING]
 
-    final = await updates.final("t0", timeout=5)
+    final = await updates.final("t0", timeout=10)
     assert (final.status, final.exit_code) == (S.TASK_FINISHED, 0)
     assert updates.statuses("t0") == [S.TASK_RUNNING, S.TASK_FINISHED]
     assert (sandbox_root / "t0" / "stdout").read_text() == "ran\n"  # one process ever ran
