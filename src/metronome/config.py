@@ -76,6 +76,8 @@ def _show(value: object) -> str:
         return ""
     if isinstance(value, dict):
         return ",".join(f"{k}:{v}" for k, v in value.items())
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
     return str(value)
 
 
@@ -227,6 +229,30 @@ def _log_level(text: str) -> str:
         msg = "expected one of DEBUG, INFO, WARNING, ERROR"
         raise ValueError(msg)
     return level
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """`a,b,c` -> ("a", "b", "c"): a comma-separated list, blanks dropped."""
+    return tuple(dict.fromkeys(filter(None, (part.strip() for part in text.split(",")))))
+
+
+def _directories(text: str) -> tuple[Path, ...]:
+    paths = tuple(Path(name) for name in _names(text))
+    relative = [str(path) for path in paths if not path.is_absolute()]
+    if relative:
+        msg = f"expected absolute directories, got {', '.join(relative)}"
+        raise ValueError(msg)
+    return paths
+
+
+def _switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    msg = "expected true or false"
+    raise ValueError(msg)
 
 
 _WEEK_S = 7 * 24 * 3600.0
@@ -441,6 +467,54 @@ class Settings:
         help_text="CA certificates (PEM) that https:// Mesos masters are verified by; with a"
         " zk:// master, it also makes the masters spoken to over https",
         shown_default="none, the system's CAs",
+    )
+    task_user: str = _setting(
+        "nobody",
+        envs=("METRONOME_TASK_USER",),
+        parse=_non_empty,
+        help_text="user a task without `user` runs as, when the server runs as root",
+    )
+    task_users: tuple[str, ...] = _setting(
+        (),
+        envs=("METRONOME_TASK_USERS",),
+        parse=_names,
+        help_text="further users a job may name in `user`, comma-separated; root only if listed",
+        shown_default="none",
+    )
+    artifact_dirs: tuple[Path, ...] = _setting(
+        (),
+        envs=("METRONOME_ARTIFACT_DIRS",),
+        parse=_directories,
+        help_text="directories file:// artifacts may come from, comma-separated",
+        shown_default="none: no file:// artifacts",
+    )
+    allow_loopback_artifacts: bool = _setting(
+        False,
+        envs=("METRONOME_ALLOW_LOOPBACK_ARTIFACTS",),
+        parse=_switch,
+        help_text="let artifacts come from loopback and link-local addresses (this host's"
+        " services, cloud metadata): true or false",
+        shown_default="false",
+    )
+    docker_privileged: bool = _setting(
+        False,
+        envs=("METRONOME_DOCKER_PRIVILEGED",),
+        parse=_switch,
+        help_text="let jobs run privileged Docker containers: true or false",
+        shown_default="false",
+    )
+    docker_parameters: tuple[str, ...] = _setting(
+        (),
+        envs=("METRONOME_DOCKER_PARAMETERS",),
+        parse=_names,
+        help_text="Docker `parameters` keys jobs may pass (e.g. memory,label), comma-separated",
+        shown_default="none",
+    )
+    task_pids_max: int = _setting(
+        4096,
+        envs=("METRONOME_TASK_PIDS_MAX",),
+        parse=_positive_int,
+        help_text="most processes and threads one task may have at once (cgroup pids limit)",
     )
 
     @property

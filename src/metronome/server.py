@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import signal
 import time
@@ -48,6 +49,7 @@ from metronome.launch import (
     LocalLauncher,
     MesosLauncher,
     MesosSettings,
+    TaskPolicy,
     ZkAddress,
     ZkMasterDetector,
     parse_master,
@@ -253,6 +255,11 @@ async def start_services(
     await start_webhooks(settings, stack, view, metrics, clock)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.entries()))
+    if isinstance(launcher, LocalLauncher):  # what confines tasks here (issue 14)
+        for fact in launcher.isolation():
+            metrics.gauge(
+                f"launcher.isolation.{fact}", functools.partial(_isolation, launcher, fact)
+            )
     logger.info("Job service started in %.2f s", time.monotonic() - started)
 
     def queued_runs() -> list[tuple[JobId, RunId]]:
@@ -298,6 +305,10 @@ async def start_webhooks(
     stack.push_async_callback(notifier.stop)
 
 
+def _isolation(launcher: LocalLauncher, fact: str) -> float:
+    return launcher.isolation()[fact]
+
+
 def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> Launcher:
     """Mesos when `--master` is given, else processes on this host."""
     if settings.master is None:
@@ -307,6 +318,7 @@ def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> L
             attributes=settings.attributes,
             capacity=HostResources(cpus=settings.cpus, mem=settings.mem, disk=settings.disk),
             sandbox_retention_s=settings.sandbox_retention_s,
+            policy=TaskPolicy.from_settings(settings),
         )
     masters = parse_master(settings.master)
     mesos = MesosSettings(

@@ -25,6 +25,7 @@ def instance(data_dir: Path, zk_hosts: str, zk_root: str) -> ServerProcess:
         extra_args=[
             "--zk", f"zk://{zk_hosts}{zk_root}",
             "--zk-session-timeout", f"{SESSION_TIMEOUT_S}s",
+            "--task-user", "root",  # the tests' tasks write into root's temp dirs
         ],
     )  # fmt: skip
 

@@ -102,7 +102,7 @@ def test_a_task_is_chosen_by_id_and_the_latest_by_default(
 ) -> None:
     marker = tmp_path / "tried"
     cmd = f"if [ -e {marker} ]; then echo second try; else touch {marker}; echo first; exit 3; fi"
-    run = _run_to_end(client, job_id, cmd, restart={"policy": "ON_FAILURE"})
+    run = _run_to_end(client, job_id, cmd, restart={"policy": "ON_FAILURE"}, user="root")
     assert run["status"] == "SUCCESS"
     first, second = (task["id"] for task in run["details"]["tasks"])
     logs = f"/v1/jobs/{job_id}/runs/{run['id']}/logs/stdout"
@@ -169,3 +169,17 @@ def test_head_answers_the_headers_alone(client: Client, job_id: str) -> None:
     for query in ("", "?follow=true"):
         head = client.request("HEAD", logs + query)
         assert (head.status, head.body, head.headers["Content-Length"]) == (200, b"", "12")
+
+
+def test_a_task_that_swaps_its_output_for_a_link_gets_nothing_served(
+    client: Client, job_id: str
+) -> None:
+    """The task owns its sandbox; the server reads the output as root, so a link to a file only
+    root may read must not be followed, nor a FIFO opened."""
+    cmd = "echo visible; rm -f stdout stderr; ln -s /etc/shadow stdout; mkfifo stderr"
+    run = _run_to_end(client, job_id, cmd)
+    logs = f"/v1/jobs/{job_id}/runs/{run['id']}/logs"
+    for stream in ("stdout", "stderr"):
+        refused = client.get(f"{logs}/{stream}")
+        assert refused.status == 404, refused.text
+        assert f"replaced its {stream} file" in refused.json()["message"]

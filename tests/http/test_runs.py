@@ -145,7 +145,8 @@ def test_on_failure_succeeds_after_a_retry(client: Client, job_id: str, tmp_path
     marker = tmp_path / "tried"
     cmd = f"if [ -e {marker} ]; then exit 0; else touch {marker}; exit 1; fi"
     restart = {"policy": "ON_FAILURE"}
-    assert client.post("/v1/jobs", job_body(job_id, cmd=cmd, restart=restart)).status == 201
+    body = job_body(job_id, cmd=cmd, restart=restart, user="root")  # the marker is root's
+    assert client.post("/v1/jobs", body).status == 201
     client.post(f"/v1/jobs/{job_id}/runs")
     history = wait(lambda: _finished(client, job_id), 20)
     assert history["successCount"] == 1
@@ -181,6 +182,7 @@ def test_metrics_count_runs(client: Client, job_id: str) -> None:
 
 
 def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerProcess) -> None:
+    own_server.extra_args += ["--task-user", "root"]  # the counter is in root's temp dir
     server = own_server.start()
     client = server.client
     counter = server.data_dir.parent / "launches"
@@ -195,8 +197,8 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
     wait(lambda: client.get(f"/v1/jobs/quick/runs/{quick_id}").json()["status"] != "STARTING", 10)
     server.kill9()
     # Downtime: the quick task ends (its wrapper records the exit) while no server watches it.
-    sandboxes = server.data_dir / "sandboxes"
-    wait(lambda: list(sandboxes.glob(f"quick_{quick_id}.*/exit_status")), 10)
+    records = server.data_dir / "task-records"
+    wait(lambda: list(records.glob(f"quick_{quick_id}.*/exit_status")), 10)
     server.start()
     quick = wait(lambda: _finished(client, "quick"), 15)
     assert quick["failureCount"] == 1  # its real exit status, recorded after the restart

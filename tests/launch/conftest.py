@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from metronome.launch import HostResources, LocalLauncher, TaskUpdate
+from metronome.launch._sandbox import records_root_of
 from metronome.model import RunSpec, TaskStatus
 
 if TYPE_CHECKING:
@@ -69,13 +71,32 @@ class Updates:
 
 
 def kill_leftovers(root: Path) -> None:
-    """Kill the process group of every task recorded under `root` (test teardown)."""
-    for record in root.glob("*/process.json"):
-        pgid = json.loads(record.read_text())["pid"]
+    """Kill the process group of every task recorded for the sandboxes under `root` (test
+    teardown), and remove their cgroups."""
+    for record in records_root_of(root).glob("*/process.json"):
         try:
-            os.killpg(pgid, signal.SIGKILL)
+            data = json.loads(record.read_text())
+        except ValueError:
+            continue
+        try:
+            os.killpg(data["pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
+        for path in data.get("cgroups", ()):
+            with contextlib.suppress(OSError):
+                for pid in Path(path, "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
+            remove_cgroup(Path(path))
+
+
+def remove_cgroup(path: Path) -> None:
+    """Remove a cgroup once its killed members are gone (they leave it as they are reaped)."""
+    deadline = time.monotonic() + 5
+    while path.is_dir() and time.monotonic() < deadline:
+        try:
+            path.rmdir()
+        except OSError:
+            time.sleep(0.02)
 
 
 @pytest.fixture

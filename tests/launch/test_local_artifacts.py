@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import io
 import tarfile
+import tempfile
 import zipfile
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from metronome.launch import TaskPolicy
 from metronome.model import Artifact, TaskStatus
 from tests.launch.conftest import spec
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 S = TaskStatus
+# These tests are about fetching itself: tasks as root, sources in the test's temp dir and on
+# loopback allowed (tests/isolation has the rules that refuse them).
+TRUSTED = TaskPolicy(
+    task_user="root", artifact_dirs=(Path(tempfile.gettempdir()),), allow_loopback_artifacts=True
+)
 SCRIPT = b"#!/bin/sh\necho tool ran\n"
 
 
@@ -46,7 +50,7 @@ def source(tmp_path: Path) -> Path:
 
 async def test_file_uri_is_copied_and_made_executable(make_launcher, source: Path) -> None:
     (source / "tool.sh").write_bytes(SCRIPT)
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     artifact = Artifact(f"file://{source}/tool.sh", extract=False, executable=True)
     launcher.launch("f1", spec(cmd="./tool.sh", artifacts=(artifact,)))
     assert (await updates.final("f1")).status is S.TASK_FINISHED
@@ -54,7 +58,7 @@ async def test_file_uri_is_copied_and_made_executable(make_launcher, source: Pat
 
 async def test_without_executable_the_file_is_not_executable(make_launcher, source: Path) -> None:
     (source / "tool.sh").write_bytes(SCRIPT)
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     artifact = Artifact(f"file://{source}/tool.sh", extract=False)
     launcher.launch("f2", spec(cmd="test -x tool.sh", artifacts=(artifact,)))
     assert (await updates.final("f2")).exit_code == 1
@@ -65,7 +69,7 @@ async def test_an_archive_is_extracted_with_its_modes(
     make_launcher, sandbox_root: Path, source: Path, maker, name: str
 ) -> None:
     maker(source / name, {"bin/tool.sh": (SCRIPT, 0o755), "data.txt": (b"payload\n", 0o644)})
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     artifact = Artifact(f"file://{source}/{name}")
     launcher.launch("x1", spec(cmd="bin/tool.sh && cat data.txt", artifacts=(artifact,)))
     assert (await updates.final("x1")).status is S.TASK_FINISHED
@@ -78,7 +82,7 @@ async def test_an_archive_escaping_the_sandbox_fails_the_task(
 ) -> None:
     maker(source / name, {"../../escaped.txt": (b"x", 0o644)})
     uri = f"file://{source}/{name}"
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     launcher.launch("x2", spec(cmd="true", artifacts=(Artifact(uri),)))
     final = await updates.final("x2")
     assert final.status is S.TASK_FAILED
@@ -88,7 +92,7 @@ async def test_an_archive_escaping_the_sandbox_fails_the_task(
 
 async def test_a_missing_file_fails_the_task_naming_the_uri(make_launcher, source: Path) -> None:
     uri = f"file://{source}/absent.bin"
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     launcher.launch("m1", spec(cmd="true", artifacts=(Artifact(uri),)))
     final = await updates.final("m1")
     assert final.status is S.TASK_FAILED
@@ -113,7 +117,7 @@ async def http_base(aiohttp_server) -> str:
 
 
 async def test_an_http_artifact_is_downloaded(make_launcher, http_base: str) -> None:
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     artifact = Artifact(f"{http_base}/files/tool.sh", executable=True)
     launcher.launch("h1", spec(cmd="./tool.sh", artifacts=(artifact,)))
     assert (await updates.final("h1")).status is S.TASK_FINISHED
@@ -121,7 +125,7 @@ async def test_an_http_artifact_is_downloaded(make_launcher, http_base: str) -> 
 
 async def test_an_http_404_fails_the_task_naming_the_uri(make_launcher, http_base: str) -> None:
     uri = f"{http_base}/files/missing.sh"
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     launcher.launch("h2", spec(cmd="true", artifacts=(Artifact(uri),)))
     final = await updates.final("h2")
     assert final.status is S.TASK_FAILED
@@ -130,7 +134,7 @@ async def test_an_http_404_fails_the_task_naming_the_uri(make_launcher, http_bas
 
 
 async def test_an_oversized_download_fails_the_task(make_launcher, http_base: str) -> None:
-    launcher, updates = await make_launcher(artifact_max_bytes=8)
+    launcher, updates = await make_launcher(artifact_max_bytes=8, policy=TRUSTED)
     launcher.launch("h3", spec(cmd="true", artifacts=(Artifact(f"{http_base}/files/tool.sh"),)))
     final = await updates.final("h3")
     assert final.status is S.TASK_FAILED
@@ -140,7 +144,7 @@ async def test_an_oversized_download_fails_the_task(make_launcher, http_base: st
 async def test_a_kill_while_fetching_ends_the_task_before_it_starts(
     make_launcher, sandbox_root: Path, http_base: str
 ) -> None:
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(policy=TRUSTED)
     launcher.launch("h4", spec(cmd="true", artifacts=(Artifact(f"{http_base}/files/slow.sh"),)))
     await updates.reached("h4", S.TASK_STAGING)
     launcher.kill("h4")
@@ -150,7 +154,7 @@ async def test_a_kill_while_fetching_ends_the_task_before_it_starts(
 
 
 async def test_a_download_is_bounded_in_time(make_launcher, http_base: str) -> None:
-    launcher, updates = await make_launcher(artifact_timeout_s=0.2)
+    launcher, updates = await make_launcher(artifact_timeout_s=0.2, policy=TRUSTED)
     uri = f"{http_base}/files/slow.sh"
     launcher.launch("h5", spec(cmd="true", artifacts=(Artifact(uri),)))
     final = await updates.final("h5", timeout=2)

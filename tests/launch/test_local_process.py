@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 ENV = {"PATH": "/usr/bin:/bin"}
-FIELDS = record_fields(1.5, HostResources(cpus=0.5, mem=64.0, disk=0.0), 3.0)
+FIELDS = record_fields(1.5, HostResources(cpus=0.5, mem=64.0, disk=0.0), 3.0, ())
 
 
 def make_sandbox(tmp_path: Path) -> Sandbox:
-    sandbox = Sandbox(tmp_path, "p1")
+    sandbox = Sandbox(tmp_path / "sandboxes", "p1")
     sandbox.create()
     return sandbox
 
@@ -39,12 +39,12 @@ def make_sandbox(tmp_path: Path) -> Sandbox:
 def test_an_unreleased_wrapper_never_runs_its_command(tmp_path: Path) -> None:
     # What happens when the launcher dies before releasing the process: its pipe closes.
     sandbox = make_sandbox(tmp_path)
-    process, _ = spawn(["/bin/sh", "-c", "touch ran"], sandbox, ENV, None, FIELDS)
+    process, _ = spawn(["/bin/sh", "-c", "touch ran"], sandbox, ENV, (), (), FIELDS)
     assert process.stdin is not None
     process.stdin.close()
     assert process.wait() == 111
     assert not (sandbox.path / "ran").exists()
-    assert not (sandbox.path / "exit_status").exists()
+    assert not (sandbox.records / "exit_status").exists()
     assert sandbox.read_process() is None
     outcome = sandbox.outcome()
     assert outcome.status is TaskStatus.TASK_DROPPED  # its run launches a new task
@@ -54,24 +54,29 @@ def test_an_unreleased_wrapper_never_runs_its_command(tmp_path: Path) -> None:
 def test_a_released_wrapper_records_itself_then_the_exit_code(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
     process, started = spawn(
-        ["/bin/sh", "-c", "cat process.json; exit 5"], sandbox, ENV, None, FIELDS
+        ["/bin/sh", "-c", f"cat {sandbox.records}/process.json; exit 5"],
+        sandbox,
+        ENV,
+        (),
+        (),
+        FIELDS,
     )
     assert os.getpgid(process.pid) == process.pid  # its own process group
     assert started == start_time(process.pid)
     release(process, started)
     assert process.wait() == 5  # the wrapper exits as its command did
-    assert (sandbox.path / "exit_status").read_text() == "5\n"
+    assert (sandbox.records / "exit_status").read_text() == "5\n"
     record = sandbox.read_process()
     assert record is not None
     assert (record.pid, record.start_time) == (process.pid, started)
     assert (record.started_at, record.resources.cpus, record.kill_grace_s) == (1.5, 0.5, 3.0)
-    assert sandbox.stdout.read_text() == (sandbox.path / "process.json").read_text()  # before
+    assert sandbox.stdout.read_text() == (sandbox.records / "process.json").read_text()  # before
 
 
 def test_spawn_tells_each_wrappers_start_time_as_proc_does(tmp_path: Path) -> None:
     # Mostly computed from the boot-time clock around the fork, not read: compare many.
     for n in range(50):
-        process, started = spawn("true", make_sandbox(tmp_path / str(n)), ENV, None, FIELDS)
+        process, started = spawn("true", make_sandbox(tmp_path / str(n)), ENV, (), (), FIELDS)
         assert started == start_time(process.pid)
         assert process.stdin is not None
         process.stdin.close()
@@ -83,12 +88,12 @@ def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> No
     # variables, $0 as under `sh -c`, and its `exit` ends only itself.
     sandbox = make_sandbox(tmp_path)
     command = 'echo "$0|$#|$*|${go-unset}"; exit 4; echo never'
-    process, started = spawn(command, sandbox, ENV, None, FIELDS)
+    process, started = spawn(command, sandbox, ENV, (), (), FIELDS)
     assert started is not None
     release(process, started)
     assert process.wait() == 4
     assert sandbox.stdout.read_text() == "/bin/sh|0||unset\n"
-    assert (sandbox.path / "exit_status").read_text() == "4\n"
+    assert (sandbox.records / "exit_status").read_text() == "4\n"
 
 
 @pytest.mark.parametrize(
@@ -105,7 +110,7 @@ def test_a_shell_command_line_sees_what_sh_c_would_give_it(tmp_path: Path) -> No
 )
 def test_a_released_command_is_seen_started(tmp_path: Path, command: str | list[str]) -> None:
     sandbox = make_sandbox(tmp_path)
-    process, started = spawn(command, sandbox, ENV, None, FIELDS)
+    process, started = spawn(command, sandbox, ENV, (), (), FIELDS)
     assert started is not None
     try:
         assert not command_started(process.pid)  # waiting for its "go"

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from metronome.launch._sandbox import records_root_of
 from metronome.model import TaskStatus
 from tests.launch.conftest import wait_until
 
@@ -60,8 +61,9 @@ async def run_and_crash(root: Path, *cmds: str) -> None:
 async def test_a_restarted_launcher_adopts_live_tasks_and_reports_real_exits(
     make_launcher, sandbox_root: Path
 ) -> None:
-    await run_and_crash(sandbox_root, "echo ran >>../runs; sleep 2", "sleep 0.2; exit 7")
-    failer_status = sandbox_root / "t1" / "exit_status"
+    # t0 must outlive the crash and the restart, which take a while on a busy machine.
+    await run_and_crash(sandbox_root, "echo ran; sleep 4", "sleep 0.2; exit 7")
+    failer_status = records_root_of(sandbox_root) / "t1" / "exit_status"
     await wait_until(failer_status.exists)  # t1 ended while no launcher was watching
 
     launcher, updates = await make_launcher()
@@ -72,10 +74,10 @@ async def test_a_restarted_launcher_adopts_live_tasks_and_reports_real_exits(
     assert updates.statuses("ghost") == [S.TASK_LOST]
     assert updates.statuses("t0") == [S.TASK_RUNNING]
 
-    final = await updates.final("t0", timeout=5)
+    final = await updates.final("t0", timeout=10)
     assert (final.status, final.exit_code) == (S.TASK_FINISHED, 0)
     assert updates.statuses("t0") == [S.TASK_RUNNING, S.TASK_FINISHED]
-    assert (sandbox_root / "runs").read_text() == "ran\n"  # one process ever ran
+    assert (sandbox_root / "t0" / "stdout").read_text() == "ran\n"  # one process ever ran
 
 
 async def test_a_restarted_launcher_can_kill_an_adopted_task(
@@ -99,7 +101,8 @@ async def test_a_kill_interrupted_by_a_crash_is_finished_after_adoption(
 ) -> None:
     await run_and_crash(sandbox_root, "echo >started; sleep 30")
     await wait_until((sandbox_root / "t0" / "started").exists)
-    (sandbox_root / "t0" / "killed").touch()  # the crashed launcher had begun to kill it
+    # The crashed launcher had begun to kill it.
+    (records_root_of(sandbox_root) / "t0" / "killed").touch()
     launcher, updates = await make_launcher()
     launcher.reconcile(["t0"])
     assert (await updates.final("t0")).status is S.TASK_KILLED
@@ -107,7 +110,7 @@ async def test_a_kill_interrupted_by_a_crash_is_finished_after_adoption(
 
 
 async def test_a_reused_pid_is_not_taken_for_the_task(make_launcher, sandbox_root: Path) -> None:
-    sandbox = sandbox_root / "old"
+    sandbox = records_root_of(sandbox_root) / "old"
     sandbox.mkdir(parents=True)
     # This test process is alive, but it did not start at tick 1: not the task.
     record = {

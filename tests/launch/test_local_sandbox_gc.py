@@ -6,6 +6,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
+from metronome.launch._sandbox import records_root_of
 from metronome.model import TaskStatus as S
 from tests.launch.conftest import spec, wait_until
 
@@ -14,8 +15,10 @@ if TYPE_CHECKING:
 
 
 def backdate(sandbox: Path, seconds: float) -> None:
+    """Make a task's sandbox and its records look last changed `seconds` ago."""
     then = time.time() - seconds
-    os.utime(sandbox, (then, then))
+    for path in (sandbox, records_root_of(sandbox.parent) / sandbox.name):
+        os.utime(path, (then, then))
 
 
 async def test_only_sandboxes_of_tasks_ended_long_ago_are_removed(
@@ -30,7 +33,9 @@ async def test_only_sandboxes_of_tasks_ended_long_ago_are_removed(
     await updates.final("old")
     await updates.final("recent")
     await updates.reached("running", S.TASK_RUNNING)
-    await wait_until(lambda: (sandbox_root / "orphan" / "process.json").stat().st_size > 0)
+    await wait_until(
+        lambda: (records_root_of(sandbox_root) / "orphan" / "process.json").stat().st_size > 0
+    )
     await earlier.stop()
     for name in ("old", "running", "orphan"):
         backdate(sandbox_root / name, 3600)
@@ -38,6 +43,8 @@ async def test_only_sandboxes_of_tasks_ended_long_ago_are_removed(
     assert await launcher.remove_expired_sandboxes() == 1
     # "running" is this launcher's task, "orphan" a live process it does not know of.
     assert sorted(p.name for p in sandbox_root.iterdir()) == ["orphan", "recent", "running"]
+    records = records_root_of(sandbox_root)
+    assert sorted(p.name for p in records.iterdir()) == ["orphan", "recent", "running"]
 
 
 async def test_the_launcher_sweeps_by_itself(make_launcher, sandbox_root: Path) -> None:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from metronome.launch import TaskSetupError
+from metronome.launch import TaskPolicy, TaskSetupError
 from metronome.launch._container import container_argv
-from metronome.launch._process import resolve_user
+from metronome.launch._policy import resolve_user
 from metronome.model import Docker, DockerParameter, TaskStatus, Volume, VolumeMode
 from tests.launch.conftest import spec
 
@@ -22,7 +22,9 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs
 
 @needs_root
 async def test_an_unknown_user_fails_the_task_clearly(make_launcher) -> None:
-    launcher, updates = await make_launcher()
+    launcher, updates = await make_launcher(
+        policy=TaskPolicy(task_users=frozenset({"no-such-user-here"}))
+    )
     launcher.launch("u1", spec(cmd="true", user="no-such-user-here"))
     final = await updates.final("u1")
     assert final.status is S.TASK_FAILED
@@ -75,6 +77,7 @@ def test_a_docker_task_command_line() -> None:
     assert argv == [
         "/usr/bin/docker", "run", "--rm", "--name", "metronome-job_1.a-b",
         "-v", "/sb/t:/mnt/mesos/sandbox", "-w", "/mnt/mesos/sandbox", "-e", "MESOS_TASK_ID=t",
-        "--user", "nobody", "--privileged", "-v", "/srv/data:/data:ro", "--memory=64m",
+        "--cpu-shares=102", "--memory=32m", "--user", "nobody", "--privileged",
+        "-v", "/srv/data:/data:ro", "--memory=64m",
         "busybox:1.36", "/bin/sh", "-c", "echo hi",
     ]  # fmt: skip

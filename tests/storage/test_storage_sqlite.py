@@ -161,3 +161,16 @@ def _wait(condition: object, timeout_s: float = 5.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail("condition not met in time")
         time.sleep(0.001)
+
+
+def test_the_store_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    """Jobs' `env` is in it, and tasks run on this host as other users."""
+    store = SqliteStore(tmp_path)
+    store.create("/a", b"secret")
+    store.close()
+    for name in ("metronome.db", "metronome.db-wal", "metronome.db-shm"):
+        if (tmp_path / name).exists():
+            assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
+    (tmp_path / "metronome.db").chmod(0o644)  # an older server's file
+    SqliteStore(tmp_path).close()
+    assert (tmp_path / "metronome.db").stat().st_mode & 0o777 == 0o600

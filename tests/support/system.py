@@ -49,7 +49,11 @@ class FakeClock:
 @asynccontextmanager
 async def running(data_dir: Path, clock: FakeClock) -> AsyncIterator[Services]:
     """The service on `data_dir`, stopped cleanly at the end (running tasks outlive it)."""
-    settings = Settings(data_dir=data_dir, hostname="test", actor_threads=4, cpus=8, mem=8192)
+    # Tasks as root: these tests' commands leave markers in the test's temp dir, root's alone
+    # (tests/isolation covers the unprivileged default).
+    settings = Settings(
+        data_dir=data_dir, hostname="test", actor_threads=4, cpus=8, mem=8192, task_user="root"
+    )
     async with AsyncExitStack() as stack:
         store = SqliteStore(data_dir)
         stack.callback(store.close)

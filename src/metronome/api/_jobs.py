@@ -17,12 +17,14 @@ from metronome.api._render import (
     render_run,
 )
 from metronome.api._schemas import parse_job
+from metronome.launch import TaskPolicy
 from metronome.model import JobHistory, JobId
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from metronome.actors import JobEntry
+    from metronome.api._app_keys import Services
     from metronome.model import JobSpec
 
 routes = web.RouteTableDef()
@@ -83,7 +85,7 @@ async def delete_job(request: web.Request) -> web.Response:
 
 async def _create(request: web.Request, *, v0: bool) -> web.Response:
     services = job_service(request)
-    spec = parse_job(await read_json(request), v0=v0)
+    spec = parse_job(await read_json(request), v0=v0, policy=_policy(services))
     created = await services.ask(services.supervisor.create_job(spec))
     return _job_response(created, services.clock(), status=201, schedules=v0 or None)
 
@@ -93,7 +95,8 @@ async def _update(request: web.Request, *, keep_schedules: bool) -> web.Response
     job_id = request.match_info["job_id"]
     body = await read_json(request)
     # The path names the job (ask_job answers 404 for an unknown one); the body's id is ignored.
-    spec = dataclasses.replace(parse_job(body, v0=not keep_schedules), id=JobId(job_id))
+    spec = parse_job(body, v0=not keep_schedules, policy=_policy(services))
+    spec = dataclasses.replace(spec, id=JobId(job_id))
     updated = await services.ask_job(
         job_id, lambda actor: actor.update(spec, keep_schedules=keep_schedules)
     )
@@ -130,3 +133,8 @@ def _job_info(
     if "historySummary" in embed:
         info["historySummary"] = render_history_summary(history)
     return info
+
+
+def _policy(services: Services) -> TaskPolicy:
+    """The operator's task policy (issue 14): a job it refuses is a 422, not a run that fails."""
+    return TaskPolicy.from_settings(services.settings)

@@ -22,7 +22,7 @@ from metronome.api._http import json_response
 from metronome.api._query import flag
 from metronome.api._render import format_timestamp
 from metronome.errors import JobNotFound, RunNotFound, ServiceError
-from metronome.launch import OutputChunk, OutputUnavailable
+from metronome.launch import OutputChunk, OutputReplaced, OutputUnavailable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -159,6 +159,8 @@ async def _logs(request: web.Request, stream: OutputStream) -> web.StreamRespons
     launcher = services.launcher
     try:
         size = (await launcher.read_output(ref.id, stream, 0, 0)).size
+    except OutputReplaced as exc:
+        raise OutputNotFound(str(exc)) from exc
     except OutputUnavailable as exc:
         if ref.ended:
             raise _gone(services, ref, exc) from exc

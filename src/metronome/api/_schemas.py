@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from metronome.api._schemas_backfill import BackfillRequest, BackfillRequestSchema
 from metronome.api._schemas_fields import wrong_type
-from metronome.api._schemas_job import JobSchema, V0JobSchema
+from metronome.api._schemas_job import JobSchema, V0JobSchema, policy_details
 from metronome.api._schemas_overrides import RunOverridesSchema
 from metronome.api._schemas_pause import PauseRequest, PauseRequestSchema
 from metronome.api._schemas_schedule import ScheduleSchema
@@ -17,6 +17,7 @@ from metronome.api._schemas_schedule import ScheduleSchema
 if TYPE_CHECKING:
     from marshmallow import Schema
 
+    from metronome.launch import TaskPolicy
     from metronome.model import JobSpec, RunOverrides, ScheduleSpec
 
 logger = logging.getLogger(__name__)
@@ -40,17 +41,21 @@ class ValidationFailed(Exception):
         self.details = details
 
 
-def parse_job(body: object, *, v0: bool = False) -> JobSpec:
+def parse_job(body: object, *, v0: bool = False, policy: TaskPolicy | None = None) -> JobSpec:
     """Read a job body (`json.loads` output), inline `schedules` included.
 
     Args:
         body: the decoded JSON body.
         v0: read it with the /v0/scheduled-jobs schema (no `taskKillGracePeriodSeconds`).
+        policy: the operator's task policy, whose refusals are validation failures too.
 
     Raises:
         ValidationFailed: naming every wrong field at once.
     """
     spec: JobSpec = _load(_V0_JOB if v0 else _JOB, body)
+    details = [] if policy is None else policy_details(spec.run, policy)
+    if details:
+        raise ValidationFailed(details)
     return spec
 
 

@@ -41,6 +41,8 @@ from metronome.model import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from metronome.launch import TaskPolicy
+
 _CONTAINER_PATH = re.compile(r"/[^/].*")
 _REGEX_OPERATORS = (ConstraintOperator.LIKE, ConstraintOperator.UNLIKE)
 
@@ -80,7 +82,8 @@ class PlacementSchema(StrictSchema):
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> tuple[Constraint, ...]:
-        return data.get("constraints", ())
+        constraints: tuple[Constraint, ...] = data.get("constraints", ())
+        return constraints
 
 
 class ArtifactSchema(StrictSchema):
@@ -257,3 +260,12 @@ class JobSchema(StrictSchema):
 
 class V0JobSchema(JobSchema):
     run = Object(V0RunSchema, required=True)
+
+
+def policy_details(run: RunSpec, policy: TaskPolicy) -> list[dict[str, Any]]:
+    """What the operator's task policy refuses in a valid run, as 422 `details` entries: the
+    users a job may name (`/run/user`), Docker's `privileged` and `parameters`."""
+    by_path: dict[str, list[str]] = {}
+    for refusal in policy.refusals(run):
+        by_path.setdefault(refusal.path, []).append(refusal.message)
+    return [{"path": path, "errors": errors} for path, errors in by_path.items()]

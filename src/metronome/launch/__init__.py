@@ -21,7 +21,8 @@ from metronome.launch._mesos_detect import (
     zk_leader,
 )
 from metronome.launch._mesos_zk import ZkMasterDetector
-from metronome.launch._output import OutputChunk, OutputStream, OutputUnavailable
+from metronome.launch._output import OutputChunk, OutputReplaced, OutputStream, OutputUnavailable
+from metronome.launch._policy import Refusal, TaskPolicy
 
 __all__ = [
     "ContainerKind",
@@ -33,8 +34,11 @@ __all__ = [
     "MesosLauncher",
     "MesosSettings",
     "OutputChunk",
+    "OutputReplaced",
     "OutputStream",
     "OutputUnavailable",
+    "Refusal",
+    "TaskPolicy",
     "TaskSetupError",
     "TaskUpdate",
     "ZkAddress",

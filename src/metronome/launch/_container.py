@@ -45,16 +45,20 @@ def probe_runtime() -> str | None:
 
 
 def container_argv(
-    runtime: str, task_id: str, spec: RunSpec, sandbox: str, env: Mapping[str, str]
+    runtime: str, task_name: str, spec: RunSpec, sandbox: str, env: Mapping[str, str]
 ) -> list[str]:
-    """The `run` command line for a task whose spec has a docker image."""
+    """The `run` command line for a task whose spec has a docker image; `task_name` is its
+    sandbox's name (its id, or a bounded form of a long one)."""
     assert spec.docker is not None
     # Container names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*.
-    name = "metronome-" + re.sub(r"[^a-zA-Z0-9_.-]", "-", task_id)
+    name = "metronome-" + re.sub(r"[^a-zA-Z0-9_.-]", "-", task_name)
     argv = [runtime, "run", "--rm", "--name", name, "-v", f"{sandbox}:{SANDBOX_IN_CONTAINER}"]
     argv += ["-w", SANDBOX_IN_CONTAINER]
     for key, value in env.items():
         argv += ["-e", f"{key}={value}"]
+    # The limits a Mesos agent's Docker containerizer sets too; the task's own cgroup is the
+    # runtime's, not ours.
+    argv += [f"--cpu-shares={max(2, int(spec.cpus * 1024))}", f"--memory={int(spec.mem)}m"]
     if spec.user:
         argv += ["--user", spec.user]
     if spec.docker.privileged:

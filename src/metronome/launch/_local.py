@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from metronome.launch import _process, _sandbox_gc
+from metronome.launch import _cgroups, _process, _sandbox_gc
+from metronome.launch._cgroups import TaskCgroup
 from metronome.launch._launcher import (
     HostResources,
     Launcher,
@@ -23,7 +24,14 @@ from metronome.launch._launcher import (
 )
 from metronome.launch._loop_calls import LoopCalls
 from metronome.launch._placement import ResourcePool, constraints_match, demand
-from metronome.launch._sandbox import KILLED_MESSAGE, Outcome, Sandbox, exited
+from metronome.launch._policy import TaskPolicy
+from metronome.launch._sandbox import (
+    KILLED_MESSAGE,
+    Outcome,
+    Sandbox,
+    exited,
+    records_root_of,
+)
 from metronome.launch._sandbox_output import read_sandbox_output
 from metronome.launch._starter import TaskStarter
 from metronome.launch._why_queued import on_this_host
@@ -44,6 +52,8 @@ DEFAULT_SANDBOX_RETENTION_S = 7 * 24 * 3600.0
 `--sandbox-retention` sets it."""
 _COMMAND_START_WAIT_S = 1.0
 _MAX_SWEEP_INTERVAL_S = 3600.0
+_CGROUP_REMOVE_TRIES = 20
+_CGROUP_REMOVE_RETRY_S = 0.25
 
 
 class _Phase(enum.Enum):
@@ -63,6 +73,7 @@ class _Task:
     pid: int = 0  # 0 until its process is started or adopted
     started_at: float = 0.0
     prepare: asyncio.Task[None] | None = None
+    cgroup: TaskCgroup | None = None
     watch: _process.ExitWatch | None = None
     killing: asyncio.Task[None] | None = None
     exited: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,11 +84,14 @@ class _Task:
 
 
 class LocalLauncher(LoopCalls, Launcher):
-    """Runs each task under a small wrapper in its own session, in `<sandbox_root>/<task id>/`.
+    """Runs each task under a small wrapper in its own session, in `<sandbox_root>/<name>/`.
 
-    Everything a restarted launcher needs (pid, exit code, kill request) is recorded in the sandbox,
-    so a new instance on the same root reconciles live tasks by adopting them and ended ones with
-    their real exit status. Calls from other threads reach the loop via `call_soon_threadsafe`.
+    Everything a restarted launcher needs (pid, exit code, kill request, cgroups) is recorded in
+    `<sandbox_root>/../task-records/<name>/`, out of the task's reach, so a new instance on the
+    same root reconciles live tasks by adopting them and ended ones with their real exit status,
+    and its kills reach only the task's own process group and cgroup. Tasks run as `policy`
+    says, in a cgroup that enforces their resources where the kernel has one for us. Calls from
+    other threads reach the loop via `call_soon_threadsafe`.
     """
 
     _what = "local launcher"
@@ -92,8 +106,11 @@ class LocalLauncher(LoopCalls, Launcher):
         artifact_timeout_s: float = 300.0,
         artifact_max_bytes: int = 1 << 30,
         sandbox_retention_s: float = DEFAULT_SANDBOX_RETENTION_S,
+        policy: TaskPolicy | None = None,
     ) -> None:
         self._root = sandbox_root
+        self._records = records_root_of(sandbox_root)
+        self._policy = policy or TaskPolicy()
         self._retention_s = sandbox_retention_s
         self._sweeper: asyncio.Task[None] | None = None
         self._hostname = hostname
@@ -103,6 +120,7 @@ class LocalLauncher(LoopCalls, Launcher):
             hostname=hostname,
             artifact_timeout_s=artifact_timeout_s,
             artifact_max_bytes=artifact_max_bytes,
+            policy=self._policy,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_update: UpdateCallback | None = None
@@ -111,14 +129,38 @@ class LocalLauncher(LoopCalls, Launcher):
 
     async def start(self, on_update: UpdateCallback) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
+        self._records.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._records.chmod(0o700)  # whatever made it: tasks must not even list it
         self._loop = asyncio.get_running_loop()
         self._on_update = on_update
         self._sweeper = self._loop.create_task(self._sweep_sandboxes())
+        cgroups, line = _cgroups.detect()
+        self._starter.cgroups = cgroups
         logger.info("local launcher started: host %s, sandboxes in %s", self._hostname, self._root)
+        if cgroups is not None:
+            logger.info("task resources enforced with %s", line)
+        else:
+            logger.warning("task resources NOT enforced (cpus, mem are bookkeeping only): %s", line)
+        if self._policy.server_uid == 0:
+            users = ", ".join(sorted(self._policy.allowed_users))
+            default = self._policy.task_user
+            logger.info("tasks run as %s by default; allowed users: %s", default, users)
+            try:
+                self._policy.run_as(None)
+            except TaskSetupError as exc:
+                logger.error("tasks without `user` cannot run (--task-user): %s", exc)
+
+    def isolation(self) -> dict[str, float]:
+        """What confines tasks here, as metrics: cgroup version (0: none), users switched."""
+        cgroups = self._starter.cgroups
+        return {
+            "cgroups": float(cgroups.version if cgroups else 0),
+            "users": float(self._policy.server_uid == 0),
+        }
 
     async def remove_expired_sandboxes(self) -> int:
         """Remove the sandboxes of tasks that ended over the retention ago; how many went."""
-        keep = frozenset(self._tasks)  # queued, preparing or running here
+        keep = frozenset(task.sandbox.name for task in self._tasks.values())  # live here
         before = time.time() - self._retention_s
         removed = await asyncio.to_thread(_sandbox_gc.remove_expired, self._root, before, keep)
         if removed:
@@ -179,7 +221,21 @@ class LocalLauncher(LoopCalls, Launcher):
                 logger.exception("cannot remove expired sandboxes under %s", self._root)
 
     def _enqueue(self, sandbox: Sandbox, spec: RunSpec) -> None:
-        task_id = sandbox.path.name
+        # Never an exception out of a loop callback: its run would wait for its launch deadline
+        # (an hour by default) instead of failing now with the reason.
+        task_id = sandbox.task_id
+        try:
+            self._admit(sandbox, spec)
+        except Exception as exc:
+            logger.exception("task %s cannot be queued", task_id)
+            task = self._tasks.pop(task_id, None)
+            self._queue.pop(task_id, None)
+            if task is not None and task.phase is not _Phase.QUEUED:
+                self._pool.release(task.resources)
+            self._emit(task_id, TaskStatus.TASK_FAILED, message=f"cannot queue the task: {exc}")
+
+    def _admit(self, sandbox: Sandbox, spec: RunSpec) -> None:
+        task_id = sandbox.task_id
         if task_id in self._tasks or sandbox.exists():
             # Never a second process for one task id: answer with what is known instead.
             logger.warning("task %s was launched before; reporting its status", task_id)
@@ -235,7 +291,7 @@ class LocalLauncher(LoopCalls, Launcher):
             logger.exception("task %s: unexpected error while starting it", task.id)
             self._fail_before_start(task, f"internal error while starting the task: {exc!r}")
             return
-        task.pid, task.started_at = started
+        task.pid, task.started_at, task.cgroup = started
         self._watch(task, None)  # our child
         logger.debug("task %s started: pid %d", task.id, task.pid)
         self._emit(task.id, TaskStatus.TASK_RUNNING)
@@ -258,7 +314,7 @@ class LocalLauncher(LoopCalls, Launcher):
         # Stragglers of the group go too, as when Mesos tears down a container. The kernel does not
         # reuse the wrapper's pid while any member lives (or while it is unreaped), so this hits
         # no unrelated group.
-        _process.signal_group(task.pid, signal.SIGKILL)
+        self._signal(task, signal.SIGKILL)
         status = _process.reap(task.pid)
         task.exited.set()
         if task.killing is not None:
@@ -270,7 +326,7 @@ class LocalLauncher(LoopCalls, Launcher):
         if status is not None and os.WIFSIGNALED(status) and outcome.exit_code is None:
             message = f"{outcome.message} (killed by signal {os.WTERMSIG(status)})"
             outcome = Outcome(outcome.status, outcome.at, message)
-        self._finish(task, outcome)
+        self._finish(task, _memory_verdict(outcome, task.cgroup, task.resources))
 
     def _kill(self, task_id: str) -> None:
         task = self._tasks.get(task_id) or self._adopt_or_report(task_id)
@@ -299,16 +355,23 @@ class LocalLauncher(LoopCalls, Launcher):
             if self._loop.time() > deadline:
                 break
             await asyncio.sleep(0.002)
-        _process.signal_group(task.pid, signal.SIGTERM)
+        self._signal(task, signal.SIGTERM)
         try:
             await asyncio.wait_for(task.exited.wait(), task.kill_grace_s)
         except TimeoutError:
             logger.info(
                 "task %s outlived its %.1f s kill grace: SIGKILL", task.id, task.kill_grace_s
             )
-            _process.signal_group(task.pid, signal.SIGKILL)
+            self._signal(task, signal.SIGKILL)
             await task.exited.wait()
         self._finish(task, _killed())
+
+    @staticmethod
+    def _signal(task: _Task, signum: int) -> None:
+        """The task's process group, and the members of its cgroup that left the group."""
+        _process.signal_group(task.pid, signum)
+        if task.cgroup is not None:
+            task.cgroup.signal(signum)
 
     def _reconcile(self, task_ids: list[str]) -> None:
         for task_id in task_ids:
@@ -327,18 +390,24 @@ class LocalLauncher(LoopCalls, Launcher):
             sandbox = Sandbox(self._root, task_id)
             known = sandbox.exists()
             record = sandbox.read_process() if known else None
-        except LaunchError as exc:
+        except (LaunchError, OSError) as exc:
             # An impossible id or a corrupt record: nothing sure is known of the task.
             logger.error("cannot reconcile task %s: %s", task_id, exc)
             known = False
         if not known:
             self._emit(task_id, TaskStatus.TASK_LOST, message="unknown task")
             return None
+        cgroup = None if record is None else TaskCgroup.recorded(record.cgroups)
         if record is None or not _process.is_alive(record.pid, record.start_time):
             outcome = sandbox.outcome()
+            if record is not None:
+                outcome = _memory_verdict(outcome, cgroup, record.resources)
+            if cgroup is not None:
+                cgroup.remove()
             self._emit(task_id, outcome.status, outcome.at, outcome.message, outcome.exit_code)
             return None
         task = _Task(task_id, sandbox, record.resources, record.kill_grace_s, _Phase.RUNNING)
+        task.cgroup = cgroup
         task.pid = record.pid
         task.started_at = record.started_at
         self._pool.reserve(task.resources)
@@ -358,6 +427,8 @@ class LocalLauncher(LoopCalls, Launcher):
             task.watch.cancel()
         if task.phase is not _Phase.QUEUED:
             self._pool.release(task.resources)
+        if task.cgroup is not None:
+            self._remove_cgroup(task.cgroup, _CGROUP_REMOVE_TRIES)
         elapsed_s = time.time() - task.started_at if task.started_at else 0.0
         # A success is logged by its run's own end line: two lines per run instead of four.
         logger.log(
@@ -374,6 +445,16 @@ class LocalLauncher(LoopCalls, Launcher):
         if self._loop is not None:
             self._place()
 
+    def _remove_cgroup(self, cgroup: TaskCgroup, tries: int) -> None:
+        """Remove a task's cgroup once the kernel has let its last member go."""
+        if not cgroup.pids():
+            cgroup.remove()
+        elif tries > 1 and self._loop is not None:
+            retry = self._remove_cgroup
+            self._loop.call_later(_CGROUP_REMOVE_RETRY_S, retry, cgroup, tries - 1)
+        else:
+            logger.warning("cgroup %s still has processes: left in place", cgroup.paths[0])
+
     def _emit(
         self,
         task_id: str,
@@ -388,6 +469,19 @@ class LocalLauncher(LoopCalls, Launcher):
             self._on_update(update)
         except Exception:
             logger.exception("task update handler failed on %s", update)
+
+
+def _memory_verdict(
+    outcome: Outcome, cgroup: TaskCgroup | None, resources: HostResources
+) -> Outcome:
+    """A failed task's outcome, saying so when the kernel killed it for its memory limit."""
+    if outcome.status is not TaskStatus.TASK_FAILED or cgroup is None or not cgroup.oom_killed():
+        return outcome
+    message = (
+        f"memory limit exceeded: the task used more than its mem of {resources.mem:g} MB and "
+        f"the kernel killed it ({outcome.message})"
+    )
+    return Outcome(outcome.status, outcome.at, message, outcome.exit_code)
 
 
 def _killed() -> Outcome:

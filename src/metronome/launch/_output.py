@@ -22,3 +22,7 @@ class OutputChunk:
 class OutputUnavailable(MetronomeError):
     """The output cannot be read: unknown task, sandbox removed, agent gone; the message says
     which. The API answers 404 with it."""
+
+
+class OutputReplaced(OutputUnavailable):
+    """The task put something other than its output file in its place (a link, a FIFO)."""

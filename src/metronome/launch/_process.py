@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import shlex
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +17,6 @@ from metronome.launch._sandbox import (
     EXIT_STATUS_FILE,
     FAILED_FILE,
     PROCESS_FILE,
-    STDERR_FILE,
-    STDOUT_FILE,
     UNRELEASED_MESSAGE,
 )
 
@@ -26,33 +24,35 @@ if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable, Mapping, Sequence
 
+    from metronome.launch._policy import RunAs
     from metronome.launch._sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
 
 
-def _wrapper(run: str) -> str:
-    """The script of a task's wrapper, which runs `run` as its command.
+def _wrapper(run: str, join: str) -> str:
+    """The script of a task's wrapper, which enters the task's cgroups (`join`), then runs `run`.
 
-    The wrapper outlives the server and keeps the task's records in its sandbox. It opens its
-    output files, then waits for "go" and its own start time on stdin (see `release`): a
-    launcher that dies first closes the pipe and the wrapper gives up. Then it records itself in
-    process.json (its pid, its start time, and the fields the launcher passed as $1; exit 112 if
-    it cannot) before it runs the command, so no command runs that a restarted launcher cannot
-    find. The files are the wrapper's work, not the server's: there each file operation was a
-    GIL hand-over between threads (docs/benchmarks.md).
+    The wrapper stays the server's user and keeps the task's records in its records directory,
+    its working directory, where the task's user cannot write; only its command runs as the
+    task's user (`_confine`), in the sandbox. It waits for "go" and its own start time on stdin
+    (see `release`): a launcher that dies first closes the pipe and the wrapper gives up. Then
+    it enters the cgroups (exit 113 if it cannot) and records itself in process.json (its pid,
+    its start time, and the fields the launcher passed as $1; exit 112 if it cannot) before it
+    runs the command, so no command runs that a restarted launcher cannot find, nor one outside
+    its limits. The files are the wrapper's work, not the server's: there each file operation
+    was a GIL hand-over between threads (docs/benchmarks.md).
 
     The command runs as a child, so its own `exit` or `exec` cannot skip writing its exit code;
     the wrapper then exits with that code too, which spares a launcher that reaps it reading
     the file when the command succeeded. The TERM trap makes the wrapper outlast a group SIGTERM
-    until its command ends (POSIX defers traps while a foreground command runs); the trap is
-    reset to the default in the command, but a SIGTERM landing between the wrapper's `trap` and
-    that reset is lost (see `command_started`). Only builtins: no extra process.
+    until its command ends (POSIX defers traps while a foreground command runs); the command's
+    subshell resets it, but a SIGTERM landing between the wrapper's `trap` and that reset is
+    lost (see `command_started`). Only builtins: no extra process.
     """
-    return f"""exec >>{STDOUT_FILE} 2>>{STDERR_FILE}
-read -r go start && [ "$go" = go ] || {{
+    return f"""read -r go start && [ "$go" = go ] || {{
   printf '{UNRELEASED_MESSAGE}' >{FAILED_FILE}; exit 111; }}
-printf '{{"pid": %s, "start_time": %s, %s' $$ "$start" "$1" >{PROCESS_FILE} || exit 112
+{join}printf '{{"pid": %s, "start_time": %s, %s' $$ "$start" "$1" >{PROCESS_FILE} || exit 112
 shift
 exec </dev/null
 trap : TERM
@@ -64,51 +64,34 @@ exit $code
 """
 
 
-_PROGRAM_WRAPPER = _wrapper('"$@"')
-# A shell command line runs in a subshell: a fork of the wrapper, where `sh -c` would add the exec
-# of a second shell (its task processes took 1.5 ms of CPU per run instead of 1.0-1.2 ms;
-# docs/benchmarks.md). eval's text is expanded before it runs, so its `shift` leaves the command
-# no positional parameters, as under `sh -c`.
-_SHELL_WRAPPER = _wrapper("""( eval "shift
-$1" )""")
+def _script(shell: bool, sandbox: str, prefix: Sequence[str], procs_files: Sequence[str]) -> str:
+    """The wrapper of a shell command line (`shell`) or a program, run in `sandbox` through the
+    argv `prefix` (user switch, mount namespace), after entering the cgroups of `procs_files`."""
+    cd = f"cd {shlex.quote(sandbox)} &&"
+    if shell and not prefix:
+        # A subshell: a fork of the wrapper, where `sh -c` would add the exec of a second
+        # shell (its task processes took 1.5 ms of CPU per run instead of 1.0-1.2 ms;
+        # docs/benchmarks.md). eval's text is expanded before it runs, so its `shift` leaves the
+        # command no positional parameters, as under `sh -c`.
+        run = f'( {cd} eval "shift\n$1" )'
+    elif not prefix:
+        run = f'( {cd} exec "$@" )'
+    else:
+        command = '"$1"' if shell else '"$@"'
+        run = f"( {cd} exec {shlex.join(prefix)} {command} )"
+    join = "".join(
+        f"echo $$ >{shlex.quote(path)} || {{ printf %s {shlex.quote(_JOIN_FAILED + path)}"
+        f" >{FAILED_FILE}; exit 113; }}\n"
+        for path in procs_files
+    )
+    return _wrapper(run, join)
+
+
+_JOIN_FAILED = "cannot put the task into its cgroup: "
 _SIGTERM_CAUGHT = 1 << (signal.SIGTERM - 1)
-_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _POLL_S = 0.2
 _NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True, slots=True)
-class RunAs:
-    """Another user the task runs as (only when the server is root)."""
-
-    name: str
-    uid: int
-    gid: int
-    groups: tuple[int, ...]
-    home: str
-
-
-def resolve_user(user: str | None) -> RunAs | None:
-    """Who the task runs as; None means the server's own user.
-
-    Raises:
-        TaskSetupError: the user does not exist, or the server cannot switch to it.
-    """
-    if user is None:
-        return None
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        msg = f"user '{user}' does not exist on this host"
-        raise TaskSetupError(msg) from None
-    if entry.pw_uid == os.geteuid():
-        return None
-    if os.geteuid() != 0:
-        current = pwd.getpwuid(os.geteuid()).pw_name
-        msg = f"cannot run the task as user '{user}': the launcher runs as '{current}', not root"
-        raise TaskSetupError(msg)
-    groups = tuple(os.getgrouplist(entry.pw_name, entry.pw_gid))
-    return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid, groups, entry.pw_dir)
 
 
 def task_env(
@@ -118,7 +101,7 @@ def task_env(
     # `or`, not a default argument: the password database is read only when HOME is unset.
     home = run_as.home if run_as else os.environ.get("HOME") or pwd.getpwuid(os.geteuid()).pw_dir
     env = {
-        "PATH": os.environ.get("PATH", _DEFAULT_PATH),
+        "PATH": os.environ.get("PATH", DEFAULT_PATH),
         "HOME": home,
         "HOST": hostname,
         "MESOS_SANDBOX": sandbox,
@@ -146,38 +129,48 @@ def spawn(
     command: str | Sequence[str],
     sandbox: Sandbox,
     env: Mapping[str, str],
-    run_as: RunAs | None,
+    prefix: Sequence[str],
+    procs_files: Sequence[str],
     record_fields: str,
 ) -> tuple[subprocess.Popen[bytes], int | None]:
     """Start the wrapper for `command` (a shell command line, or a program and its arguments)
-    in its own session; once released, it records itself with `record_fields` (see
-    `_sandbox.record_fields`) and runs the command. Returns it with its start time, None if it
-    is already gone.
+    in its own session; once released, it enters the cgroups of `procs_files`, records itself
+    with `record_fields` (see `_sandbox.record_fields`) and runs the command through `prefix`.
+    Returns it with its start time, None if it is already gone.
 
     Raises:
         TaskSetupError: the process could not be created.
     """
     if isinstance(command, str):  # $0 is the wrapper's, so the command sees what `sh -c` gives
-        script, args = _SHELL_WRAPPER, ["/bin/sh", record_fields, command]
+        script = _script(True, str(sandbox.path), prefix, procs_files)
+        args = ["/bin/sh", record_fields, command]
     else:
-        script, args = _PROGRAM_WRAPPER, ["metronome-task", record_fields, *command]
+        script = _script(False, str(sandbox.path), prefix, procs_files)
+        args = ["metronome-task", record_fields, *command]
+    try:
+        out, err = sandbox.open_output()
+    except OSError as exc:
+        msg = f"cannot open the task's output files: {exc}"
+        raise TaskSetupError(msg) from exc
     try:
         before = _boot_ticks()
         process = _TaskProcess(
             ["/bin/sh", "-c", script, *args],
             bufsize=0,  # `release` writes once: no buffer, and no lseek or ioctl to set one up
-            cwd=sandbox.path,
+            cwd=sandbox.records,
             stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
             env=dict(env),
             start_new_session=True,
-            user=run_as.uid if run_as else None,
-            group=run_as.gid if run_as else None,
-            extra_groups=list(run_as.groups) if run_as else None,
         )
         after = _boot_ticks()
     except OSError as exc:
         msg = f"cannot start the task's process: {exc}"
         raise TaskSetupError(msg) from exc
+    finally:
+        os.close(out)
+        os.close(err)
     # The kernel stamps a child's start time at its fork, on the boot-time clock. Unless a tick
     # began during the spawn, that is the tick read on both sides: no /proc read (3 syscalls).
     return process, before if before == after else start_time(process.pid)

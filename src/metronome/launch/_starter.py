@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, NamedTuple
 
-from metronome.launch import _process
-from metronome.launch._artifacts import ArtifactFetcher
+from metronome.launch import _confine, _process
+from metronome.launch._artifacts import ArtifactFetcher, ArtifactRules
+from metronome.launch._cgroups import Limits, TaskCgroup
 from metronome.launch._container import SANDBOX_IN_CONTAINER, container_argv, probe_runtime
 from metronome.launch._launcher import TaskSetupError
+from metronome.launch._policy import TaskPolicy
 from metronome.launch._sandbox import record_fields
 
 if TYPE_CHECKING:
     import subprocess
 
+    from metronome.launch._cgroups import Cgroups
     from metronome.launch._launcher import HostResources
+    from metronome.launch._policy import RunAs
     from metronome.launch._sandbox import Sandbox
     from metronome.model import RunSpec
 
@@ -27,6 +32,7 @@ class Started(NamedTuple):
     pid: int
     started_at: float
     """When it was started, in seconds since the epoch (also in its process record)."""
+    cgroup: TaskCgroup | None
 
 
 SPAWN_THREADS = 4
@@ -34,14 +40,35 @@ SPAWN_THREADS = 4
 the burst of new processes."""
 
 
+class _Plan(NamedTuple):
+    """How one task is spawned: decided on the loop, carried out in a spawn thread."""
+
+    command: str | list[str]
+    env: dict[str, str]
+    owner: tuple[int, int] | None
+    prefix: list[str]
+    limits: Limits | None
+
+
 class TaskStarter:
     """Starts tasks in their sandboxes; holds what is shared between starts (HTTP client, probe)."""
 
     def __init__(
-        self, *, hostname: str, artifact_timeout_s: float, artifact_max_bytes: int
+        self,
+        *,
+        hostname: str,
+        artifact_timeout_s: float,
+        artifact_max_bytes: int,
+        policy: TaskPolicy | None = None,
     ) -> None:
         self._hostname = hostname
-        self._fetcher = ArtifactFetcher(timeout_s=artifact_timeout_s, max_bytes=artifact_max_bytes)
+        self._policy = policy or TaskPolicy()
+        self.cgroups: Cgroups | None = None
+        """Where task cgroups are made; None: tasks run without (the launcher finds them)."""
+        rules = ArtifactRules(self._policy.artifact_dirs, self._policy.allow_loopback_artifacts)
+        self._fetcher = ArtifactFetcher(
+            timeout_s=artifact_timeout_s, max_bytes=artifact_max_bytes, rules=rules
+        )
         self._runtime: asyncio.Future[str | None] | None = None
         # fork/exec and the sandbox's files cost about 1 ms of system time each: on the event
         # loop they stalled the API under bursts of runs (docs/benchmarks.md), so they run here.
@@ -51,7 +78,7 @@ class TaskStarter:
         self, sandbox: Sandbox, spec: RunSpec, resources: HostResources, kill_grace_s: float
     ) -> Started:
         """Check, fetch, spawn; returns the released process, a child of this one, which records
-        itself in its sandbox, then runs the command.
+        itself in its records, then runs the command.
 
         Cancelled before it returns, it leaves no command running: a wrapper being spawned
         meanwhile exits without running its command.
@@ -60,37 +87,88 @@ class TaskStarter:
             TaskSetupError: the task cannot start; the message says why.
             OSError: the sandbox cannot be written.
         """
-        run_as = None if spec.docker else _process.resolve_user(spec.user)
+        self._policy.check(spec)
+        run_as = None if spec.docker else self._policy.run_as(spec.user)
+        volumes = () if spec.docker else spec.volumes
+        _confine.check_volumes(volumes, self._policy.server_uid, run_as)
+        if run_as is not None and shutil.which("setpriv") is None:
+            msg = f"running a task as user '{run_as.name}' needs setpriv (util-linux) on this host"
+            raise TaskSetupError(msg)
         command, env = await self._command(sandbox, spec, run_as)
+        limits = None if self.cgroups is None else Limits.of(resources, self._policy.pids_max)
+        owner = None if run_as is None else (run_as.uid, run_as.gid)
+        if run_as is not None:
+            env = _confine.sealed_env(env)
+        shell = isinstance(command, str)
+        plan = _Plan(command, env, owner, _confine.prefix(run_as, volumes, shell=shell), limits)
         loop = asyncio.get_running_loop()
-        prepared = bool(spec.artifacts) or run_as is not None
-        if prepared:
-            await loop.run_in_executor(self._spawner, sandbox.create)
-            await self._fetcher.fetch_all(spec.artifacts, sandbox.path)
-            if run_as is not None:
-                await loop.run_in_executor(self._spawner, sandbox.hand_over, run_as.uid, run_as.gid)
+        if spec.artifacts:
+            # The sandbox stays the server's until all is fetched (see `_artifacts`).
+            await loop.run_in_executor(self._spawner, sandbox.create, None)
+            await self._fetcher.fetch_all(spec.artifacts, sandbox.path, run_as)
+            if owner is not None:
+                await loop.run_in_executor(self._spawner, sandbox.hand_over, *owner)
         started_at = time.time()
-        fields = record_fields(started_at, resources, kill_grace_s)
         spawning = loop.run_in_executor(
-            self._spawner, _spawn, command, sandbox, env, run_as, fields, not prepared
+            self._spawner, self._spawn, plan, sandbox, started_at, resources, kill_grace_s
         )
         try:
-            process, started = await asyncio.shield(spawning)
+            process, started, cgroup = await asyncio.shield(spawning)
         except asyncio.CancelledError:
             spawning.add_done_callback(_abandon)  # the thread may be spawning it right now
             raise
         _process.release(process, started)
-        return Started(process.pid, started_at)
+        return Started(process.pid, started_at, cgroup)
 
     async def close(self) -> None:
         await self._fetcher.close()
         self._spawner.shutdown(wait=False)
 
+    def _spawn(
+        self,
+        plan: _Plan,
+        sandbox: Sandbox,
+        started_at: float,
+        resources: HostResources,
+        kill_grace_s: float,
+    ) -> tuple[subprocess.Popen[bytes], int, TaskCgroup | None]:
+        """Off the loop: the sandbox, the cgroup, the wrapper waiting for its release, and its
+        start time: one hand-over to this thread for all of them.
+
+        Raises:
+            TaskSetupError: the process could not be created, or ended at once.
+            OSError: the sandbox or the cgroup cannot be written.
+        """
+        sandbox.create(plan.owner)
+        cgroup = None
+        if self.cgroups is not None and plan.limits is not None:
+            cgroup = self.cgroups.create(sandbox.name, plan.limits)
+        paths = cgroup.paths if cgroup else ()
+        fields = record_fields(started_at, resources, kill_grace_s, paths)
+        procs = cgroup.procs_files if cgroup else ()
+        try:
+            process, started = _process.spawn(
+                plan.command, sandbox, plan.env, plan.prefix, procs, fields
+            )
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
+        if started is None:  # already gone (killed by someone else): nothing to release
+            assert process.stdin is not None
+            process.stdin.close()
+            process.wait()
+            if cgroup is not None:
+                cgroup.remove()
+            msg = "the task's process ended before it could be released"
+            raise TaskSetupError(msg)
+        return process, started, cgroup
+
     async def _command(
-        self, sandbox: Sandbox, spec: RunSpec, run_as: _process.RunAs | None
+        self, sandbox: Sandbox, spec: RunSpec, run_as: RunAs | None
     ) -> tuple[str | list[str], dict[str, str]]:
         """What the wrapper runs (a shell command line, or argv) and the environment it gets."""
-        task_id, path = sandbox.path.name, str(sandbox.path)
+        task_id, path = sandbox.task_id, str(sandbox.path)
         if spec.docker is None:
             command: str | list[str]
             if spec.cmd is not None:
@@ -114,7 +192,8 @@ class TaskStarter:
         client_env = _process.task_env(
             {}, sandbox=path, task_id=task_id, hostname=self._hostname, run_as=None
         )
-        return container_argv(runtime, task_id, spec, path, inside), client_env
+        # The container is named after the sandbox: a name that fits whatever the id.
+        return container_argv(runtime, sandbox.name, spec, path, inside), client_env
 
     async def _container_runtime(self) -> str | None:
         """The working container runtime, probed once."""
@@ -124,43 +203,21 @@ class TaskStarter:
         return await asyncio.shield(self._runtime)
 
 
-def _spawn(
-    command: str | list[str],
-    sandbox: Sandbox,
-    env: dict[str, str],
-    run_as: _process.RunAs | None,
-    record_fields: str,
-    create_sandbox: bool,
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Off the loop: the wrapper, waiting for its release, and its start time. A task with
-    nothing to prepare gets its sandbox here too: one hand-over to this thread instead of two.
-
-    Raises:
-        TaskSetupError: the process could not be created, or ended at once.
-    """
-    if create_sandbox:
-        sandbox.create()
-    process, started = _process.spawn(command, sandbox, env, run_as, record_fields)
-    if started is None:  # already gone (killed by someone else): nothing to release
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait()
-        msg = "the task's process ended before it could be released"
-        raise TaskSetupError(msg)
-    return process, started
-
-
-def _abandon(spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int]]) -> None:
+def _abandon(
+    spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int, TaskCgroup | None]],
+) -> None:
     """Make a wrapper spawned for a start that was cancelled exit without running its command:
-    EOF instead of "go". Its watch reaps it."""
+    EOF instead of "go". Its watch reaps it and removes its cgroup."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    process, _ = spawning.result()
+    process, _, cgroup = spawning.result()
     assert process.stdin is not None
     process.stdin.close()
     pid = process.pid
+    _process.ExitWatch(asyncio.get_running_loop(), pid, None, lambda: _reap(pid, cgroup))
 
-    def reap() -> None:
-        _process.reap(pid)
 
-    _process.ExitWatch(asyncio.get_running_loop(), pid, None, reap)
+def _reap(pid: int, cgroup: TaskCgroup | None) -> None:
+    _process.reap(pid)
+    if cgroup is not None:  # it never ran its command: the wrapper was its only member
+        cgroup.remove()

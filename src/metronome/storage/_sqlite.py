@@ -16,6 +16,7 @@ import logging
 import os
 import queue
 import sqlite3
+import stat
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -161,6 +162,8 @@ class SqliteStore(Store):
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
         conn = None
         try:
+            if not read_only:
+                _keep_private(self._file)
             conn = sqlite3.connect(self._file, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 10000")
             if read_only:
@@ -168,7 +171,7 @@ class SqliteStore(Store):
                 return conn
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             if conn is not None:
                 conn.close()
             msg = f"{self._file}: cannot open as a SQLite database: {exc}"
@@ -401,3 +404,16 @@ def _apply_ops(conn: sqlite3.Connection, ops: Sequence[Op]) -> None:
                 _delete(conn, path, version, recursive=False)
             case Check(path, version):
                 _checked_version(conn, path, version)
+
+
+def _keep_private(file: Path) -> None:
+    """The store holds every job's `env`; tasks run on this host as other users. Created 0600
+    (SQLite gives its -wal and -shm files the same mode), and an existing file loses any group
+    or other access."""
+    descriptor = os.open(file, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        mode = stat.S_IMODE(os.fstat(descriptor).st_mode)
+        if mode & 0o077:
+            os.fchmod(descriptor, mode & 0o700)
+    finally:
+        os.close(descriptor)
