@@ -129,7 +129,7 @@ def test_a_run_waiting_for_placement_has_no_output_yet(client: Client, job_id: s
     run_id = _run(client, job_id, "true", mem=10**9)
     response = client.get(f"/v1/jobs/{job_id}/runs/{run_id}/logs/stdout")
     assert response.status == 404
-    assert "has not started yet" in response.json()["message"]
+    assert "has no output yet" in response.json()["message"]
     client.post(f"/v1/jobs/{job_id}/runs/{run_id}/actions/stop")
 
 
