@@ -41,6 +41,7 @@ from metronome.api import (
 )
 from metronome.errors import StartupError
 from metronome.ha import Leadership, SoleLeadership, ZkLeadership
+from metronome.jobwatch import TriggerLateness, ViewWatcher
 from metronome.launch import (
     HostResources,
     Launcher,
@@ -247,7 +248,7 @@ async def start_services(
     )
     supervisor = await start_supervisor(context)
     stack.push_async_callback(stop_supervisor, supervisor)
-    await start_webhooks(settings, stack, view, metrics, clock)
+    lateness = await start_watch(settings, stack, view, metrics, clock)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.entries()))
     logger.info("Job service started in %.2f s", time.monotonic() - started)
@@ -263,23 +264,30 @@ async def start_services(
         clock=clock,
         queued_runs=queued_runs,
         launcher=launcher,
+        lateness=lateness,
     )
 
 
-async def start_webhooks(
+async def start_watch(
     settings: Settings,
     stack: AsyncExitStack,
     view: JobView,
     metrics: MetricsRegistry,
     clock: Callable[[], datetime],
-) -> None:
-    """Notify webhooks of what happens to the jobs (stopped before the supervisor)."""
+) -> TriggerLateness:
+    """Webhooks and trigger lateness, fed by a watch of the published jobs (stopped before the
+    supervisor, the watch before the webhooks' senders)."""
     events = frozenset(Event(name) for name in settings.webhook_events.split(","))
     notifier = WebhookNotifier(
-        view, metrics, clock, default_url=settings.webhook_url, default_events=events
+        metrics, clock, default_url=settings.webhook_url, default_events=events
     )
     await notifier.start()
     stack.push_async_callback(notifier.stop)
+    lateness = TriggerLateness()
+    watcher = ViewWatcher(view, [notifier, lateness])
+    await watcher.start()
+    stack.push_async_callback(watcher.stop)
+    return lateness
 
 
 def build_launcher(settings: Settings, store: Store, stack: AsyncExitStack) -> Launcher:

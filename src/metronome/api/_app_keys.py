@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from metronome.actors import JobActorProxy, JobEntry, JobSupervisorProxy, JobView
     from metronome.config import Settings
     from metronome.ha import Leadership
+    from metronome.jobwatch import TriggerLateness
     from metronome.launch import Launcher
     from metronome.metrics import MetricsRegistry
     from metronome.model import JobId, RunId
@@ -34,6 +35,7 @@ class Services:
     clock: Callable[[], datetime]
     queued_runs: Callable[[], Iterable[tuple[JobId, RunId]]]
     launcher: Launcher
+    lateness: TriggerLateness
 
     def entry(self, job_id: str) -> JobEntry:
         """The job's published entry.
