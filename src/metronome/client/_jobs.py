@@ -145,9 +145,9 @@ def _runs(args: argparse.Namespace, api: Api, out: Printer) -> None:
 
 def _waiting(api: Api, job_id: str) -> dict[str, str]:
     """Why each of the job's queued runs waits (`/v1/queue?embed=reason`), by run id."""
-    queue = api.call("GET", "/v1/queue", query={"embed": "reason"})
-    entry = next((e for e in queue if e["jobId"] == job_id), {"runs": []})
-    return {run["runId"]: run["reason"] for run in entry["runs"]}
+    queue: list[dict[str, Any]] = api.call("GET", "/v1/queue", query={"embed": "reason"})
+    runs: list[dict[str, str]] = next((e["runs"] for e in queue if e["jobId"] == job_id), [])
+    return {run["runId"]: run["reason"] for run in runs}
 
 
 def _finished(job: dict[str, Any]) -> list[dict[str, Any]]:
