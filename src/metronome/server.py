@@ -43,6 +43,7 @@ from metronome.api import (
 )
 from metronome.errors import StartupError
 from metronome.ha import Leadership, SoleLeadership, ZkLeadership
+from metronome.jobwatch import TriggerLateness, ViewWatcher
 from metronome.launch import (
     HostResources,
     Launcher,
@@ -252,7 +253,7 @@ async def start_services(
     supervisor = await start_supervisor(context)
     stack.push_async_callback(stop_supervisor, supervisor)
     launcher_problem = watch_launcher(launcher, metrics)
-    await start_webhooks(settings, stack, view, metrics, clock)
+    lateness = await start_watch(settings, stack, view, metrics, clock)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.entries()))
     if isinstance(launcher, LocalLauncher):  # what confines tasks here (issue 14)
@@ -274,6 +275,7 @@ async def start_services(
         queued_runs=queued_runs,
         launcher_problem=launcher_problem,
         launcher=launcher,
+        lateness=lateness,
     )
 
 
@@ -289,20 +291,26 @@ def watch_launcher(
     return mesos.problem
 
 
-async def start_webhooks(
+async def start_watch(
     settings: Settings,
     stack: AsyncExitStack,
     view: JobView,
     metrics: MetricsRegistry,
     clock: Callable[[], datetime],
-) -> None:
-    """Notify webhooks of what happens to the jobs (stopped before the supervisor)."""
+) -> TriggerLateness:
+    """Webhooks and trigger lateness, fed by a watch of the published jobs (stopped before the
+    supervisor, the watch before the webhooks' senders)."""
     events = frozenset(Event(name) for name in settings.webhook_events.split(","))
     notifier = WebhookNotifier(
-        view, metrics, clock, default_url=settings.webhook_url, default_events=events
+        metrics, clock, default_url=settings.webhook_url, default_events=events
     )
     await notifier.start()
     stack.push_async_callback(notifier.stop)
+    lateness = TriggerLateness()
+    watcher = ViewWatcher(view, [notifier, lateness])
+    await watcher.start()
+    stack.push_async_callback(watcher.stop)
+    return lateness
 
 
 def _isolation(launcher: LocalLauncher, fact: str) -> float:

@@ -90,7 +90,7 @@ def test_a_run_is_started_its_output_read_and_its_history_shown(
 def test_following_the_output_prints_it_as_it_comes_and_ends_with_the_task(
     server: ServerProcess, job_id: str, tmp_path: Path
 ) -> None:
-    cmd = "echo first; sleep 1.5; echo second"
+    cmd = "echo first; sleep 3; echo second"
     cli(server, "job", "add", _file(tmp_path, "job.json", job_body(job_id, cmd=cmd)))
     run_id = _json(cli(server, "job", "run", job_id, "--json"))["id"]
     env = {"PYTHONPATH": str(ROOT / "src"), "METRONOME_URL": f"http://127.0.0.1:{server.port}"}
@@ -102,7 +102,7 @@ def test_following_the_output_prints_it_as_it_comes_and_ends_with_the_task(
     with follower, follower.stdout:
         try:
             assert follower.stdout.readline() == "first\n"
-            active = _json(cli(server, "job", "runs", job_id, "--json"))
+            active = server.client.get(f"/v1/jobs/{job_id}/runs").json()
             assert [r["id"] for r in active] == [run_id]  # shown while it runs
             assert follower.stdout.readline() == "second\n"
             assert follower.wait(20) == Exit.OK
@@ -115,7 +115,7 @@ def test_runs_are_listed_and_stopped(server: ServerProcess, job_id: str, tmp_pat
     first = _json(cli(server, "job", "run", job_id, "--json"))["id"]
     second = cli(server, "job", "run", job_id).stdout.split()[2]
     runs = cli(server, "job", "runs", job_id).stdout.splitlines()
-    assert runs[0].split() == ["RUN", "ID", "STATUS", "STARTED", "TASKS"]
+    assert runs[0].split() == ["RUN", "ID", "STATUS", "STARTED", "TASKS", "WAITING"]
     assert sorted(r.split()[0] for r in runs[1:]) == sorted([first, second])
 
     one = cli(server, "job", "stop", job_id, first)
@@ -180,3 +180,15 @@ def test_an_unreachable_server_is_its_own_exit_code(server: ServerProcess) -> No
     result = cli(server, "job", "list", "--url", "http://127.0.0.1:9")
     assert result.returncode == Exit.UNREACHABLE
     assert result.stderr.startswith("metronome: cannot reach http://127.0.0.1:9")
+
+
+def test_a_run_that_waits_says_why(server: ServerProcess, job_id: str, tmp_path: Path) -> None:
+    body = job_body(job_id, cmd="true", mem=10**9)
+    cli(server, "job", "add", _file(tmp_path, "job.json", body))
+    run_id = _json(cli(server, "job", "run", job_id, "--json"))["id"]
+    try:
+        [row] = cli(server, "job", "runs", job_id).stdout.splitlines()[1:]
+        assert row.startswith(run_id)
+        assert "  never fits: mem 1000000000 wanted, " in row
+    finally:
+        cli(server, "job", "stop", job_id, "--all")

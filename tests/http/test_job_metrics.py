@@ -20,6 +20,7 @@ FAMILIES = (
     "metronome_job_active_runs",
     "metronome_job_kept_runs",
     "metronome_job_last_trigger_lateness_seconds",
+    "metronome_job_trigger_lateness_seconds",
     "metronome_job_metrics_unlabelled_jobs",
 )
 
@@ -52,7 +53,9 @@ def test_each_job_has_its_outcomes_and_the_cap_holds(own_server: ServerProcess) 
     text = client.get("/metrics").text
     for family in FAMILIES:
         assert re.search(rf"^# HELP {family} \S.+$", text, re.MULTILINE), family
-        assert re.search(rf"^# TYPE {family} (counter|gauge)$", text, re.MULTILINE), family
+        assert re.search(rf"^# TYPE {family} (counter|gauge|histogram)$", text, re.MULTILINE), (
+            family
+        )
 
     samples = _samples(client)
     assert samples['metronome_job_runs_finished_total{job_id="a",outcome="SUCCESS"}'] == 1

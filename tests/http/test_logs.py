@@ -68,7 +68,7 @@ def test_following_streams_output_while_the_task_runs_and_ends_with_it(
     server: ServerProcess, job_id: str
 ) -> None:
     client = server.client
-    run_id = _run(client, job_id, "echo first; sleep 1.5; echo second")
+    run_id = _run(client, job_id, "echo first; sleep 2.5; echo second")
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
     try:
         conn.request("GET", f"/v1/jobs/{job_id}/runs/{run_id}/logs/stdout?follow=true")
@@ -129,7 +129,7 @@ def test_a_run_waiting_for_placement_has_no_output_yet(client: Client, job_id: s
     run_id = _run(client, job_id, "true", mem=10**9)
     response = client.get(f"/v1/jobs/{job_id}/runs/{run_id}/logs/stdout")
     assert response.status == 404
-    assert "has not started yet" in response.json()["message"]
+    assert "has no output yet" in response.json()["message"]
     client.post(f"/v1/jobs/{job_id}/runs/{run_id}/actions/stop")
 
 

@@ -13,6 +13,8 @@ from tests.support.server import wait
 from tests.webui.conftest import artifacts_dir
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from selenium.webdriver import Chrome
     from selenium.webdriver.remote.webelement import WebElement
 
@@ -219,3 +221,29 @@ def test_an_operator_edits_a_job_and_sees_the_422_at_the_field(
     saved = api(server, "GET", "/v1/jobs/ui.edit")
     assert (saved["description"], saved["run"]["mem"]) == ("edited in the browser", 64)
     wait(lambda: "edited in the browser" in (text(browser, "#spec") or ""), TIMEOUT_S)
+
+
+def test_a_run_page_says_why_a_run_waits_and_shows_each_tasks_output(
+    browser: Chrome, server: ServerProcess, tmp_path: Path
+) -> None:
+    sign_in(browser, server, "admin", "admin-pw")
+    run = {"cmd": "true", "cpus": 0.01, "mem": 10**7, "disk": 0}
+    api(server, "POST", "/v1/jobs", {"id": "ui.waits", "run": run})
+    waiting = api(server, "POST", "/v1/jobs/ui.waits/runs")
+    go(browser, f"#/jobs/ui.waits/runs/{waiting['id']}")
+    reason = wait(lambda: text(browser, "#queue-reason"), TIMEOUT_S)
+    assert reason.startswith("never fits: mem 10000000 wanted")
+    screenshot(browser, "run-waiting")
+    shown(browser, "button.stop").click()
+    wait(lambda: text(browser, "#run-status") == "FAILED", TIMEOUT_S)
+
+    marker = tmp_path / "tried"
+    cmd = f"if [ -e {marker} ]; then echo second; else touch {marker}; echo first; exit 3; fi"
+    run = {"cmd": cmd, "cpus": 0.01, "mem": 32, "disk": 0, "restart": {"policy": "ON_FAILURE"}}
+    api(server, "POST", "/v1/jobs", {"id": "ui.retried", "run": run})
+    retried = api(server, "POST", "/v1/jobs/ui.retried/runs")
+    go(browser, f"#/jobs/ui.retried/runs/{retried['id']}")
+    wait(lambda: text(browser, "#run-status") == "SUCCESS", TIMEOUT_S)
+    wait(lambda: text(browser, "#stdout") == "second", TIMEOUT_S)  # the latest task's
+    shown(browser, "button.show-output").click()
+    wait(lambda: text(browser, "#stdout") == "first", TIMEOUT_S)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from metronome.actors import JobActorProxy, JobEntry, JobSupervisorProxy, JobView
     from metronome.config import Settings
     from metronome.ha import Leadership
+    from metronome.jobwatch import TriggerLateness
     from metronome.launch import Launcher
     from metronome.metrics import MetricsRegistry
     from metronome.model import JobId, RunId
@@ -34,6 +35,7 @@ class Services:
     clock: Callable[[], datetime]
     queued_runs: Callable[[], Iterable[tuple[JobId, RunId]]]
     launcher: Launcher
+    lateness: TriggerLateness
     launcher_problem: Callable[[], dict[str, str] | None] = lambda: None
     """What keeps the launcher from launching (a Mesos refusal, a step-down), for `/info`."""
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from metronome.actors import JobEntry, JobView
+    from metronome.jobwatch import TriggerLateness
 
 Sample = tuple[str, float]  # (label pairs, value)
 
@@ -37,7 +38,7 @@ _FAMILIES: tuple[tuple[str, str, str], ...] = (
 )  # fmt: skip
 
 
-def render_job_metrics(view: JobView, limit: int) -> str:
+def render_job_metrics(view: JobView, limit: int, lateness: TriggerLateness) -> str:
     """The per-job families for the first `limit` jobs by id, and the count of the others."""
     entries = view.all()
     labelled, left_out = entries[:limit], len(entries) - min(limit, len(entries))
@@ -48,13 +49,15 @@ def render_job_metrics(view: JobView, limit: int) -> str:
     for name, kind, help_text in _FAMILIES:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
         lines += [f"{name}{{{labels}}} {_number(value)}" for labels, value in samples[name]]
-    lines += [
+    text = "".join(f"{line}\n" for line in lines)
+    text += lateness.render(entry.spec.id for entry in labelled)
+    lines = [
         "# HELP metronome_job_metrics_unlabelled_jobs Jobs left out of the per-job metrics"
         " (over --metrics-job-labels).",
         "# TYPE metronome_job_metrics_unlabelled_jobs gauge",
         f"metronome_job_metrics_unlabelled_jobs {left_out}",
     ]
-    return "".join(f"{line}\n" for line in lines)
+    return text + "".join(f"{line}\n" for line in lines)
 
 
 def _collect(entry: JobEntry, samples: dict[str, list[Sample]]) -> None:

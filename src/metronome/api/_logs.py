@@ -165,7 +165,7 @@ async def _logs(request: web.Request, stream: OutputStream) -> web.StreamRespons
         if ref.ended:
             raise _gone(services, ref, exc) from exc
         if not follow:
-            msg = f"Task '{ref.id}' has not started yet: it has no output"
+            msg = f"Task '{ref.id}' has no output yet: {exc}"
             raise OutputNotFound(msg) from exc
         size = 0  # a follower waits for it
     response = web.StreamResponse(headers=_HEADERS)

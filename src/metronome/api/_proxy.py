@@ -36,6 +36,8 @@ _NOT_FORWARDED = _HOP_BY_HOP | {"content-encoding"}
 LEADER_CLIENT = web.AppKey("leader_client", aiohttp.ClientSession)
 FORWARD_TIMEOUT_S = 30.0
 """Metronome's `metronome.leader.proxy.timeout`."""
+_FOLLOWING = aiohttp.ClientTimeout(total=None, sock_connect=FORWARD_TIMEOUT_S)
+"""A followed output (`.../logs/stdout?follow=true`) lasts as long as its task."""
 
 
 async def leader_client(app: web.Application) -> AsyncIterator[None]:
@@ -78,7 +80,7 @@ def _no_leader(leadership: Leadership) -> web.Response:
 
 async def _forward(
     session: aiohttp.ClientSession, request: web.Request, url: str, leader: str, own: str
-) -> web.Response:
+) -> web.StreamResponse:
     try:
         payload = await read_body(request)
     except UnreadableBody as exc:  # this middleware sits outside the error middleware
@@ -88,15 +90,39 @@ async def _forward(
     if request.remote:  # the leader counts failed logins against the client, not against us
         seen = request.headers.get(hdrs.X_FORWARDED_FOR)
         headers[hdrs.X_FORWARDED_FOR] = f"{seen}, {request.remote}" if seen else request.remote
+    following = request.query.get("follow") in ("true", "1")
+    timeout = _FOLLOWING if following else session.timeout
     try:
         async with session.request(
-            request.method, url, headers=headers, data=payload, allow_redirects=False
+            request.method,
+            url,
+            headers=headers,
+            data=payload,
+            allow_redirects=False,
+            timeout=timeout,
         ) as answer:
-            body = await answer.read()
             relayed = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+            if hdrs.CONTENT_LENGTH not in answer.headers:  # a stream: relayed as it arrives
+                return await _relay(request, answer, relayed | {"X-VIA": own, "X-LEADER": leader})
+            body = await answer.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         logger.warning("Forwarding %s %s to leader %s failed: %r", request.method, url, leader, exc)
         text = f"The leader {leader} did not answer: {exc!r}"
         return web.json_response({"message": text}, status=502, content_type="application/json")
     relayed |= {"X-VIA": own, "X-LEADER": leader}
     return web.Response(status=answer.status, body=body, headers=relayed)
+
+
+async def _relay(
+    request: web.Request, answer: aiohttp.ClientResponse, headers: dict[str, str]
+) -> web.StreamResponse:
+    """An answer of unknown length (a followed output) passed on chunk by chunk."""
+    response = web.StreamResponse(status=answer.status, headers=headers)
+    await response.prepare(request)
+    try:
+        async for chunk in answer.content.iter_any():
+            await response.write(chunk)
+        await response.write_eof()
+    except (aiohttp.ClientError, ConnectionResetError) as exc:  # the answer arrives cut short
+        logger.info("Relaying %s from the leader ended early: %r", request.path, exc)
+    return response

@@ -51,7 +51,8 @@ async def metrics_prometheus(request: web.Request) -> web.Response:
     text = request.app[INSTANCE].metrics.to_prometheus()
     services = request.app[SERVICE_SLOT].current  # per-job metrics: only the leader has jobs
     if services is not None:
-        text += render_job_metrics(services.view, services.settings.metrics_job_labels)
+        limit = services.settings.metrics_job_labels
+        text += render_job_metrics(services.view, limit, services.lateness)
     return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_CONTENT_TYPE})
 
 

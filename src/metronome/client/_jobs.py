@@ -136,10 +136,18 @@ def _stop(args: argparse.Namespace, api: Api, out: Printer) -> None:
 
 def _runs(args: argparse.Namespace, api: Api, out: Printer) -> None:
     runs = api.call("GET", _path(args.job, "runs"))
+    waiting = {} if args.json else _waiting(api, args.job)
     rows = [
-        (r["id"], r["status"], r["createdAt"], ", ".join(t["id"] for t in r["tasks"])) for r in runs
+        (r["id"], r["status"], r["createdAt"], len(r["tasks"]), waiting.get(r["id"])) for r in runs
     ]
-    out.result(runs, table(("RUN ID", "STATUS", "STARTED", "TASKS"), rows))
+    out.result(runs, table(("RUN ID", "STATUS", "STARTED", "TASKS", "WAITING"), rows))
+
+
+def _waiting(api: Api, job_id: str) -> dict[str, str]:
+    """Why each of the job's queued runs waits (`/v1/queue?embed=reason`), by run id."""
+    queue: list[dict[str, Any]] = api.call("GET", "/v1/queue", query={"embed": "reason"})
+    runs: list[dict[str, str]] = next((e["runs"] for e in queue if e["jobId"] == job_id), [])
+    return {run["runId"]: run["reason"] for run in runs}
 
 
 def _finished(job: dict[str, Any]) -> list[dict[str, Any]]:

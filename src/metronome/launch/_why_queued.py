@@ -25,9 +25,14 @@ def _amounts(resources: HostResources) -> dict[str, float]:
     return {"cpus": resources.cpus, "mem": resources.mem, "disk": resources.disk}
 
 
+def _amount(value: float) -> str:
+    """`64`, `0.5`: whole amounts without a fraction or an exponent."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _short(wanted: dict[str, float], have: dict[str, float], what: str) -> list[str]:
     return [
-        f"{name} {wanted[name]:g} wanted, {have[name]:g} {what}"
+        f"{name} {_amount(wanted[name])} wanted, {_amount(have[name])} {what}"
         for name in _NAMES
         if wanted[name] > have[name] + _EPSILON
     ]
@@ -69,6 +74,6 @@ def on_mesos(spec: RunSpec, offers: list[dict[str, Any]], role: str) -> str:
     if over:
         return "no offer fits: " + "; ".join(over)
     if all(space.take(demand) is None for space in spaces):
-        wanted = ", ".join(f"{name} {amount:g}" for name, amount in _amounts(demand).items())
+        wanted = ", ".join(f"{name} {_amount(n)}" for name, n in _amounts(demand).items())
         return f"no offer fits: none of the last offers has {wanted} together"
     return "waiting for the next offer (an earlier run took the last one)"

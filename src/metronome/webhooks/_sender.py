@@ -4,7 +4,6 @@ whoever enqueues (the scan of the jobs); a full queue drops the notification and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -59,8 +58,11 @@ class Sender:
     async def _work(self) -> None:
         while True:
             url, payload = await self._queue.get()
-            with contextlib.suppress(Exception):  # one bad delivery never stops a worker
+            try:
                 await self._deliver(url, payload)
+            except Exception:  # a bug in one delivery must not stop the worker
+                self._failed.inc()
+                logger.exception("webhook %s to %s: delivery broke", payload["event"], url)
 
     async def _deliver(self, url: str, payload: dict[str, Any]) -> None:
         assert self._session is not None

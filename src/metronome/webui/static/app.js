@@ -532,7 +532,19 @@ function runPage(jobId, runId) {
   const facts = h("div");
   const actions = h("div", { class: "bar" });
   const outputs = {};
-  let streaming = false;
+  let streaming = null; // the task whose output is shown ("" for the latest)
+  let latestOf = 0; // how many tasks the run had when the latest one's output was asked for
+  const show = (taskId, taskCount) => {
+    // Follow one task's output (the latest by default) in place of what was shown.
+    for (const controller of pageAborts.splice(0)) controller.abort();
+    streaming = taskId;
+    latestOf = taskCount;
+    for (const stream of ["stdout", "stderr"]) {
+      outputs[stream].replaceChildren();
+      outputs[stream].classList.remove("muted");
+      follow(jobId, runId, stream, outputs[stream], taskId);
+    }
+  };
   main().replaceChildren(
     h("h1", {}, h("a", { href: `#/jobs/${enc(jobId)}` }, jobId), " / ", runId),
     actions, facts,
@@ -544,6 +556,9 @@ function runPage(jobId, runId) {
     const details = detailsOf(run);
     const activeRun = !["SUCCESS", "FAILED"].includes(run.status);
     actions.replaceChildren(activeRun ? stopButton(jobId, runId, route) : "");
+    const waiting = activeRun && run.status !== "ACTIVE" ? await queueReason(jobId, runId) : null;
+    if (mine !== page) return;
+    const tasks = details.tasks || run.tasks || [];
     facts.replaceChildren(h("table", { id: "run" }, h("tbody", {},
       fact("Status", h("span", { class: run.status, id: "run-status" }, run.status)),
       fact("Started", when(run.createdAt)),
@@ -551,14 +566,18 @@ function runPage(jobId, runId) {
       fact("Duration", duration(seconds(run.createdAt, run.completedAt || run.finishedAt))),
       details.trigger ? fact("Triggered", describe(details.trigger)) : null,
       details.reason ? fact("Reason", describe(details.reason)) : null,
-      fact("Tasks", (details.tasks || run.tasks || []).map((t) => h("div", {},
+      waiting ? fact("Waiting", h("span", { id: "queue-reason" }, waiting)) : null,
+      fact("Tasks", tasks.map((t, i) => h("div", { "data-task": t.id },
         h("code", {}, t.id), " ", describe({ status: t.status, exitCode: t.exitCode,
           started: t.startedAt && when(t.startedAt),
-          ended: t.completedAt && when(t.completedAt) })))))));
-    if (!streaming) {
-      streaming = true;
-      for (const stream of ["stdout", "stderr"]) follow(jobId, runId, stream, outputs[stream]);
-    }
+          ended: t.completedAt && when(t.completedAt) }), " ",
+        tasks.length < 2 ? null
+          : (streaming === t.id || (streaming === "" && i === tasks.length - 1))
+            ? h("span", { class: "muted" }, "output shown")
+            : h("button", { class: "plain show-output", onclick: () => show(t.id, 0) },
+              "show output")))))));
+    // The latest task's output; a restarted run's new task replaces its predecessor's.
+    if (streaming === null || (streaming === "" && tasks.length > latestOf)) show("", tasks.length);
   });
 }
 
@@ -566,11 +585,21 @@ function fact(name, value) {
   return h("tr", {}, h("th", {}, name), h("td", {}, value));
 }
 
-async function follow(jobId, runId, stream, pre) {
-  // The task's output, then what it writes next until it ends (?follow=true).
+async function queueReason(jobId, runId) {
+  // Why a run waits for placement (GET /v1/queue?embed=reason); null once it is placed.
+  const queue = await api("GET", "/v1/queue?embed=reason");
+  const entry = queue.find((e) => e.jobId === jobId);
+  const run = entry && entry.runs.find((r) => r.runId === runId);
+  return run ? run.reason : null;
+}
+
+async function follow(jobId, runId, stream, pre, taskId) {
+  // A task's output (the latest task's without `taskId`), then what it writes next until it
+  // ends (?follow=true).
   const controller = new AbortController();
   pageAborts.push(controller);
-  const path = `/v1/jobs/${enc(jobId)}/runs/${enc(runId)}/logs/${stream}?follow=true`;
+  const task = taskId ? `&task=${enc(taskId)}` : "";
+  const path = `/v1/jobs/${enc(jobId)}/runs/${enc(runId)}/logs/${stream}?follow=true${task}`;
   try {
     const response = await request("GET", path, undefined, { signal: controller.signal });
     if (!response.ok) {
