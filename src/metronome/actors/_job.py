@@ -6,7 +6,9 @@ its children: they tell it about their runs; it never asks them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -17,9 +19,16 @@ from pykka.typing import ActorMemberMixin, proxy_method
 from metronome.actors import _dependencies as dependencies
 from metronome.actors import _reasons
 from metronome.actors._dependencies import ParentFinished
-from metronome.actors._run import RunActor, RunChanged, RunFinished
+from metronome.actors._run import RunActor, RunChanged, RunCrashed, RunFinished
 from metronome.actors._runtime import PooledActor
 from metronome.actors._schedules import Fire, ScheduleTimers
+from metronome.actors._supervision import (
+    PendingWrites,
+    RestartCounter,
+    RetryWrites,
+    describe,
+    tell_later,
+)
 from metronome.actors._view import JobEntry
 from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
 from metronome.model import (
@@ -34,18 +43,25 @@ from metronome.model import (
     new_run_id,
     new_task_id,
 )
+from metronome.storage import NoNodeError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
+    from types import TracebackType
 
     from metronome.actors._context import ActorContext
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.model import JobSpec, RunId, RunOverrides, ScheduleSpec
+    from metronome.model import JobSpec, RunId, RunOverrides, ScheduleId, ScheduleSpec
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
 _BY_MANUAL_RUN = "replaced by a manual run that respects the REPLACE policy"
+
+
+@dataclass(frozen=True)
+class _RestartRun:
+    run_id: RunId
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,10 @@ class JobActor(PooledActor):
         self._schedules = ScheduleTimers(context, self.actor_ref)
         self._entry: JobEntry | None = None
         self._loaded = loaded
+        self._pending = PendingWrites(context, self.actor_ref, f"Job {spec.id}")
+        """Writes the store refused, retried with back-off (actors/_supervision.py)."""
+        self._run_actors: dict[RunId, pykka.ActorRef[RunActor]] = {}
+        self._run_restarts: dict[RunId, RestartCounter] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -93,24 +113,25 @@ class JobActor(PooledActor):
         for run in list(self._runs.values()):
             if any(info.id == run.id for info in (*history.successful_runs, *history.failed_runs)):
                 logger.info("Run %s.%s already finished; removing its record", run.job_id, run.id)
-                self._context.runs.delete(run.job_id, run.id)
+                self._pending.run(
+                    f"remove the record of finished run {run.id}",
+                    functools.partial(self._remove_record, run.id),
+                )
                 del self._runs[run.id]
                 continue
             self._spawn_run(run)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks)
-        history = dataclasses.replace(
-            self._history,
-            schedule_marks=catch_up.marks,
-            missed_count=self._history.missed_count + catch_up.missed,
-        )
         if catch_up.missed:
             logger.warning(
                 "Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed
             )
             self._context.metrics.counter("jobs.missed").inc(catch_up.missed)
-        if history != self._history:
-            self._save_history(history)
+        if catch_up.missed or catch_up.marks != self._history.schedule_marks:
+            # The marks hold in memory at once (as a fire's do), so the timers armed below never
+            # replay a missed instant even while the store refuses the write.
+            self._history = dataclasses.replace(self._history, schedule_marks=catch_up.marks)
+            self._pending.run("save the missed instants", lambda: self._add_missed(catch_up.missed))
         self._rearm()
         self._publish()
         for schedule, instant in catch_up.late:
@@ -147,6 +168,24 @@ class JobActor(PooledActor):
 
     def on_stop(self) -> None:
         self._schedules.disarm()
+        self._pending.cancel()
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Hand the failure to the supervisor, which restarts this job from the store. Its run
+        actors stop with it (the restarted job adopts their tasks again); its timers are
+        disarmed; the view says why the job cannot be served meanwhile."""
+        self.on_stop()
+        for run_id, ref in self._run_actors.items():
+            self._context.router.close_run((self._spec.id, run_id))
+            ref.stop(block=False)
+        cause = describe(exception_value)
+        self._context.view.mark_failed(self._spec.id, f"its actor failed ({cause}); restarting")
+        self._supervisor.job_failed(self._spec.id, cause)
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, CreateJob):
@@ -159,6 +198,13 @@ class JobActor(PooledActor):
             self._on_fire(message)
         elif isinstance(message, ParentFinished):
             self._run_if_parents_succeeded()
+        elif isinstance(message, RetryWrites):
+            self._pending.retry()
+            self._publish()
+        elif isinstance(message, RunCrashed):
+            self._on_run_crashed(message)
+        elif isinstance(message, _RestartRun):
+            self._restart_run(message.run_id)
         else:
             super().on_receive(message)
         return None
@@ -167,6 +213,7 @@ class JobActor(PooledActor):
 
     def update(self, spec: JobSpec, *, keep_schedules: bool) -> JobSpec:
         """Replace the job; `keep_schedules` keeps the stored schedules (PUT /v1/jobs/{id})."""
+        self._pending.ensure_clear()
         if keep_schedules:
             spec = spec.with_schedules(self._spec.schedules)
         self._save(spec)
@@ -180,6 +227,7 @@ class JobActor(PooledActor):
         Raises:
             Conflict: the job has active runs and `stop_runs` is false.
         """
+        self._pending.ensure_clear()
         if self._runs and not stop_runs:
             msg = "There are active job runs. Override with stopCurrentJobRuns=true"
             raise Conflict(msg)
@@ -194,6 +242,7 @@ class JobActor(PooledActor):
         return self._spec
 
     def add_schedule(self, schedule: ScheduleSpec) -> ScheduleSpec:
+        self._pending.ensure_clear()
         if self._spec.schedule(schedule.id) is not None:
             msg = f"A schedule with id {schedule.id} already exists"
             raise Conflict(msg)
@@ -201,6 +250,7 @@ class JobActor(PooledActor):
         return schedule
 
     def update_schedule(self, schedule: ScheduleSpec) -> ScheduleSpec:
+        self._pending.ensure_clear()
         if self._spec.schedule(schedule.id) is None:
             raise ScheduleNotFound(schedule.id)
         schedules = tuple(schedule if s.id == schedule.id else s for s in self._spec.schedules)
@@ -208,6 +258,7 @@ class JobActor(PooledActor):
         return schedule
 
     def delete_schedule(self, schedule_id: str) -> ScheduleSpec:
+        self._pending.ensure_clear()
         schedule = self._spec.schedule(schedule_id)
         if schedule is None:
             raise ScheduleNotFound(schedule_id)
@@ -232,6 +283,7 @@ class JobActor(PooledActor):
         Raises:
             Conflict: asked to respect a FORBID policy while a run is active.
         """
+        self._pending.ensure_clear()
         if respect_concurrency and self._runs:
             policy = self._spec.manual_concurrency_policy()
             if policy is ConcurrencyPolicy.FORBID:
@@ -248,6 +300,7 @@ class JobActor(PooledActor):
         Raises:
             RunNotFound: no active run with that id.
         """
+        self._pending.ensure_clear()
         if run_id not in self._runs:
             raise RunNotFound(run_id)
         return self._abort(cast("RunId", run_id), RunEnd(EndKind.STOPPED, by=by))
@@ -306,16 +359,46 @@ class JobActor(PooledActor):
             self._save_history(history, also=[self._context.runs.create_op(run)])
 
     def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
-        RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
+        ref = RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
+        self._run_actors[run.id] = ref
 
-    def _abort(self, run_id: RunId, end: RunEnd) -> JobRun:
+    def _on_run_crashed(self, crashed: RunCrashed) -> None:
+        """Restart a failed run actor from this job's copy of its run; abort a run whose actor
+        keeps failing (actors/_supervision.py)."""
+        run_id = crashed.run.id
+        if run_id not in self._runs:
+            return
+        self._run_actors.pop(run_id, None)
+        self._context.metrics.counter("jobs.restarts").inc()
+        restarts = self._run_restarts.setdefault(run_id, RestartCounter())
+        restarts.record()
+        if restarts.exhausted:
+            logger.error(
+                "Run %s.%s: its actor keeps failing (%s); aborting the run",
+                self._spec.id, run_id, crashed.cause,
+            )  # fmt: skip
+            end = RunEnd(EndKind.LOST, message=f"its actor kept failing: {crashed.cause}")
+            self._abort(run_id, end, raise_=False)
+            return
+        logger.warning(
+            "Run %s.%s: its actor failed (%s); restarting it", self._spec.id, run_id, crashed.cause
+        )
+        tell_later(self._context, restarts.delay_s(), self.actor_ref, _RestartRun(run_id))
+
+    def _restart_run(self, run_id: RunId) -> None:
+        run = self._runs.get(run_id)
+        if run is not None and run_id not in self._run_actors:
+            self._spawn_run(run, persisted=run_id not in self._unconfirmed)
+
+    def _abort(self, run_id: RunId, end: RunEnd, *, raise_: bool = True) -> JobRun:
         """End an active run FAILED now: kill its tasks, record it, forget it."""
         context = self._context
         for task_id in context.router.close_run((self._spec.id, run_id)):
             context.launcher.kill(task_id)
         stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, context.clock(), end)
         # A record still being written is cleaned up at the next start (it is in the history).
-        self._on_run_finished(stopped, aborted=True, stored=run_id not in self._unconfirmed)
+        stored = run_id not in self._unconfirmed
+        self._on_run_finished(stopped, aborted=True, stored=stored, raise_=raise_)
         return stopped
 
     def _on_run_changed(self, run: JobRun) -> None:
@@ -324,17 +407,39 @@ class JobActor(PooledActor):
             self._runs[run.id] = run
             self._publish()
 
-    def _on_run_finished(self, run: JobRun, *, aborted: bool, stored: bool = True) -> None:
+    def _on_run_finished(
+        self, run: JobRun, *, aborted: bool, stored: bool = True, raise_: bool = False
+    ) -> None:
+        """Record the run's end; a refused write is retried until the store takes it, and the
+        run stays active (as the store says) meanwhile."""
         self._unconfirmed.discard(run.id)
+        self._pending.run(
+            f"record the end of run {run.id} ({run.status})",
+            lambda: self._record_finished(run, aborted=aborted, stored=stored),
+            raise_=raise_,
+        )
+
+    def _record_finished(self, run: JobRun, *, aborted: bool, stored: bool) -> None:
         if run.id not in self._runs:
             return  # already finished (stopped while its task ended)
         history = self._history.with_finished(run, self._context.history_count)
         if run.schedule_id is not None and run.scheduled_at is not None:
             history = self._schedules.marked(history, run.schedule_id, run.scheduled_at)
         # One commit: a crash cannot leave the run both active and in the history.
-        also = [self._context.runs.delete_op(run.job_id, run.id)] if stored else []
-        self._save_history(history, also=also)
+        try:
+            also = [self._context.runs.delete_op(run.job_id, run.id)] if stored else []
+            self._save_history(history, also=also)
+        except NoNodeError:
+            if not stored:
+                raise
+            # The record is gone: an earlier attempt landed though its answer was lost (a
+            # ZooKeeper write that timed out). Its history is what this one writes.
+            self._save_history(history)
         del self._runs[run.id]
+        self._run_restarts.pop(run.id, None)
+        actor = self._run_actors.pop(run.id, None)
+        if actor is not None and actor.is_alive():  # stopped: its tasks were killed
+            actor.stop(block=False)
         metrics = self._context.metrics
         if run.status is RunStatus.SUCCESS:
             metrics.counter("jobs.succeeded").inc()
@@ -370,19 +475,31 @@ class JobActor(PooledActor):
         if self._runs and policy is ConcurrencyPolicy.FORBID:
             logger.info("Job %s: skipping %s (a run is active, FORBID)", self._spec.id, instant)
             self._context.metrics.counter("jobs.skipped").inc()
-            history = dataclasses.replace(
-                self._history, skipped_count=self._history.skipped_count + 1
+            self._pending.run(
+                f"record the skipped {instant}", lambda: self._skip(schedule, instant)
             )
-            self._save_history(self._schedules.marked(history, schedule.id, instant))
-            self._publish()
             return
         if policy is ConcurrencyPolicy.REPLACE:
             for run_id in list(self._runs):
-                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id))
+                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id), raise_=False)
         self._history = self._schedules.marked(self._history, schedule.id, instant)
         self._start_run(now, schedule, instant)
 
     # -- persistence and publication -----------------------------------------------------------
+
+    def _remove_record(self, run_id: RunId) -> None:
+        with contextlib.suppress(NoNodeError):  # an earlier attempt landed
+            self._context.runs.delete(self._spec.id, run_id)
+
+    def _add_missed(self, missed: int) -> None:
+        self._save_history(
+            dataclasses.replace(self._history, missed_count=self._history.missed_count + missed)
+        )
+
+    def _skip(self, schedule: ScheduleSpec, instant: datetime) -> None:
+        history = dataclasses.replace(self._history, skipped_count=self._history.skipped_count + 1)
+        self._save_history(self._schedules.marked(history, schedule.id, instant))
+        self._publish()
 
     def _save(self, spec: JobSpec) -> None:
         with self._context.dependencies.claimed(spec):
@@ -397,7 +514,14 @@ class JobActor(PooledActor):
     def _rearm(self) -> None:
         marks = self._schedules.rearm(self._spec, self._history.schedule_marks)
         if marks != self._history.schedule_marks:
-            self._save_history(dataclasses.replace(self._history, schedule_marks=marks))
+            self._pending.run("save the schedules' marks", lambda: self._save_marks(marks))
+
+    def _save_marks(self, marks: dict[ScheduleId, datetime]) -> None:
+        """Save the armed schedules' marks, never moving back one that a fire advanced since."""
+        current = self._history.schedule_marks
+        merged = {sid: max(mark, current.get(sid, mark)) for sid, mark in marks.items()}
+        if merged != current:
+            self._save_history(dataclasses.replace(self._history, schedule_marks=merged))
 
     def _save_history(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
         self._context.histories.save(history, also=also)

@@ -1,0 +1,127 @@
+"""A `Store` that fails on command: a wrapper around a real store (SQLite or ZooKeeper).
+
+Tests switch faults on and off while the service runs, to reach every persisted step of a run's
+life and of a schedule's firing: `fail_writes()` refuses every write, `fail_writes(under=...)`
+only those that touch a subtree, `fail_next_writes(n)` the next n. Reads pass through unless
+`fail_reads()` is on. Healing restores the real store's behaviour at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from metronome.storage import ANY_VERSION, StorageError, Store
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from metronome.storage import Op
+
+DISK_FULL = "database or disk is full"
+"""SQLite's message when the data dir's disk is full."""
+
+
+class FaultyStore(Store):
+    """Delegates to `store`, raising `StorageError` for the operations a fault covers."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._writes_under: tuple[str, ...] | None = None
+        self._next_writes = 0
+        self._reads = False
+        self._message = DISK_FULL
+        self._error: type[Exception] = StorageError
+        self.refused = 0
+        """How many operations a fault refused."""
+
+    def fail_writes(
+        self,
+        *,
+        under: Sequence[str] = ("/",),
+        message: str = DISK_FULL,
+        error: type[Exception] = StorageError,
+    ) -> None:
+        """Refuse every write that touches a path under one of `under`, until `heal`; `error`
+        other than a `StorageError` stands for a bug below the actor."""
+        with self._lock:
+            self._writes_under = tuple(under)
+            self._message = message
+            self._error = error
+
+    def fail_next_writes(self, count: int, *, message: str = DISK_FULL) -> None:
+        """Refuse the next `count` writes, whatever they touch."""
+        with self._lock:
+            self._next_writes = count
+            self._message = message
+
+    def fail_reads(self, *, message: str = DISK_FULL) -> None:
+        with self._lock:
+            self._reads = True
+            self._message = message
+
+    def heal(self) -> None:
+        with self._lock:
+            self._error = StorageError
+            self._writes_under = None
+            self._next_writes = 0
+            self._reads = False
+
+    def get(self, path: str) -> tuple[bytes, int] | None:
+        self._check_read(path)
+        return self.store.get(path)
+
+    def children(self, path: str) -> list[str]:
+        self._check_read(path)
+        return self.store.children(path)
+
+    def children_data(self, path: str) -> dict[str, tuple[bytes, int]]:
+        self._check_read(path)
+        return self.store.children_data(path)
+
+    def grandchildren_data(self, path: str) -> dict[str, dict[str, tuple[bytes, int]]]:
+        self._check_read(path)
+        return self.store.grandchildren_data(path)
+
+    def create(self, path: str, data: bytes = b"", *, makepath: bool = False) -> None:
+        self._check_write([path])
+        self.store.create(path, data, makepath=makepath)
+
+    def set(self, path: str, data: bytes, version: int = ANY_VERSION) -> int:
+        self._check_write([path])
+        return self.store.set(path, data, version)
+
+    def delete(self, path: str, version: int = ANY_VERSION, *, recursive: bool = False) -> None:
+        self._check_write([path])
+        self.store.delete(path, version, recursive=recursive)
+
+    def commit(self, ops: Sequence[Op]) -> None:
+        self._check_write([op.path for op in ops])
+        self.store.commit(ops)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _check_read(self, path: str) -> None:
+        with self._lock:
+            if self._reads:
+                self.refused += 1
+                msg = f"{path}: read failed: {self._message}"
+                raise StorageError(msg)
+
+    def _check_write(self, paths: Sequence[str]) -> None:
+        with self._lock:
+            if self._next_writes > 0:
+                self._next_writes -= 1
+            elif self._writes_under is None or not any(
+                _under(path, root) for path in paths for root in self._writes_under
+            ):
+                return
+            self.refused += 1
+            msg = f"{paths[0]}: write failed: {self._message}"
+            raise self._error(msg)
+
+
+def _under(path: str, root: str) -> bool:
+    return root == "/" or path == root or path.startswith(root.rstrip("/") + "/")
