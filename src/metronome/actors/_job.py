@@ -232,9 +232,11 @@ class JobActor(PooledActor):
             msg = "There are active job runs. Override with stopCurrentJobRuns=true"
             raise Conflict(msg)
         with self._context.dependencies.released(self._spec.id):  # 409 while it has children
-            for run_id in list(self._runs):
-                self._abort(run_id, RunEnd(EndKind.STOPPED, message="its job was deleted"))
-            self._context.specs.delete(self._spec.id)
+            self._context.specs.delete(self._spec.id)  # with its runs: first, so a 503 kills none
+        for run_id in list(self._runs):
+            self._kill(run_id)
+            self._context.metrics.counter("jobs.failed").inc()
+            self._context.metrics.counter("jobs.aborted").inc()
         self._context.view.withdraw(self._spec.id)
         self._supervisor.forget(self._spec.id)
         logger.info("Deleted job %s", self._spec.id)
@@ -378,7 +380,7 @@ class JobActor(PooledActor):
                 self._spec.id, run_id, crashed.cause,
             )  # fmt: skip
             end = RunEnd(EndKind.LOST, message=f"its actor kept failing: {crashed.cause}")
-            self._abort(run_id, end, raise_=False)
+            self._abort(run_id, end, requested=False)
             return
         logger.warning(
             "Run %s.%s: its actor failed (%s); restarting it", self._spec.id, run_id, crashed.cause
@@ -390,16 +392,33 @@ class JobActor(PooledActor):
         if run is not None and run_id not in self._run_actors:
             self._spawn_run(run, persisted=run_id not in self._unconfirmed)
 
-    def _abort(self, run_id: RunId, end: RunEnd, *, raise_: bool = True) -> JobRun:
-        """End an active run FAILED now: kill its tasks, record it, forget it."""
+    def _abort(self, run_id: RunId, end: RunEnd, *, requested: bool = True) -> JobRun:
+        """End an active run FAILED now: record it, kill its tasks, forget it.
+
+        A `requested` abort (an API call) is recorded first, so a write the store refuses (a
+        503) has changed nothing; any other (a REPLACE instant, a run actor that keeps failing)
+        kills at once and records the end when the store takes it.
+        """
+        stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, self._context.clock(), end)
+        # A record still being written is cleaned up at the next start (it is in the history).
+        stored = run_id not in self._unconfirmed
+        self._unconfirmed.discard(run_id)
+        if requested:
+            self._record_finished(stopped, aborted=True, stored=stored)
+            self._kill(run_id)
+        else:
+            self._kill(run_id)
+            self._on_run_finished(stopped, aborted=True, stored=stored)
+        return stopped
+
+    def _kill(self, run_id: RunId) -> None:
         context = self._context
         for task_id in context.router.close_run((self._spec.id, run_id)):
             context.launcher.kill(task_id)
-        stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, context.clock(), end)
-        # A record still being written is cleaned up at the next start (it is in the history).
-        stored = run_id not in self._unconfirmed
-        self._on_run_finished(stopped, aborted=True, stored=stored, raise_=raise_)
-        return stopped
+        actor = self._run_actors.pop(run_id, None)
+        if actor is not None:
+            with contextlib.suppress(pykka.ActorDeadError):
+                actor.stop(block=False)
 
     def _on_run_changed(self, run: JobRun) -> None:
         self._unconfirmed.discard(run.id)
@@ -407,16 +426,13 @@ class JobActor(PooledActor):
             self._runs[run.id] = run
             self._publish()
 
-    def _on_run_finished(
-        self, run: JobRun, *, aborted: bool, stored: bool = True, raise_: bool = False
-    ) -> None:
+    def _on_run_finished(self, run: JobRun, *, aborted: bool, stored: bool = True) -> None:
         """Record the run's end; a refused write is retried until the store takes it, and the
         run stays active (as the store says) meanwhile."""
         self._unconfirmed.discard(run.id)
         self._pending.run(
             f"record the end of run {run.id} ({run.status})",
             lambda: self._record_finished(run, aborted=aborted, stored=stored),
-            raise_=raise_,
         )
 
     def _record_finished(self, run: JobRun, *, aborted: bool, stored: bool) -> None:
@@ -437,9 +453,7 @@ class JobActor(PooledActor):
             self._save_history(history)
         del self._runs[run.id]
         self._run_restarts.pop(run.id, None)
-        actor = self._run_actors.pop(run.id, None)
-        if actor is not None and actor.is_alive():  # stopped: its tasks were killed
-            actor.stop(block=False)
+        self._run_actors.pop(run.id, None)
         metrics = self._context.metrics
         if run.status is RunStatus.SUCCESS:
             metrics.counter("jobs.succeeded").inc()
@@ -481,7 +495,7 @@ class JobActor(PooledActor):
             return
         if policy is ConcurrencyPolicy.REPLACE:
             for run_id in list(self._runs):
-                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id), raise_=False)
+                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id), requested=False)
         self._history = self._schedules.marked(self._history, schedule.id, instant)
         self._start_run(now, schedule, instant)
 

@@ -91,18 +91,14 @@ class PendingWrites:
     _attempt: int = 0
     _timer: TimerHandle | None = None
 
-    def run(self, what: str, step: Callable[[], None], *, raise_: bool = False) -> None:
-        """Run `step` now, or queue it behind the writes already pending (order is kept).
-
-        A refused write is queued for a retry; with `raise_` (an API call waits for the answer)
-        its error is raised too, so the caller gets a 503 naming the cause.
-        """
+    def run(self, what: str, step: Callable[[], None]) -> None:
+        """Run `step` now, or queue it behind the writes already pending (order is kept); a
+        write the store refuses is queued for a retry. Steps a request waits for are not
+        queued: the request runs `ensure_clear`, then writes, and a refusal is its 503."""
         if self._steps:
             self.retry()
         if self._steps:
             self._steps.append((what, step))
-            if raise_:
-                raise StorageError(self.cause)
             return
         try:
             step()
@@ -111,8 +107,6 @@ class PendingWrites:
                 raise
             self._steps.append((what, step))
             self._failed(what, exc)
-            if raise_:
-                raise
 
     def ensure_clear(self) -> None:
         """Run the pending writes before a requested change, which must not overtake them.
