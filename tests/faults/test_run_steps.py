@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from metronome.api import Services
-    from metronome.model import JobHistory, JobRun
+    from metronome.model import JobHistory, JobRun, RunInfo
 
 START = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)
 
@@ -38,6 +38,12 @@ def history(services: Services, job_id: str = "a") -> JobHistory:
     found = entry(services, job_id).history
     assert found is not None
     return found
+
+
+def end_kind(info: RunInfo) -> EndKind:
+    assert info.details is not None
+    assert info.details.end is not None
+    return info.details.end.kind
 
 
 async def active(services: Services, run: JobRun) -> None:

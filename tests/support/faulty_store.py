@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from metronome.model import JobHistory, JobId, JobRun
     from metronome.storage import Op
 
+WRITE_CALLS = ("create", "set", "delete", "commit")
 DISK_FULL = "database or disk is full"
 """SQLite's message when the data dir's disk is full."""
 
@@ -41,6 +42,7 @@ class FaultyStore(Store):
         self._next_writes = 0
         self._reads = False
         self._lost_under: tuple[str, ...] | None = None
+        self._calls = frozenset(WRITE_CALLS)
         self._message = DISK_FULL
         self._error: type[Exception] = StorageError
         self.refused = 0
@@ -52,13 +54,16 @@ class FaultyStore(Store):
         under: Sequence[str] = ("/",),
         message: str = DISK_FULL,
         error: type[Exception] = StorageError,
+        calls: Sequence[str] = WRITE_CALLS,
     ) -> None:
         """Refuse every write that touches a path under one of `under`, until `heal`; `error`
-        other than a `StorageError` stands for a bug below the actor."""
+        other than a `StorageError` stands for a bug below the actor; `calls` names the
+        methods refused (e.g. only `set`: a run's status write, not its job's commits)."""
         with self._lock:
             self._writes_under = tuple(under)
             self._message = message
             self._error = error
+            self._calls = frozenset(calls)
 
     def fail_next_writes(self, count: int, *, message: str = DISK_FULL) -> None:
         """Refuse the next `count` writes, whatever they touch."""
@@ -83,6 +88,7 @@ class FaultyStore(Store):
             self._next_writes = 0
             self._reads = False
             self._lost_under = None
+            self._calls = frozenset(WRITE_CALLS)
 
     def get(self, path: str) -> tuple[bytes, int] | None:
         self._check_read(path)
@@ -101,24 +107,24 @@ class FaultyStore(Store):
         return self.store.grandchildren_data(path)
 
     def create(self, path: str, data: bytes = b"", *, makepath: bool = False) -> None:
-        self._check_write([path])
+        self._check_write("create", [path])
         self.store.create(path, data, makepath=makepath)
         self._check_answer([path])
 
     def set(self, path: str, data: bytes, version: int = ANY_VERSION) -> int:
-        self._check_write([path])
+        self._check_write("set", [path])
         version = self.store.set(path, data, version)
         self._check_answer([path])
         return version
 
     def delete(self, path: str, version: int = ANY_VERSION, *, recursive: bool = False) -> None:
-        self._check_write([path])
+        self._check_write("delete", [path])
         self.store.delete(path, version, recursive=recursive)
         self._check_answer([path])
 
     def commit(self, ops: Sequence[Op]) -> None:
         paths = [op.path for op in ops]
-        self._check_write(paths)
+        self._check_write("commit", paths)
         self.store.commit(ops)
         self._check_answer(paths)
 
@@ -132,11 +138,15 @@ class FaultyStore(Store):
                 msg = f"{path}: read failed: {self._message}"
                 raise StorageError(msg)
 
-    def _check_write(self, paths: Sequence[str]) -> None:
+    def _check_write(self, call: str, paths: Sequence[str]) -> None:
         with self._lock:
             if self._next_writes > 0:
                 self._next_writes -= 1
-            elif self._writes_under is None or not _touches(paths, self._writes_under):
+            elif (
+                self._writes_under is None
+                or call not in self._calls
+                or not _touches(paths, self._writes_under)
+            ):
                 return
             self.refused += 1
             msg = f"{paths[0]}: write failed: {self._message}"

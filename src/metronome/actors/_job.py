@@ -43,7 +43,7 @@ from metronome.model import (
     new_run_id,
     new_task_id,
 )
-from metronome.storage import NoNodeError
+from metronome.storage import NoNodeError, StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -388,9 +388,26 @@ class JobActor(PooledActor):
         tell_later(self._context, restarts.delay_s(), self.actor_ref, _RestartRun(run_id))
 
     def _restart_run(self, run_id: RunId) -> None:
+        """Start the run's actor again from its record (its status there may be older than
+        the one the failed actor told; the launcher reports its tasks again)."""
         run = self._runs.get(run_id)
-        if run is not None and run_id not in self._run_actors:
-            self._spawn_run(run, persisted=run_id not in self._unconfirmed)
+        if run is None or run_id in self._run_actors:
+            return  # ended or restarted meanwhile
+        if run_id in self._unconfirmed:  # its record may not exist yet: the actor writes it
+            self._spawn_run(run, persisted=False)
+            return
+        try:
+            stored = self._context.runs.load(self._spec.id, run_id)
+        except StorageError as exc:
+            self._on_run_crashed(RunCrashed(run, f"cannot read its record: {exc}"))
+            return
+        if stored is None:
+            logger.warning("Run %s.%s: its record is gone; it ends", self._spec.id, run_id)
+            end = RunEnd(EndKind.LOST, message="its record was deleted while its actor failed")
+            self._abort(run_id, end, requested=False)
+            return
+        self._runs[run_id] = stored
+        self._spawn_run(stored)
 
     def _abort(self, run_id: RunId, end: RunEnd, *, requested: bool = True) -> JobRun:
         """End an active run FAILED now: record it, kill its tasks, forget it.

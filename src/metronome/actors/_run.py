@@ -25,7 +25,7 @@ from metronome.model import (
     TaskStatus,
     new_task_id,
 )
-from metronome.storage import NoNodeError, StorageError
+from metronome.storage import NodeExistsError, NoNodeError, StorageError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -140,6 +140,8 @@ class RunActor(PooledActor):
         store refuses it."""
         try:
             self._context.runs.create(self._run)
+        except NodeExistsError:
+            pass  # written by this run's previous actor, which failed before it could say so
         except StorageError:
             logger.exception(
                 "Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id

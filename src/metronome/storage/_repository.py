@@ -139,6 +139,12 @@ class JobRunRepository:
             return []
         return [decode_run(data, join_path(parent, name)) for name, (data, _) in stored.items()]
 
+    def load(self, job_id: JobId, run_id: RunId) -> JobRun | None:
+        """One run's record (None if it is not stored), to restart a failed run actor."""
+        path = _run_path(job_id, run_id)
+        got = self._store.get(path)
+        return None if got is None else decode_run(got[0], path)
+
     def create(self, run: JobRun) -> None:
         """Raises NodeExistsError when the run exists, NoNodeError when its job does not."""
         self._store.create(_run_path(run.job_id, run.id), encode_run(run))
