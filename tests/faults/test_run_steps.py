@@ -188,3 +188,21 @@ async def test_a_finish_whose_answer_was_lost_is_recorded_once(tmp_path: Path) -
         assert [info.id for info in stored.successful_runs] == [run.id]
         assert services.view.failure("a") is None  # no restart was needed
         assert services.metrics.counter("jobs.restarts").count == 0
+
+
+async def test_a_dependency_run_the_store_refuses_starts_when_it_heals(tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    store = FaultyStore(SqliteStore(tmp_path))
+    async with running(tmp_path, clock, store) as services:
+        await create_job(services, job("p", "true"))
+        await create_job(services, {**job("c", "true"), "dependencies": [{"id": "p"}]})
+        store.fail_writes(under=[f"{JOB_RUNS}/c"])
+        await services.ask_job("p", lambda actor: actor.trigger())
+        await until(lambda: finished(services, "p") == 1)
+        await until(lambda: store.refused)  # the child's run, owed by its parent's success
+        assert not entry(services, "c").runs
+        store.heal()
+        clock.advance(seconds=5)
+        await until(lambda: finished(services, "c") == 1)
+        assert history(services, "c").success_count == 1
+        assert services.view.failure("c") is None  # retried, not restarted

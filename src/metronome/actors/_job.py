@@ -197,7 +197,7 @@ class JobActor(PooledActor):
         elif isinstance(message, Fire):
             self._on_fire(message)
         elif isinstance(message, ParentFinished):
-            self._run_if_parents_succeeded()
+            self._start_owed_run()
         elif isinstance(message, RetryWrites):
             self._pending.retry()
             self._publish()
@@ -218,7 +218,7 @@ class JobActor(PooledActor):
             spec = spec.with_schedules(self._spec.schedules)
         self._save(spec)
         logger.info("Updated job %s", spec.id)
-        self._run_if_parents_succeeded()
+        self._start_owed_run()
         return spec
 
     def delete(self, *, stop_runs: bool = False) -> JobSpec:
@@ -480,7 +480,14 @@ class JobActor(PooledActor):
                 metrics.counter("jobs.aborted").inc()
         self._publish()
         dependencies.tell_children(self._context, self._spec.id)
-        self._run_if_parents_succeeded()
+        self._start_owed_run()
+
+    def _start_owed_run(self) -> None:
+        """Start a dependency run if one is due; its write is retried like any other (the
+        parents' successes are persisted, so it is owed until it lands)."""
+        self._pending.run(
+            "start the run its parents' successes owe", self._run_if_parents_succeeded
+        )
 
     def _run_if_parents_succeeded(self) -> None:
         """Start a dependency run if one is due (never beside an active run of this job)."""

@@ -90,11 +90,15 @@ class PendingWrites:
     _steps: deque[tuple[str, Callable[[], None]]] = field(default_factory=deque)
     _attempt: int = 0
     _timer: TimerHandle | None = None
+    _retrying: bool = False
 
     def run(self, what: str, step: Callable[[], None]) -> None:
         """Run `step` now, or queue it behind the writes already pending (order is kept); a
         write the store refuses is queued for a retry. Steps a request waits for are not
         queued: the request runs `ensure_clear`, then writes, and a refusal is its 503."""
+        if self._retrying:  # asked by the step being retried: it runs next, in this retry
+            self._steps.append((what, step))
+            return
         if self._steps:
             self.retry()
         if self._steps:
@@ -125,16 +129,20 @@ class PendingWrites:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._steps:
-            what, step = self._steps[0]
-            try:
-                step()
-            except Exception as exc:
-                if not retryable(exc):
-                    raise
-                self._failed(what, exc)
-                return
-            self._steps.popleft()
+        self._retrying = True
+        try:
+            while self._steps:
+                what, step = self._steps[0]
+                try:
+                    step()
+                except Exception as exc:
+                    if not retryable(exc):
+                        raise
+                    self._failed(what, exc)
+                    return
+                self._steps.popleft()
+        finally:
+            self._retrying = False
         if self.cause is not None:
             logger.info(
                 "%s: the store takes writes again after %d retries", self.name, self._attempt
