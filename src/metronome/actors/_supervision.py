@@ -5,14 +5,15 @@ The strategies, from the mildest:
 1. A write the store refuses (disk full, ZooKeeper down or timing out) is retried with back-off
    (`PendingWrites`). The step changes the actor's state only once its write succeeds, so running
    it again is the retry; the view keeps showing what the store holds meanwhile, and the run that
-   ended meanwhile is recorded with its real outcome when the store takes writes again.
+   ended meanwhile is recorded with its real outcome when the store takes writes again. A
+   request runs the pending steps first (`ensure_clear`) and is a 503 while they are refused.
 2. Any other exception kills the actor; its parent restarts it from the store (a job actor from
-   its records by the supervisor, a run actor from its job's copy by the job actor) after
+   its records by the supervisor, a run actor from its record by the job actor) after
    `RESTART_BACKOFF`, and the job answers 503 naming the cause until then.
 3. A job that keeps failing (more than `MAX_RESTARTS` within `RESTART_WINDOW_S`) is withdrawn
    from listings with its cause; its own requests answer 503 with it, and restarts go on at the
    longest back-off, so the job returns by itself once the cause is gone. A run actor that keeps
-   failing is aborted: its run ends FAILED.
+   failing is aborted: its run ends FAILED (LOST, with the cause).
 
 Each failure is logged once with its context (later retries of the same write log at DEBUG) and
 counted: `jobs.write.failures`, `jobs.restarts`, `jobs.withdrawn`.
