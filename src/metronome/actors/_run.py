@@ -15,7 +15,7 @@ from metronome.actors import _reasons
 from metronome.actors._runtime import PooledActor
 from metronome.actors._supervision import WRITE_BACKOFF, describe, retryable, tell_later
 from metronome.actors._timeouts import TaskTimeout, TimedOut, timed_out_run
-from metronome.launch import TaskUpdate
+from metronome.launch import UNRELEASED_MESSAGE, TaskUpdate
 from metronome.model import (
     EndKind,
     RestartPolicy,
@@ -224,6 +224,15 @@ class RunActor(PooledActor):
         elif update.status is TaskStatus.TASK_FINISHED:
             end = _reasons.task_end(previous.status, update)
             self._finish(_reasons.ended(run, RunStatus.SUCCESS, update.timestamp, end))
+        elif update.message == UNRELEASED_MESSAGE and previous.running_since is None:
+            # Its wrapper gave up before the command ran: the server stopped (or died) between
+            # spawning and releasing it. The run never ran, so it is launched, not failed.
+            logger.info(
+                "Run %s.%s: task %s never started (%s); launching the run again",
+                run.job_id, run.id, update.task_id, update.message,
+            )  # fmt: skip
+            self._run = run
+            self._launch()
         else:
             self._on_task_failed(run, update, previous.status)
 

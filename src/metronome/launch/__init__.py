@@ -21,8 +21,10 @@ from metronome.launch._mesos_detect import (
     zk_leader,
 )
 from metronome.launch._mesos_zk import ZkMasterDetector
+from metronome.launch._sandbox import UNRELEASED_MESSAGE
 
 __all__ = [
+    "UNRELEASED_MESSAGE",
     "ContainerKind",
     "HostResources",
     "LaunchError",
