@@ -19,16 +19,11 @@ from pykka.typing import ActorMemberMixin, proxy_method
 from metronome.actors import _dependencies as dependencies
 from metronome.actors import _reasons
 from metronome.actors._dependencies import ParentFinished
-from metronome.actors._run import RunActor, RunChanged, RunCrashed, RunFinished
+from metronome.actors._run import RunChanged, RunCrashed, RunFinished
+from metronome.actors._run_children import RestartRun, RunChildren
 from metronome.actors._runtime import PooledActor
 from metronome.actors._schedules import Fire, ScheduleTimers
-from metronome.actors._supervision import (
-    PendingWrites,
-    RestartCounter,
-    RetryWrites,
-    describe,
-    tell_later,
-)
+from metronome.actors._supervision import PendingWrites, RetryWrites, describe
 from metronome.actors._view import JobEntry
 from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
 from metronome.model import (
@@ -57,11 +52,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _BY_MANUAL_RUN = "replaced by a manual run that respects the REPLACE policy"
-
-
-@dataclass(frozen=True)
-class _RestartRun:
-    run_id: RunId
 
 
 @dataclass(frozen=True)
@@ -98,8 +88,7 @@ class JobActor(PooledActor):
         self._loaded = loaded
         self._pending = PendingWrites(context, self.actor_ref, f"Job {spec.id}")
         """Writes the store refused, retried with back-off (actors/_supervision.py)."""
-        self._run_actors: dict[RunId, pykka.ActorRef[RunActor]] = {}
-        self._run_restarts: dict[RunId, RestartCounter] = {}
+        self._children = RunChildren(context, spec.id, self.actor_ref)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -119,7 +108,7 @@ class JobActor(PooledActor):
                 )
                 del self._runs[run.id]
                 continue
-            self._spawn_run(run)
+            self._children.spawn(run)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks)
         if catch_up.missed:
@@ -180,9 +169,7 @@ class JobActor(PooledActor):
         actors stop with it (the restarted job adopts their tasks again); its timers are
         disarmed; the view says why the job cannot be served meanwhile."""
         self.on_stop()
-        for run_id, ref in self._run_actors.items():
-            self._context.router.close_run((self._spec.id, run_id))
-            ref.stop(block=False)
+        self._children.stop_all()
         cause = describe(exception_value)
         self._context.view.mark_failed(self._spec.id, f"its actor failed ({cause}); restarting")
         self._supervisor.job_failed(self._spec.id, cause)
@@ -203,7 +190,7 @@ class JobActor(PooledActor):
             self._publish()
         elif isinstance(message, RunCrashed):
             self._on_run_crashed(message)
-        elif isinstance(message, _RestartRun):
+        elif isinstance(message, RestartRun):
             self._restart_run(message.run_id)
         else:
             super().on_receive(message)
@@ -234,7 +221,7 @@ class JobActor(PooledActor):
         with self._context.dependencies.released(self._spec.id):  # 409 while it has children
             self._context.specs.delete(self._spec.id)  # with its runs: first, so a 503 kills none
         for run_id in list(self._runs):
-            self._kill(run_id)
+            self._children.kill(run_id)
             self._context.metrics.counter("jobs.failed").inc()
             self._context.metrics.counter("jobs.aborted").inc()
         self._context.view.withdraw(self._spec.id)
@@ -339,13 +326,13 @@ class JobActor(PooledActor):
         if schedule is None:
             self._persist_unscheduled(run, history)
             logger.info("Run %s.%s started", run.job_id, run.id)
-            self._spawn_run(run)
+            self._children.spawn(run)
         else:
             # A scheduled run is persisted (and logged) by its own actor before it launches, so
             # this actor is free for the next instant at once: 1,000 jobs due together do not
             # queue behind each other's writes. Lost before it is written, the instant is simply
             # replayed.
-            self._spawn_run(run, persisted=False)
+            self._children.spawn(run, persisted=False)
             self._unconfirmed.add(run.id)
         self._runs[run.id] = run
         self._context.metrics.counter("jobs.started").inc()
@@ -360,41 +347,21 @@ class JobActor(PooledActor):
         else:
             self._save_history(history, also=[self._context.runs.create_op(run)])
 
-    def _spawn_run(self, run: JobRun, *, persisted: bool = True) -> None:
-        ref = RunActor.start(self._context, run, job=self.actor_ref, persisted=persisted)
-        self._run_actors[run.id] = ref
-
     def _on_run_crashed(self, crashed: RunCrashed) -> None:
-        """Restart a failed run actor from this job's copy of its run; abort a run whose actor
-        keeps failing (actors/_supervision.py)."""
+        """Restart a failed run actor from its record; end a run whose actor keeps failing."""
         run_id = crashed.run.id
-        if run_id not in self._runs:
-            return
-        self._run_actors.pop(run_id, None)
-        self._context.metrics.counter("jobs.restarts").inc()
-        restarts = self._run_restarts.setdefault(run_id, RestartCounter())
-        restarts.record()
-        if restarts.exhausted:
-            logger.error(
-                "Run %s.%s: its actor keeps failing (%s); aborting the run",
-                self._spec.id, run_id, crashed.cause,
-            )  # fmt: skip
+        if run_id in self._runs and not self._children.crashed(run_id, crashed.cause):
             end = RunEnd(EndKind.LOST, message=f"its actor kept failing: {crashed.cause}")
             self._abort(run_id, end, requested=False)
-            return
-        logger.warning(
-            "Run %s.%s: its actor failed (%s); restarting it", self._spec.id, run_id, crashed.cause
-        )
-        tell_later(self._context, restarts.delay_s(), self.actor_ref, _RestartRun(run_id))
 
     def _restart_run(self, run_id: RunId) -> None:
         """Start the run's actor again from its record (its status there may be older than
         the one the failed actor told; the launcher reports its tasks again)."""
         run = self._runs.get(run_id)
-        if run is None or run_id in self._run_actors:
+        if run is None or run_id in self._children:
             return  # ended or restarted meanwhile
         if run_id in self._unconfirmed:  # its record may not exist yet: the actor writes it
-            self._spawn_run(run, persisted=False)
+            self._children.spawn(run, persisted=False)
             return
         try:
             stored = self._context.runs.load(self._spec.id, run_id)
@@ -407,7 +374,7 @@ class JobActor(PooledActor):
             self._abort(run_id, end, requested=False)
             return
         self._runs[run_id] = stored
-        self._spawn_run(stored)
+        self._children.spawn(stored)
 
     def _abort(self, run_id: RunId, end: RunEnd, *, requested: bool = True) -> JobRun:
         """End an active run FAILED now: record it, kill its tasks, forget it.
@@ -422,20 +389,11 @@ class JobActor(PooledActor):
         self._unconfirmed.discard(run_id)
         if requested:
             self._record_finished(stopped, aborted=True, stored=stored)
-            self._kill(run_id)
+            self._children.kill(run_id)
         else:
-            self._kill(run_id)
+            self._children.kill(run_id)
             self._on_run_finished(stopped, aborted=True, stored=stored)
         return stopped
-
-    def _kill(self, run_id: RunId) -> None:
-        context = self._context
-        for task_id in context.router.close_run((self._spec.id, run_id)):
-            context.launcher.kill(task_id)
-        actor = self._run_actors.pop(run_id, None)
-        if actor is not None:
-            with contextlib.suppress(pykka.ActorDeadError):
-                actor.stop(block=False)
 
     def _on_run_changed(self, run: JobRun) -> None:
         self._unconfirmed.discard(run.id)
@@ -469,8 +427,7 @@ class JobActor(PooledActor):
             # ZooKeeper write that timed out). Its history is what this one writes.
             self._save_history(history)
         del self._runs[run.id]
-        self._run_restarts.pop(run.id, None)
-        self._run_actors.pop(run.id, None)
+        self._children.ended(run.id)
         metrics = self._context.metrics
         if run.status is RunStatus.SUCCESS:
             metrics.counter("jobs.succeeded").inc()
