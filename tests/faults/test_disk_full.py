@@ -65,8 +65,9 @@ def _history(server: ServerProcess) -> dict[str, Any]:
 
 
 def test_a_full_disk_makes_no_zombie_job(small_disk: Path) -> None:
-    server = ServerProcess(small_disk).start()
+    server = ServerProcess(small_disk)
     try:
+        server.start()
         client = server.client
         assert client.post("/v1/jobs", job_body("a", cmd="sleep 4")).status == 201
         run_id = client.post("/v1/jobs/a/runs").json()["id"]
@@ -105,4 +106,5 @@ def test_a_full_disk_makes_no_zombie_job(small_disk: Path) -> None:
         msg = f"{exc}\n--- server log:\n{server.log()}"
         raise AssertionError(msg) from exc
     finally:
-        server.stop()
+        if server.process is not None:
+            server.stop()

@@ -94,7 +94,7 @@ class JobView:
 
     def failure(self, job_id: str) -> str | None:
         """Why the job cannot be served now, if its actor failed."""
-        return self._failures.get(cast("JobId", job_id))
+        return self._failures.get(job_id)
 
     def get(self, job_id: str) -> JobEntry | None:
         return self._entries.get(job_id)
