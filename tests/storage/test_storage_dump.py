@@ -64,8 +64,6 @@ def test_job_with_runs_and_paged_history(store: Store, gen: ModelGen) -> None:
         "created_at": oldest.created_at.isoformat(),
         "finished_at": oldest.finished_at.isoformat(),
         "tasks": list(oldest.tasks),
-        "schedule_id": None,
-        "scheduled_at": None,
     }
     kept = oldest.details
     assert (shown["details"] is None) == (kept is None)

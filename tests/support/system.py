@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from metronome.actors import JobEntry
     from metronome.api import Services
+    from metronome.storage import Store
 
 
 class FakeClock:
@@ -47,15 +48,18 @@ class FakeClock:
 
 
 @asynccontextmanager
-async def running(data_dir: Path, clock: FakeClock) -> AsyncIterator[Services]:
-    """The service on `data_dir`, stopped cleanly at the end (running tasks outlive it)."""
+async def running(
+    data_dir: Path, clock: FakeClock, store: Store | None = None
+) -> AsyncIterator[Services]:
+    """The service on `data_dir` (or on `store`, which it closes), stopped cleanly at the end
+    (running tasks outlive it)."""
     # Tasks as root: these tests' commands leave markers in the test's temp dir, root's alone
     # (tests/isolation covers the unprivileged default).
     settings = Settings(
         data_dir=data_dir, hostname="test", actor_threads=4, cpus=8, mem=8192, task_user="root"
     )
     async with AsyncExitStack() as stack:
-        store = SqliteStore(data_dir)
+        store = store or SqliteStore(data_dir)
         stack.callback(store.close)
         yield await start_services(settings, stack, store, MetricsRegistry(), clock.now)
 

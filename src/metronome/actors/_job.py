@@ -6,7 +6,9 @@ its children: they tell it about their runs; it never asks them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -20,9 +22,11 @@ from metronome.actors import _pause as pausing
 from metronome.actors import _reasons
 from metronome.actors._dependencies import ParentFinished
 from metronome.actors._pause import PauseEnded, PauseTimer
-from metronome.actors._run import RunActor, RunChanged, RunFinished
+from metronome.actors._run import RunChanged, RunCrashed, RunFinished
+from metronome.actors._run_children import RestartRun, RunChildren
 from metronome.actors._runtime import PooledActor
 from metronome.actors._schedules import Fire, ScheduleTimers
+from metronome.actors._supervision import PendingWrites, RetryWrites, describe
 from metronome.actors._view import JobEntry
 from metronome.errors import Conflict, RunNotFound, ScheduleNotFound
 from metronome.model import (
@@ -38,14 +42,17 @@ from metronome.model import (
     new_run_id,
     new_task_id,
 )
+from metronome.storage import NoNodeError, StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
+    from types import TracebackType
 
     from metronome.actors._context import ActorContext
+    from metronome.actors._schedules import CatchUp
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.model import JobSpec, Pause, RunId, RunOverrides, ScheduleSpec
+    from metronome.model import JobSpec, Pause, RunId, RunOverrides, ScheduleId, ScheduleSpec
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
@@ -85,6 +92,9 @@ class JobActor(PooledActor):
         self._pause_timer = PauseTimer(context, self.actor_ref)
         self._entry: JobEntry | None = None
         self._loaded = loaded
+        self._pending = PendingWrites(context, self.actor_ref, f"Job {spec.id}")
+        """Writes the store refused, retried with back-off (actors/_supervision.py)."""
+        self._children = RunChildren(context, spec.id, self.actor_ref)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -98,20 +108,25 @@ class JobActor(PooledActor):
         for run in list(self._runs.values()):
             if any(info.id == run.id for info in (*history.successful_runs, *history.failed_runs)):
                 logger.info("Run %s.%s already finished; removing its record", run.job_id, run.id)
-                self._context.runs.delete(run.job_id, run.id)
+                self._pending.run(
+                    f"remove the record of finished run {run.id}",
+                    functools.partial(self._remove_record, run.id),
+                )
                 del self._runs[run.id]
                 continue
-            self._spawn_run(run, restored=True)
+            self._children.spawn(run, restored=True)
         marks = self._schedules.restore(self._history, tuple(self._runs.values()))
         catch_up = self._schedules.catch_up(self._spec, marks, self._history.pause)
-        history = catch_up.applied_to(dataclasses.replace(self._history, schedule_marks=marks))
         if catch_up.missed:
             logger.warning(
                 "Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed
             )
             self._context.metrics.counter("jobs.missed").inc(catch_up.missed)
-        if history != self._history:
-            self._save_history(history)
+        if catch_up.applied_to(self._history) != self._history:
+            # The marks hold in memory at once (as a fire's do), so the timers armed below never
+            # replay a missed instant even while the store refuses the write.
+            self._history = dataclasses.replace(self._history, schedule_marks=catch_up.marks)
+            self._pending.run("save the missed instants", lambda: self._record_caught_up(catch_up))
         self._pause_timer.arm(self._history.pause)
         self._rearm()
         self._publish()
@@ -152,6 +167,22 @@ class JobActor(PooledActor):
     def on_stop(self) -> None:
         self._schedules.disarm()
         self._pause_timer.cancel()
+        self._pending.cancel()
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Hand the failure to the supervisor, which restarts this job from the store. Its run
+        actors stop with it (the restarted job adopts their tasks again); its timers are
+        disarmed; the view says why the job cannot be served meanwhile."""
+        self.on_stop()
+        self._children.stop_all()
+        cause = describe(exception_value)
+        self._context.view.mark_failed(self._spec.id, f"its actor failed ({cause}); restarting")
+        self._supervisor.job_failed(self._spec.id, cause)
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, CreateJob):
@@ -163,10 +194,17 @@ class JobActor(PooledActor):
         elif isinstance(message, Fire):
             self._on_fire(message)
         elif isinstance(message, ParentFinished):
-            self._run_if_parents_succeeded()
+            self._start_owed_run()
         elif isinstance(message, PauseEnded):
             if message.pause == self._history.pause:  # not a pause replaced meanwhile
                 self.resume()
+        elif isinstance(message, RetryWrites):
+            self._pending.retry()
+            self._publish()
+        elif isinstance(message, RunCrashed):
+            self._on_run_crashed(message)
+        elif isinstance(message, RestartRun):
+            self._restart_run(message.run_id)
         else:
             super().on_receive(message)
         return None
@@ -175,11 +213,12 @@ class JobActor(PooledActor):
 
     def update(self, spec: JobSpec, *, keep_schedules: bool) -> JobSpec:
         """Replace the job; `keep_schedules` keeps the stored schedules (PUT /v1/jobs/{id})."""
+        self._pending.ensure_clear()
         if keep_schedules:
             spec = spec.with_schedules(self._spec.schedules)
         self._save(spec)
         logger.info("Updated job %s", spec.id)
-        self._run_if_parents_succeeded()
+        self._start_owed_run()
         return spec
 
     def delete(self, *, stop_runs: bool = False) -> JobSpec:
@@ -188,13 +227,16 @@ class JobActor(PooledActor):
         Raises:
             Conflict: the job has active runs and `stop_runs` is false.
         """
+        self._pending.ensure_clear()
         if self._runs and not stop_runs:
             msg = "There are active job runs. Override with stopCurrentJobRuns=true"
             raise Conflict(msg)
         with self._context.dependencies.released(self._spec.id):  # 409 while it has children
-            for run_id in list(self._runs):
-                self._abort(run_id, RunEnd(EndKind.STOPPED, message="its job was deleted"))
-            self._context.specs.delete(self._spec.id)
+            self._context.specs.delete(self._spec.id)  # with its runs: first, so a 503 kills none
+        for run_id in list(self._runs):
+            self._children.kill(run_id)
+            self._context.metrics.counter("jobs.failed").inc()
+            self._context.metrics.counter("jobs.aborted").inc()
         self._context.view.withdraw(self._spec.id)
         self._supervisor.forget(self._spec.id)
         logger.info("Deleted job %s", self._spec.id)
@@ -202,6 +244,7 @@ class JobActor(PooledActor):
         return self._spec
 
     def add_schedule(self, schedule: ScheduleSpec) -> ScheduleSpec:
+        self._pending.ensure_clear()
         if self._spec.schedule(schedule.id) is not None:
             msg = f"A schedule with id {schedule.id} already exists"
             raise Conflict(msg)
@@ -209,6 +252,7 @@ class JobActor(PooledActor):
         return schedule
 
     def update_schedule(self, schedule: ScheduleSpec) -> ScheduleSpec:
+        self._pending.ensure_clear()
         if self._spec.schedule(schedule.id) is None:
             raise ScheduleNotFound(schedule.id)
         schedules = tuple(schedule if s.id == schedule.id else s for s in self._spec.schedules)
@@ -216,6 +260,7 @@ class JobActor(PooledActor):
         return schedule
 
     def delete_schedule(self, schedule_id: str) -> ScheduleSpec:
+        self._pending.ensure_clear()
         schedule = self._spec.schedule(schedule_id)
         if schedule is None:
             raise ScheduleNotFound(schedule_id)
@@ -296,6 +341,7 @@ class JobActor(PooledActor):
         Raises:
             Conflict: asked to respect a FORBID policy while a run is active.
         """
+        self._pending.ensure_clear()
         if respect_concurrency and self._runs:
             policy = self._spec.manual_concurrency_policy()
             if policy is ConcurrencyPolicy.FORBID:
@@ -312,6 +358,7 @@ class JobActor(PooledActor):
         Raises:
             RunNotFound: no active run with that id.
         """
+        self._pending.ensure_clear()
         if run_id not in self._runs:
             raise RunNotFound(run_id)
         return self._abort(cast("RunId", run_id), RunEnd(EndKind.STOPPED, by=by))
@@ -348,13 +395,13 @@ class JobActor(PooledActor):
         if schedule is None or history is not None:
             self._persist_with(run, history)
             logger.info("Run %s.%s started", run.job_id, run.id)
-            self._spawn_run(run)
+            self._children.spawn(run)
         else:
             # A scheduled run is persisted (and logged) by its own actor before it launches, so
             # this actor is free for the next instant at once: 1,000 jobs due together do not
             # queue behind each other's writes. Lost before it is written, the instant is simply
             # replayed.
-            self._spawn_run(run, persisted=False)
+            self._children.spawn(run, persisted=False)
             self._unconfirmed.add(run.id)
         self._runs[run.id] = run
         self._context.metrics.counter("jobs.started").inc()
@@ -370,19 +417,52 @@ class JobActor(PooledActor):
         else:
             self._save_history(history, also=[self._context.runs.create_op(run)])
 
-    def _spawn_run(self, run: JobRun, *, persisted: bool = True, restored: bool = False) -> None:
-        RunActor.start(
-            self._context, run, job=self.actor_ref, persisted=persisted, restored=restored
-        )
+    def _on_run_crashed(self, crashed: RunCrashed) -> None:
+        """Restart a failed run actor from its record; end a run whose actor keeps failing."""
+        run_id = crashed.run.id
+        if run_id in self._runs and not self._children.crashed(run_id, crashed.cause):
+            end = RunEnd(EndKind.LOST, message=f"its actor kept failing: {crashed.cause}")
+            self._abort(run_id, end, requested=False)
 
-    def _abort(self, run_id: RunId, end: RunEnd) -> JobRun:
-        """End an active run FAILED now: kill its tasks, record it, forget it."""
-        context = self._context
-        for task_id in context.router.close_run((self._spec.id, run_id)):
-            context.launcher.kill(task_id)
-        stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, context.clock(), end)
+    def _restart_run(self, run_id: RunId) -> None:
+        """Start the run's actor again from its record (its status there may be older than
+        the one the failed actor told; the launcher reports its tasks again)."""
+        run = self._runs.get(run_id)
+        if run is None or run_id in self._children:
+            return  # ended or restarted meanwhile
+        if run_id in self._unconfirmed:  # its record may not exist yet: the actor writes it
+            self._children.spawn(run, persisted=False)
+            return
+        try:
+            stored = self._context.runs.load(self._spec.id, run_id)
+        except StorageError as exc:
+            self._on_run_crashed(RunCrashed(run, f"cannot read its record: {exc}"))
+            return
+        if stored is None:
+            logger.warning("Run %s.%s: its record is gone; it ends", self._spec.id, run_id)
+            end = RunEnd(EndKind.LOST, message="its record was deleted while its actor failed")
+            self._abort(run_id, end, requested=False)
+            return
+        self._runs[run_id] = stored
+        self._children.spawn(stored, restored=True)
+
+    def _abort(self, run_id: RunId, end: RunEnd, *, requested: bool = True) -> JobRun:
+        """End an active run FAILED now: record it, kill its tasks, forget it.
+
+        A `requested` abort (an API call) is recorded first, so a write the store refuses (a
+        503) has changed nothing; any other (a REPLACE instant, a run actor that keeps failing)
+        kills at once and records the end when the store takes it.
+        """
+        stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, self._context.clock(), end)
         # A record still being written is cleaned up at the next start (it is in the history).
-        self._on_run_finished(stopped, aborted=True, stored=run_id not in self._unconfirmed)
+        stored = run_id not in self._unconfirmed
+        self._unconfirmed.discard(run_id)
+        if requested:
+            self._record_finished(stopped, aborted=True, stored=stored)
+            self._children.kill(run_id)
+        else:
+            self._children.kill(run_id)
+            self._on_run_finished(stopped, aborted=True, stored=stored)
         return stopped
 
     def _on_run_changed(self, run: JobRun) -> None:
@@ -392,7 +472,15 @@ class JobActor(PooledActor):
             self._publish()
 
     def _on_run_finished(self, run: JobRun, *, aborted: bool, stored: bool = True) -> None:
+        """Record the run's end; a refused write is retried until the store takes it, and the
+        run stays active (as the store says) meanwhile."""
         self._unconfirmed.discard(run.id)
+        self._pending.run(
+            f"record the end of run {run.id} ({run.status})",
+            lambda: self._record_finished(run, aborted=aborted, stored=stored),
+        )
+
+    def _record_finished(self, run: JobRun, *, aborted: bool, stored: bool) -> None:
         if run.id not in self._runs:
             return  # already finished (stopped while its task ended)
         history = self._history.with_finished(run, self._context.history_count)
@@ -401,9 +489,17 @@ class JobActor(PooledActor):
         if run.schedule_id is not None and run.scheduled_at is not None:
             history = self._schedules.marked(history, run.schedule_id, run.scheduled_at)
         # One commit: a crash cannot leave the run both active and in the history.
-        also = [self._context.runs.delete_op(run.job_id, run.id)] if stored else []
-        self._save_history(history, also=also)
+        try:
+            also = [self._context.runs.delete_op(run.job_id, run.id)] if stored else []
+            self._save_history(history, also=also)
+        except NoNodeError:
+            if not stored:
+                raise
+            # The record is gone: an earlier attempt landed though its answer was lost (a
+            # ZooKeeper write that timed out). Its history is what this one writes.
+            self._save_history(history)
         del self._runs[run.id]
+        self._children.ended(run.id)
         metrics = self._context.metrics
         if paused_now:
             metrics.counter("jobs.autopaused").inc()
@@ -415,8 +511,15 @@ class JobActor(PooledActor):
                 metrics.counter("jobs.aborted").inc()
         self._publish()
         dependencies.tell_children(self._context, self._spec.id)
-        self._run_if_parents_succeeded()
+        self._start_owed_run()
         self._start_backfills()
+
+    def _start_owed_run(self) -> None:
+        """Start a dependency run if one is due; its write is retried like any other (the
+        parents' successes are persisted, so it is owed until it lands)."""
+        self._pending.run(
+            "start the run its parents' successes owe", self._run_if_parents_succeeded
+        )
 
     def _run_if_parents_succeeded(self) -> None:
         """Start a dependency run if one is due (never beside an active run of this job)."""
@@ -443,31 +546,49 @@ class JobActor(PooledActor):
         if pausing.paused_at(self._history, instant):
             logger.info("Job %s: %s not run (the job is paused)", self._spec.id, instant)
             self._context.metrics.counter("jobs.paused").inc()
-            history = pausing.with_paused_instants(self._history, 1)
-            self._save_history(
-                self._schedules.not_run(history, schedule.id, instant, SlotOutcome.PAUSED)
+            self._pending.run(
+                f"record the paused {instant}",
+                lambda: self._not_run(schedule, instant, SlotOutcome.PAUSED),
             )
-            self._publish()
             return
         policy = schedule.concurrency_policy
         if self._runs and policy is ConcurrencyPolicy.FORBID:
             logger.info("Job %s: skipping %s (a run is active, FORBID)", self._spec.id, instant)
             self._context.metrics.counter("jobs.skipped").inc()
-            history = dataclasses.replace(
-                self._history, skipped_count=self._history.skipped_count + 1
+            self._pending.run(
+                f"record the skipped {instant}",
+                lambda: self._not_run(schedule, instant, SlotOutcome.SKIPPED),
             )
-            self._save_history(
-                self._schedules.not_run(history, schedule.id, instant, SlotOutcome.SKIPPED)
-            )
-            self._publish()
             return
         if policy is ConcurrencyPolicy.REPLACE:
             for run_id in list(self._runs):
-                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id))
+                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id), requested=False)
         self._history = self._schedules.marked(self._history, schedule.id, instant)
         self._start_run(now, schedule, instant)
 
     # -- persistence and publication -----------------------------------------------------------
+
+    def _remove_record(self, run_id: RunId) -> None:
+        with contextlib.suppress(NoNodeError):  # an earlier attempt landed
+            self._context.runs.delete(self._spec.id, run_id)
+
+    def _record_caught_up(self, catch_up: CatchUp) -> None:
+        """Record what a restart owed (counts, slot outcomes), keeping the marks as they are
+        now: they were advanced in memory at once, perhaps further by fires since."""
+        marks = self._history.schedule_marks
+        history = catch_up.applied_to(self._history)
+        self._save_history(dataclasses.replace(history, schedule_marks=marks))
+
+    def _not_run(self, schedule: ScheduleSpec, instant: datetime, why: SlotOutcome) -> None:
+        """Record a fired instant that did not run: skipped (FORBID) or paused."""
+        if why is SlotOutcome.PAUSED:
+            history = pausing.with_paused_instants(self._history, 1)
+        else:
+            history = dataclasses.replace(
+                self._history, skipped_count=self._history.skipped_count + 1
+            )
+        self._save_history(self._schedules.not_run(history, schedule.id, instant, why))
+        self._publish()
 
     def _save(self, spec: JobSpec) -> None:
         with self._context.dependencies.claimed(spec):
@@ -481,7 +602,15 @@ class JobActor(PooledActor):
 
     def _rearm(self) -> None:
         marks = self._schedules.rearm(self._spec, self._history.schedule_marks)
-        history = self._schedules.with_marks(self._history, self._spec, marks)
+        if self._schedules.with_marks(self._history, self._spec, marks) != self._history:
+            self._pending.run("save the schedules' marks", lambda: self._save_marks(marks))
+
+    def _save_marks(self, marks: dict[ScheduleId, datetime]) -> None:
+        """Save the armed schedules' marks (a reset one starts a new slot log), never moving
+        back one that a fire advanced since."""
+        current = self._history.schedule_marks
+        merged = {sid: max(mark, current.get(sid, mark)) for sid, mark in marks.items()}
+        history = self._schedules.with_marks(self._history, self._spec, merged)
         if history != self._history:
             self._save_history(history)
 

@@ -10,9 +10,9 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pykka
+import pykka
 
+if TYPE_CHECKING:
     from metronome.launch import TaskUpdate
     from metronome.model import JobId, RunId
 
@@ -65,4 +65,7 @@ class TaskRouter:
         if actor is None:
             logger.debug("No run for task %s (%s); update ignored", update.task_id, update.status)
             return
-        actor.tell(update)
+        try:
+            actor.tell(update)
+        except pykka.ActorDeadError:  # failed meanwhile: its restart reconciles the task again
+            logger.debug("Run of task %s is restarting; %s ignored", update.task_id, update.status)

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pykka
+
 from metronome.actors import _reasons
 from metronome.actors._runtime import PooledActor
+from metronome.actors._supervision import WRITE_BACKOFF, describe, retryable, tell_later
 from metronome.actors._timeouts import TaskTimeout, TimedOut, timed_out_run
 from metronome.launch import TaskUpdate
 from metronome.model import (
@@ -22,10 +25,10 @@ from metronome.model import (
     TaskStatus,
     new_task_id,
 )
-from metronome.storage import NoNodeError, StorageError
+from metronome.storage import NodeExistsError, NoNodeError, StorageError
 
 if TYPE_CHECKING:
-    import pykka
+    from types import TracebackType
 
     from metronome.actors._context import ActorContext
     from metronome.actors._timers import TimerHandle
@@ -59,6 +62,14 @@ class RunFinished:
     run: JobRun
     aborted: bool = False
     stored: bool = True
+
+
+@dataclass(frozen=True)
+class RunCrashed:
+    """Told to the job actor: the run's actor failed (`cause`); the job restarts it."""
+
+    run: JobRun
+    cause: str
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,8 @@ class RunActor(PooledActor):
         """The pending write of a status that is not yet persisted (see `_save_later`)."""
         self._failures = 0
         self._timeout = TaskTimeout(context, self.actor_ref)
+        self._write_failures = 0
+        """Refused writes in a row; the pending write is retried with `WRITE_BACKOFF`."""
         context.router.open_run(self._key, self.actor_ref)
 
     def on_start(self) -> None:
@@ -130,6 +143,8 @@ class RunActor(PooledActor):
         store refuses it."""
         try:
             self._context.runs.create(self._run)
+        except NodeExistsError:
+            pass  # written by this run's previous actor, which failed before it could say so
         except StorageError:
             logger.exception(
                 "Run %s.%s: cannot persist it; it fails", self._run.job_id, self._run.id
@@ -154,6 +169,16 @@ class RunActor(PooledActor):
                 handle.cancel()
         self._timeout.cancel()
 
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Tell the job, which restarts this run's actor (actors/_supervision.py)."""
+        self.on_stop()
+        self._tell_job(RunCrashed(self._run, describe(exception_value)))
+
     def on_receive(self, message: Any) -> None:
         if isinstance(message, TaskUpdate):
             self._on_update(message)
@@ -174,7 +199,15 @@ class RunActor(PooledActor):
         if not self._context.router.add_task(self._key, task_id):
             return  # the run was stopped meanwhile
         task = Task(task_id, TaskStatus.TASK_CREATED, self._context.clock())
-        self._save(dataclasses.replace(self._run, tasks=(*self._run.tasks, task)))
+        # A task starts only once its record is written: a launch the store refuses (a full
+        # disk, or a deposed leader's fenced write) is tried again later, never run unrecorded.
+        if not self._save(
+            dataclasses.replace(self._run, tasks=(*self._run.tasks, task)), retry=False
+        ):
+            self._write_failures += 1
+            delay_s = WRITE_BACKOFF.delay_s(self._write_failures)
+            self._relaunch = tell_later(self._context, delay_s, self.actor_ref, _Relaunch())
+            return
         self._context.launcher.launch(task_id, self._run.run_spec)
         logger.debug("Run %s.%s: launching task %s", self._run.job_id, self._run.id, task_id)
 
@@ -290,8 +323,10 @@ class RunActor(PooledActor):
         self._tell_job(RunFinished(run, aborted=aborted))
         self.stop()
 
-    def _save(self, run: JobRun) -> None:
-        """Persist the run, then tell the job. A run deleted meanwhile (stopped) ends this actor."""
+    def _save(self, run: JobRun, *, retry: bool = True) -> bool:
+        """Persist the run, then tell the job; True if the store took it. A refused write is
+        retried with back-off (`retry`), or left to the caller. A run deleted meanwhile
+        (stopped) ends this actor."""
         if self._write is not None:  # this write carries the pending status too
             self._write.cancel()
             self._write = None
@@ -299,11 +334,33 @@ class RunActor(PooledActor):
             self._context.runs.update(run)
         except NoNodeError:
             self.stop()
-            return
-        except StorageError:
-            logger.exception("Run %s.%s: cannot persist its state", run.job_id, run.id)
+            return False
+        except StorageError as exc:
+            if not retryable(exc):
+                raise
+            self._refused(run, exc, retry=retry)
+            return False
+        if self._write_failures:
+            logger.info("Run %s.%s: its state is persisted again", run.job_id, run.id)
+            self._write_failures = 0
         self._run = run
         self._tell_job(RunChanged(run))
+        return True
+
+    def _refused(self, run: JobRun, exc: StorageError, *, retry: bool) -> None:
+        """Log the first refusal of a series, count each; with `retry`, keep following the run
+        and write its state again later (the job shows the state the store holds meanwhile)."""
+        self._context.metrics.counter("jobs.write.failures").inc()
+        if not self._write_failures:
+            logger.warning(
+                "Run %s.%s: cannot persist its state (%s); retrying with back-off",
+                run.job_id, run.id, exc,
+            )  # fmt: skip
+        if retry:
+            self._run = run
+            self._write_failures += 1
+            delay_s = WRITE_BACKOFF.delay_s(self._write_failures)
+            self._write = tell_later(self._context, delay_s, self.actor_ref, _Write())
 
     def _save_later(self, run: JobRun) -> None:
         """Tell the job the run's new state now and persist it in `ACTIVE_WRITE_DELAY_S`, unless
@@ -314,5 +371,8 @@ class RunActor(PooledActor):
             due = self._context.clock() + timedelta(seconds=ACTIVE_WRITE_DELAY_S)
             self._write = self._context.timers.call_at(due, lambda: self.actor_ref.tell(_Write()))
 
-    def _tell_job(self, message: RunChanged | RunFinished) -> None:
-        self._job.tell(message)
+    def _tell_job(self, message: RunChanged | RunFinished | RunCrashed) -> None:
+        try:
+            self._job.tell(message)
+        except pykka.ActorDeadError:  # it failed: restarted from the store, it adopts the run
+            logger.debug("Run %s.%s: its job is restarting; %r dropped", *self._key, message)

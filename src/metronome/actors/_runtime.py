@@ -193,6 +193,22 @@ class PooledActor(pykka.Actor):
         if mailbox.release():
             self._pool.submit(self)
 
+    def _actor_loop_setup(self) -> None:
+        # pykka stops an actor whose `on_start` raises without calling `on_failure`, so its
+        # parent would never hear of it (issue 19): report it like any other failure.
+        try:
+            self.on_start()
+        except Exception:  # noqa: BLE001 - pykka's contract: any failure of a hook stops the actor
+            self._fail()
+
+    def _fail(self) -> None:
+        """Stop after an unhandled exception (the one being handled) and call `on_failure`."""
+        self._handle_failure(*sys.exc_info())
+        try:
+            self.on_failure(*sys.exc_info())
+        except Exception:  # noqa: BLE001 - pykka's contract: a failing hook is logged
+            self._handle_failure(*sys.exc_info())
+
     def _handle_envelope(self, envelope: Envelope[Any]) -> None:
         # The body of pykka's `_actor_loop_running`, for one message.
         try:
@@ -204,11 +220,7 @@ class PooledActor(pykka.Actor):
                 logger.debug("Exception returned from %s to caller", self, exc_info=True)
                 envelope.reply_to.set_exception()
             else:
-                self._handle_failure(*sys.exc_info())
-                try:
-                    self.on_failure(*sys.exc_info())
-                except Exception:  # noqa: BLE001 - pykka's contract: a failing hook is logged
-                    self._handle_failure(*sys.exc_info())
+                self._fail()
         except BaseException:  # noqa: BLE001 - SystemExit and the like end this actor only
             # pykka would call ActorRegistry.stop_all() here, but pooled actors are not in the
             # registry: this one stops, and its parent learns of it as of any stopped actor.

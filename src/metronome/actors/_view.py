@@ -62,19 +62,39 @@ class JobEntry:
 
 
 class JobView:
-    """Thread-safe map of job id to its latest published entry."""
+    """Thread-safe map of job id to its latest published entry, and of failed jobs to why.
+
+    A job whose actor failed keeps its entry (what the store holds) and gains a failure until it
+    is published again; a withdrawn job keeps only its failure, so it leaves listings while its
+    own requests still learn why (a 503, never a 404 for a job that exists).
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, JobEntry] = {}  # keyed by JobId; read with a path's text
+        self._failures: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def publish(self, entry: JobEntry) -> None:
         with self._lock:
             self._entries[entry.spec.id] = entry
+            self._failures.pop(entry.spec.id, None)
 
-    def withdraw(self, job_id: JobId) -> None:
+    def withdraw(self, job_id: JobId, *, failure: str | None = None) -> None:
+        """Remove the job; with `failure`, it still exists but cannot be served (why)."""
         with self._lock:
             self._entries.pop(job_id, None)
+            if failure is None:
+                self._failures.pop(job_id, None)
+            else:
+                self._failures[job_id] = failure
+
+    def mark_failed(self, job_id: JobId, failure: str) -> None:
+        with self._lock:
+            self._failures[job_id] = failure
+
+    def failure(self, job_id: str) -> str | None:
+        """Why the job cannot be served now, if its actor failed."""
+        return self._failures.get(job_id)
 
     def get(self, job_id: str) -> JobEntry | None:
         return self._entries.get(job_id)

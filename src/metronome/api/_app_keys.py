@@ -44,9 +44,11 @@ class Services:
 
         Raises:
             JobNotFound: no such job.
+            Unavailable: the job exists but was withdrawn after failures (the message says why).
         """
         entry = self.view.get(job_id)
         if entry is None:
+            self._raise_if_failed(job_id)
             raise JobNotFound(job_id)
         return entry
 
@@ -59,11 +61,19 @@ class Services:
 
         Raises:
             JobNotFound: no such job.
+            Unavailable: the job's actor failed and is being restarted (the message says why).
         """
         try:
             return await self.ask(call(self.entry(job_id).actor))
         except pykka.ActorDeadError as exc:
+            self._raise_if_failed(job_id)
             raise JobNotFound(job_id) from exc
+
+    def _raise_if_failed(self, job_id: str) -> None:
+        failure = self.view.failure(job_id)
+        if failure is not None:
+            msg = f"Job '{job_id}' is unavailable: {failure}"
+            raise Unavailable(msg)
 
 
 @dataclass(frozen=True)

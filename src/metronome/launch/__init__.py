@@ -25,6 +25,7 @@ from metronome.launch._output import OutputChunk, OutputReplaced, OutputStream, 
 from metronome.launch._policy import Refusal, TaskPolicy
 
 __all__ = [
+    "UNRELEASED_MESSAGE",
     "ContainerKind",
     "HostResources",
     "LaunchError",

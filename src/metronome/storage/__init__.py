@@ -28,6 +28,7 @@ from metronome.storage._repository import (
 )
 from metronome.storage._sqlite import SqliteStore
 from metronome.storage._store import (
+    ANY_VERSION,
     BadVersionError,
     Check,
     Create,
@@ -46,6 +47,7 @@ from metronome.storage._store import (
 from metronome.storage._zookeeper import ZkStore
 
 __all__ = [
+    "ANY_VERSION",
     "JOB_HISTORIES",
     "JOB_RUNS",
     "JOB_SPECS",

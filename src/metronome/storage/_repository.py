@@ -81,6 +81,12 @@ class JobSpecRepository:
             for name, (data, _) in self._store.children_data(JOB_SPECS).items()
         ]
 
+    def load(self, job_id: JobId) -> JobSpec | None:
+        """One job's spec (None if it is not stored), to restart a failed job actor."""
+        path = join_path(JOB_SPECS, job_id)
+        got = self._store.get(path)
+        return None if got is None else decode_job(got[0], path)
+
     def create(self, spec: JobSpec) -> None:
         """Raises NodeExistsError when the job exists."""
         self._store.commit(self.create_ops(spec))
@@ -123,6 +129,21 @@ class JobRunRepository:
             for job_id, runs in self._store.grandchildren_data(JOB_RUNS).items()
             for name, (data, _) in runs.items()
         ]
+
+    def load_job(self, job_id: JobId) -> list[JobRun]:
+        """One job's active runs, to restart a failed job actor."""
+        parent = join_path(JOB_RUNS, job_id)
+        try:
+            stored = self._store.children_data(parent)
+        except NoNodeError:
+            return []
+        return [decode_run(data, join_path(parent, name)) for name, (data, _) in stored.items()]
+
+    def load(self, job_id: JobId, run_id: RunId) -> JobRun | None:
+        """One run's record (None if it is not stored), to restart a failed run actor."""
+        path = _run_path(job_id, run_id)
+        got = self._store.get(path)
+        return None if got is None else decode_run(got[0], path)
 
     def create(self, run: JobRun) -> None:
         """Raises NodeExistsError when the run exists, NoNodeError when its job does not."""
