@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+import pykka
 import pytest
 
+from metronome.actors._run import RunChanged
 from metronome.api._schemas import parse_job
 from metronome.errors import Unavailable
 from metronome.model import EndKind, RunStatus
@@ -26,8 +28,6 @@ from tests.support.system import FakeClock, create_job, entry, finished, running
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-
-    from metronome.api import Services
 
 
 async def test_a_job_actor_killed_by_a_bug_is_restarted_from_the_store(tmp_path: Path) -> None:
@@ -62,11 +62,7 @@ async def test_a_job_that_keeps_failing_is_withdrawn_with_its_cause_and_comes_ba
         await services.ask_job("a", lambda actor: actor.trigger())
         # Each restart adopts the finished run again, and fails again recording it.
         store.fail_writes(under=[f"{JOB_HISTORIES}/a"], error=RuntimeError)
-        await until(lambda: services.view.failure("a"))
-        while services.view.get("a") is not None:
-            clock.advance(seconds=10)
-            await until(lambda: services.view.failure("a"))
-            await _settle(services)
+        await advancing(clock, lambda: services.view.get("a") is None)  # 1, 2, 4 s back-offs
         failure = services.view.failure("a")
         assert failure is not None
         assert "withdrawn after failures" in failure
@@ -93,17 +89,6 @@ async def advancing(clock: FakeClock, condition: Callable[[], Any], steps: int =
         clock.advance(seconds=1)
     msg = f"condition not met within {steps} s of the test's clock"
     raise AssertionError(msg)
-
-
-async def _settle(services: Services) -> None:
-    """Let a restart that is due happen (it reads the store, then fails or not)."""
-    count = services.metrics.counter("jobs.restarts").count
-    await until(
-        lambda: (
-            services.metrics.counter("jobs.restarts").count > count
-            or services.view.get("a") is None
-        )
-    )
 
 
 async def test_a_failed_run_actor_is_restarted_by_its_job(tmp_path: Path) -> None:
@@ -180,3 +165,21 @@ async def test_a_finished_runs_record_removed_at_load_is_retried(tmp_path: Path)
         clock.advance(seconds=5)
         await until(lambda: stored_run(store, "a", run.id) is None)
         assert finished(services, "a") == 1
+
+
+async def test_a_run_status_told_before_a_deletion_does_not_bring_the_job_back(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(START)
+    async with running(tmp_path, clock) as services:
+        await create_job(services, job("a", "sleep 30"))
+        run = await services.ask_job("a", lambda actor: actor.trigger())
+        await active(services, run)
+        current = entry(services, "a")
+        deleting = current.actor.delete(stop_runs=True)
+        with contextlib.suppress(pykka.ActorDeadError):  # queued behind the deletion, or too late
+            current.ref.tell(RunChanged(current.runs[0]))
+        await services.ask(deleting)
+        await until(lambda: not current.ref.is_alive())
+        assert services.view.get("a") is None  # not published again by the late status
+        assert services.view.failure("a") is None

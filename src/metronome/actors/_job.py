@@ -95,6 +95,7 @@ class JobActor(PooledActor):
         self._pending = PendingWrites(context, self.actor_ref, f"Job {spec.id}")
         """Writes the store refused, retried with back-off (actors/_supervision.py)."""
         self._children = RunChildren(context, spec.id, self.actor_ref)
+        self._deleted = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -185,6 +186,8 @@ class JobActor(PooledActor):
         self._supervisor.job_failed(self._spec.id, cause)
 
     def on_receive(self, message: Any) -> Any:
+        if self._deleted:
+            return None  # told before the deletion, read after it: nothing left to do or publish
         if isinstance(message, CreateJob):
             return self.create()
         if isinstance(message, RunChanged):
@@ -233,6 +236,7 @@ class JobActor(PooledActor):
             raise Conflict(msg)
         with self._context.dependencies.released(self._spec.id):  # 409 while it has children
             self._context.specs.delete(self._spec.id)  # with its runs: first, so a 503 kills none
+        self._deleted = True
         for run_id in list(self._runs):
             self._children.kill(run_id)
             self._context.metrics.counter("jobs.failed").inc()
