@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -109,13 +110,15 @@ class TaskStarter:
             if owner is not None:
                 await loop.run_in_executor(self._spawner, sandbox.hand_over, *owner)
         started_at = time.time()
-        spawning = loop.run_in_executor(
-            self._spawner, self._spawn, plan, sandbox, started_at, resources, kill_grace_s
+        spawning = self._spawner.submit(
+            self._spawn, plan, sandbox, started_at, resources, kill_grace_s
         )
         try:
-            process, started, cgroup = await asyncio.shield(spawning)
+            process, started, cgroup = await asyncio.shield(asyncio.wrap_future(spawning))
         except asyncio.CancelledError:
-            spawning.add_done_callback(_abandon)  # the thread may be spawning it right now
+            # The thread may be spawning it right now. The callback runs in that thread, or
+            # here if it is done: never on the loop, which may be closing (a server stopping).
+            spawning.add_done_callback(_abandon)
             raise
         _process.release(process, started)
         return Started(process.pid, started_at, cgroup)
@@ -204,20 +207,15 @@ class TaskStarter:
 
 
 def _abandon(
-    spawning: asyncio.Future[tuple[subprocess.Popen[bytes], int, TaskCgroup | None]],
+    spawning: concurrent.futures.Future[tuple[subprocess.Popen[bytes], int, TaskCgroup | None]],
 ) -> None:
-    """Make a wrapper spawned for a start that was cancelled exit without running its command:
-    EOF instead of "go". Its watch reaps it and removes its cgroup."""
+    """Make a wrapper spawned for a start that was cancelled exit without running its command
+    (EOF instead of "go"), reap it and remove its cgroup: it was the cgroup's only member."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
     process, _, cgroup = spawning.result()
     assert process.stdin is not None
     process.stdin.close()
-    pid = process.pid
-    _process.ExitWatch(asyncio.get_running_loop(), pid, None, lambda: _reap(pid, cgroup))
-
-
-def _reap(pid: int, cgroup: TaskCgroup | None) -> None:
-    _process.reap(pid)
-    if cgroup is not None:  # it never ran its command: the wrapper was its only member
+    process.wait()  # at once: a wrapper that reads EOF exits
+    if cgroup is not None:
         cgroup.remove()
