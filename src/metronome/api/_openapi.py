@@ -111,7 +111,7 @@ class HistorySchema(HistorySummarySchema):
 class ScheduleInfoSchema(InlineScheduleSchema):
     """A schedule as returned: `nextRunAt` is present while it is enabled."""
 
-    next_run_at = String(data_key="nextRunAt")
+    next_run_at = fields.Raw(data_key="nextRunAt", metadata={"type": "string"})
 
 
 class JobInfoSchema(JobSchema):
@@ -558,11 +558,12 @@ def _teach_fields(plugin: MarshmallowPlugin) -> None:
         StringMap: ("object", None),
         Array: ("array", None),
     }
-    converter.add_attribute_function(_strict_field_properties)
+    # apispec declares this method without annotations.
+    converter.add_attribute_function(_strict_field_properties)  # type: ignore[no-untyped-call]
 
 
 def _strict_field_properties(
-    self: FieldConverterMixin, field: fields.Field, **_: Any
+    self: FieldConverterMixin, field: fields.Field[Any], **_: Any
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(field, Array):
