@@ -21,11 +21,14 @@ The file is TOML::
     name = "ci"
     token_hash = "sha256$..."
     grants = [{ action = "update", jobs = ["nightly.*", "reports"] }]
+    task_users = ["batch"]   # optional: the only `run.user` its jobs may name
 
 Actions are `view`, `create`, `update` (which covers schedules, triggering and stopping runs, and
 a manual run's `env` overrides), `delete`, and `override-command` (a manual run's own `cmd` or
 `args`: running another command than the job's is more than triggering it). `jobs` patterns
-match whole job ids; `*` stands for any characters, dots included.
+match whole job ids; `*` stands for any characters, dots included. `task_users` limits the users
+an identity's jobs may name in `run.user` (DC/OS's `dcos:mesos:master:task:user:<name>`), within
+what the server allows (`--task-users`); without it, any the server allows.
 Every mistake is reported with the line it is on, so a bad file stops the server at start.
 """
 
@@ -95,6 +98,8 @@ class Identity:
     name: str
     kind: Literal["user", "token"]
     grants: tuple[Grant, ...]
+    task_users: frozenset[str] | None = None
+    """The only task users its jobs may name; None: any the server allows."""
 
     def may(self, action: Action, job_id: str) -> bool:
         return any(g.action is action and g.covers(job_id) for g in self.grants)
@@ -106,6 +111,9 @@ class Identity:
     def may_all(self, action: Action) -> bool:
         """Whether it holds `action` on every job (a `*` grant)."""
         return any(g.action is action and g.jobs == "*" for g in self.grants)
+
+    def may_run_as(self, user: str) -> bool:
+        return self.task_users is None or user in self.task_users
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
@@ -171,20 +179,20 @@ class _Reader:
             self._fail(msg, key=key)
         users: dict[str, User] = {}
         for index, entry in enumerate(self._tables(document, "users")):
-            name, grants = self._identity_fields(entry, "users", index, "password_hash")
+            name, grants, task_users = self._identity_fields(entry, "users", index, "password_hash")
             if ":" in name:
                 self._fail("a user name must not contain ':'", "users", index, "name")
             if name in users:
                 self._fail(f"user {name!r} appears twice", "users", index, "name")
             password = self._hash(entry, "users", index, "password_hash", parse_password_hash)
-            users[name] = User(Identity(name, "user", grants), password)
+            users[name] = User(Identity(name, "user", grants, task_users), password)
         tokens: dict[bytes, Identity] = {}
         for index, entry in enumerate(self._tables(document, "tokens")):
-            name, grants = self._identity_fields(entry, "tokens", index, "token_hash")
+            name, grants, task_users = self._identity_fields(entry, "tokens", index, "token_hash")
             digest = self._hash(entry, "tokens", index, "token_hash", parse_token_hash)
             if digest in tokens:
                 self._fail("this token hash appears twice", "tokens", index, "token_hash")
-            tokens[digest] = Identity(name, "token", grants)
+            tokens[digest] = Identity(name, "token", grants, task_users)
         if not users and not tokens:
             self._fail("no [[users]] or [[tokens]]: nobody could use the API")
         metrics = self._metrics(document)
@@ -198,9 +206,9 @@ class _Reader:
 
     def _identity_fields(
         self, entry: dict[str, Any], section: str, index: int, hash_key: str
-    ) -> tuple[str, tuple[Grant, ...]]:
-        for key in entry.keys() - {"name", hash_key, "grants"}:
-            msg = f"unknown key {key!r}; expected name, {hash_key}, grants"
+    ) -> tuple[str, tuple[Grant, ...], frozenset[str] | None]:
+        for key in entry.keys() - {"name", hash_key, "grants", "task_users"}:
+            msg = f"unknown key {key!r}; expected name, {hash_key}, grants, task_users"
             self._fail(msg, section, index, key)
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -209,7 +217,14 @@ class _Reader:
         if not isinstance(grants, list) or not all(isinstance(g, dict) for g in grants):
             msg = 'grants must be a list like [{ action = "view", jobs = "*" }]'
             self._fail(msg, section, index, "grants")
-        return name, tuple(g for each in grants for g in self._grants(each, section, index))
+        task_users = entry.get("task_users")
+        if task_users is not None and (
+            not isinstance(task_users, list) or not all(isinstance(u, str) for u in task_users)
+        ):
+            msg = 'task_users must be a list of user names like ["batch"]'
+            self._fail(msg, section, index, "task_users")
+        granted = tuple(g for each in grants for g in self._grants(each, section, index))
+        return name, granted, None if task_users is None else frozenset(task_users)
 
     def _grants(self, grant: dict[str, Any], section: str, index: int) -> list[Grant]:
         for key in grant.keys() - {"action", "jobs"}:

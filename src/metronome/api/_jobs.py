@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from metronome.api._app_keys import job_service
+from metronome.api._auth import IDENTITY, Forbidden
 from metronome.api._http import json_body, json_response, read_json
 from metronome.api._query import embeds, flag
 from metronome.api._render import (
@@ -86,6 +87,7 @@ async def delete_job(request: web.Request) -> web.Response:
 async def _create(request: web.Request, *, v0: bool) -> web.Response:
     services = job_service(request)
     spec = parse_job(await read_json(request), v0=v0, policy=_policy(services))
+    _check_task_user(request, spec)
     created = await services.ask(services.supervisor.create_job(spec))
     return _job_response(created, services.clock(), status=201, schedules=v0 or None)
 
@@ -97,12 +99,26 @@ async def _update(request: web.Request, *, keep_schedules: bool) -> web.Response
     # The path names the job (ask_job answers 404 for an unknown one); the body's id is ignored.
     spec = parse_job(body, v0=not keep_schedules, policy=_policy(services))
     spec = dataclasses.replace(spec, id=JobId(job_id))
+    _check_task_user(request, spec)
     updated = await services.ask_job(
         job_id, lambda actor: actor.update(spec, keep_schedules=keep_schedules)
     )
     return _job_response(
         updated, services.clock(), status=200, schedules=not keep_schedules or None
     )
+
+
+def _check_task_user(request: web.Request, spec: JobSpec) -> None:
+    """With auth on, the job's `run.user` must be one its identity may name (`task_users`).
+
+    Raises:
+        Forbidden: naming the identity, the user and the job.
+    """
+    identity = request.get(IDENTITY)
+    user = spec.run.user
+    if identity is not None and user is not None and not identity.may_run_as(user):
+        msg = f"{identity} may not run tasks as user '{user}' (job '{spec.id}')"
+        raise Forbidden(msg)
 
 
 def _job_response(
