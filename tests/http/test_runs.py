@@ -190,11 +190,11 @@ def test_kill_9_keeps_running_tasks_and_records_what_ended(own_server: ServerPro
         client.post("/v1/jobs", job_body("sleeper", cmd=f"echo x >> {counter}; sleep 4")).status
         == 201
     )
-    assert client.post("/v1/jobs", job_body("quick", cmd="sleep 1; exit 7")).status == 201
+    assert client.post("/v1/jobs", job_body("quick", cmd="sleep 2; exit 7")).status == 201
     sleeper = client.post("/v1/jobs/sleeper/runs").json()["id"]
     quick_id = client.post("/v1/jobs/quick/runs").json()["id"]
     wait(lambda: _active_run(client, "sleeper", sleeper), 10)
-    wait(lambda: client.get(f"/v1/jobs/quick/runs/{quick_id}").json()["status"] != "STARTING", 10)
+    wait(lambda: _active_run(client, "quick", quick_id), 10)  # its command runs (for 2 s)
     server.kill9()
     # Downtime: the quick task ends (its wrapper records the exit) while no server watches it.
     records = server.data_dir / "task-records"
