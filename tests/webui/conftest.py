@@ -49,7 +49,8 @@ def artifacts_dir() -> Path:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("webui")
     auth = write_auth_file(root / "auth.toml")
-    process = ServerProcess(root / "data", extra_args=["--auth-config", str(auth)]).start()
+    extra_args = ["--auth-config", str(auth), "--task-users", "root"]
+    process = ServerProcess(root / "data", extra_args=extra_args).start()
     try:
         yield process
     finally:

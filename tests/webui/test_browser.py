@@ -239,7 +239,9 @@ def test_a_run_page_says_why_a_run_waits_and_shows_each_tasks_output(
 
     marker = tmp_path / "tried"
     cmd = f"if [ -e {marker} ]; then echo second; else touch {marker}; echo first; exit 3; fi"
-    run = {"cmd": cmd, "cpus": 0.01, "mem": 32, "disk": 0, "restart": {"policy": "ON_FAILURE"}}
+    # As root: the marker is in the test's temp dir, which other users cannot enter.
+    restart = {"policy": "ON_FAILURE"}
+    run = {"cmd": cmd, "cpus": 0.01, "mem": 32, "disk": 0, "restart": restart, "user": "root"}
     api(server, "POST", "/v1/jobs", {"id": "ui.retried", "run": run})
     retried = api(server, "POST", "/v1/jobs/ui.retried/runs")
     go(browser, f"#/jobs/ui.retried/runs/{retried['id']}")
