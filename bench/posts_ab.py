@@ -52,6 +52,11 @@ async def compare(
             for server in servers:
                 server.spawn()
                 await server.wait_ready(client, budget)
+            for server in servers:  # a round uncounted: connections, caches, the JIT of Java
+                warm = (
+                    (f"{server.url}/v1/jobs", job_body(f"w.j{n}", cron=cron)) for n in range(count)
+                )
+                await post_all(client, warm, workers, budget)
             for r in range(rounds):
                 for k in range(len(servers)):
                     i = (r + k) % len(servers)

@@ -229,6 +229,17 @@ def _log_level(text: str) -> str:
     return level
 
 
+EVENT_LOOPS = ("asyncio", "uvloop")
+
+
+def _event_loop(text: str) -> str:
+    name = text.strip().lower()
+    if name not in EVENT_LOOPS:
+        msg = f"expected one of {', '.join(EVENT_LOOPS)}"
+        raise ValueError(msg)
+    return name
+
+
 _WEEK_S = 7 * 24 * 3600.0
 
 
@@ -442,6 +453,13 @@ class Settings:
         " zk:// master, it also makes the masters spoken to over https",
         shown_default="none, the system's CAs",
     )
+    event_loop: str = _setting(
+        "asyncio",
+        envs=("METRONOME_EVENT_LOOP",),
+        parse=_event_loop,
+        help_text="the event loop: asyncio (the standard library's) or uvloop",
+    )
+    """uvloop made POST /v1/jobs no faster in the same run (docs/benchmarks.md, sixth round)."""
 
     @property
     def advertised_address(self) -> str:
