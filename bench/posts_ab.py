@@ -39,9 +39,18 @@ from tests.support.zookeeper import ZkServer
 
 
 async def compare(
-    configs: list[str], *, count: int, rounds: int, workers: int, budget: Budget, workdir: Path
+    configs: list[str],
+    *,
+    count: int,
+    rounds: int,
+    workers: int,
+    zk_fsync: bool,
+    budget: Budget,
+    workdir: Path,
 ) -> None:
-    zk = ZkServer(workdir / "zookeeper").start() if any(_uses_zk(c) for c in configs) else None
+    zk = None
+    if any(_uses_zk(c) for c in configs):
+        zk = ZkServer(workdir / "zookeeper", force_sync=zk_fsync).start()
     hosts = zk.hosts if zk is not None else ""
     servers = [configured(workdir / f"data-{i}", c, hosts) for i, c in enumerate(configs)]
     rates: list[list[float]] = [[] for _ in configs]
@@ -111,6 +120,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000, help="creations per round and server")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--workers", type=int, default=32, help="concurrent client connections")
+    parser.add_argument(
+        "--zk-fsync",
+        action="store_true",
+        help="ZooKeeper fsyncs its log (forceSync=yes) as in production and as the embedded store",
+    )
     parser.add_argument("--budget-s", type=float, default=600, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
@@ -121,6 +135,7 @@ def main() -> None:
                 count=args.count,
                 rounds=args.rounds,
                 workers=args.workers,
+                zk_fsync=args.zk_fsync,
                 budget=Budget(args.budget_s),
                 workdir=work,
             )
