@@ -16,6 +16,7 @@ are outstanding). Every caller still gets its own answer, once ZooKeeper gave it
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from metronome.storage._zk_client import Pending, TransactionResult, ZkClient
 
     Fence = Callable[[], Check | None]
+
+logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 0xFFFFF
 """ZooKeeper's default `jute.maxbuffer`: a server drops the connection of a larger request."""
@@ -94,6 +97,8 @@ class _Write:
 class _Batch:
     writes: list[_Write]
     fence: Check | None
+    over: bool = False
+    """No longer counted in flight."""
 
 
 class GroupCommits:
@@ -201,18 +206,18 @@ class GroupCommits:
         if not self._client.connected:  # kazoo would send it on reconnection, long after
             self._finish(batch, lambda _: ([], kz.ConnectionLoss()))
             return
-        transaction = self._client.transaction()
-        for op in _sent_ops(batch):
-            match op:
-                case Create(path, data):
-                    transaction.create(self._abs(path), data)
-                case SetData(path, data, version):
-                    transaction.set_data(self._abs(path), data, version)
-                case Delete(path, version):
-                    transaction.delete(self._abs(path), version)
-                case Check(path, version):
-                    transaction.check(self._abs(path), version)
         try:
+            transaction = self._client.transaction()
+            for op in _sent_ops(batch):
+                match op:
+                    case Create(path, data):
+                        transaction.create(self._abs(path), data)
+                    case SetData(path, data, version):
+                        transaction.set_data(self._abs(path), data, version)
+                    case Delete(path, version):
+                        transaction.delete(self._abs(path), version)
+                    case Check(path, version):
+                        transaction.check(self._abs(path), version)
             pending = transaction.commit_async()
         except Exception as exc:  # noqa: BLE001 - each caller raises it
             self._refused(batch, exc)
@@ -223,8 +228,16 @@ class GroupCommits:
         """Settle `batch`, then send what waits (in kazoo's callback thread)."""
         try:
             self._settle(batch, answer)
-        finally:
-            self._pump()
+        except Exception:  # a fault here: no caller may wait for an answer that cannot come
+            logger.exception("Settling a transaction of %d writes failed", len(batch.writes))
+            for write in batch.writes:
+                if not write.done.is_set():
+                    write.finish([], OutcomeUnknown())
+            with self._lock:
+                if not batch.over:
+                    batch.over = True
+                    self._in_flight -= 1
+        self._pump()
 
     def _settle(self, batch: _Batch, answer: Pending[list[TransactionResult]]) -> None:
         """Give each write of `batch` its answer, or queue it again."""
@@ -293,6 +306,7 @@ class GroupCommits:
                 write.finish(*answer)
         with self._lock:
             self._queue.extendleft(w for w in reversed(again) if not w.abandoned)
+            batch.over = True
             self._in_flight -= 1
 
 
