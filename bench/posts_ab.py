@@ -7,7 +7,8 @@ server stores in ZooKeeper, a server this benchmark starts, under a root of its 
 embedded store); `posts_ab '' '--event-loop uvloop'` an event loop; `posts_ab 'src=/tmp/b/src' ''`
 a change. All servers run at once and every round gives each the same burst of creations in turn
 (the order rotating each round), so the slow phases of a noisy machine hit every configuration
-alike. It reports each one's median rate and its ratio to the first CONFIG's, round by round.
+alike. It reports each one's median rate and its ratio to the first CONFIG's, round by round;
+with `--get-s N`, also each round's GET /v1/jobs/{id} rate (wrk, 50 connections, N seconds).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from harness import (
     session,
     summary,
     unused_hour_cron,
+    wrk,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,6 +47,7 @@ async def compare(
     rounds: int,
     workers: int,
     zk_fsync: bool,
+    get_s: int,
     budget: Budget,
     workdir: Path,
 ) -> None:
@@ -55,6 +58,7 @@ async def compare(
     servers = [configured(workdir / f"data-{i}", c, hosts) for i, c in enumerate(configs)]
     rates: list[list[float]] = [[] for _ in configs]
     cpu_ms: list[list[float]] = [[] for _ in configs]
+    gets: list[list[float]] = [[] for _ in configs]
     cron = unused_hour_cron()
     try:
         async with session(workers) as client:
@@ -77,6 +81,9 @@ async def compare(
                     used = server.cpu_s()
                     rates[i].append(count / await post_all(client, bodies, workers, budget))
                     cpu_ms[i].append(1000 * (server.cpu_s() - used) / count)
+                    if get_s:
+                        url = f"{server.url}/v1/jobs/w.j0"
+                        gets[i].append(wrk(url, connections=50, seconds=get_s).requests_per_s)
                 note("round %d: %s", r + 1, [f"{x[-1]:.0f}/s" for x in rates])
     finally:
         for server in servers:
@@ -84,7 +91,7 @@ async def compare(
         if zk is not None:
             zk.stop()
     first = median(rates[0])
-    for config, rate, cpu in zip(configs, rates, cpu_ms, strict=True):
+    for config, rate, cpu, get in zip(configs, rates, cpu_ms, gets, strict=True):
         summary(
             "posts_ab",
             config=repr(config),
@@ -93,6 +100,15 @@ async def compare(
             round_ratios=" ".join(f"{x / y:.2f}" for x, y in zip(rate, rates[0], strict=True)),
             cpu_per_post=f"{median(cpu):.2f}ms",
             rounds=" ".join(f"{x:.0f}" for x in rate),
+            **(
+                {
+                    "get_rps": f"{median(get):.0f}",
+                    "get_ratio": f"{median(get) / median(gets[0]):.2f}",
+                    "get_rounds": " ".join(f"{x:.0f}" for x in get),
+                }
+                if get
+                else {}
+            ),
         )
 
 
@@ -125,6 +141,9 @@ def main() -> None:
         action="store_true",
         help="ZooKeeper fsyncs its log (forceSync=yes) as in production and as the embedded store",
     )
+    parser.add_argument(
+        "--get-s", type=int, default=0, help="and each round, wrk GET /v1/jobs/{id} this long"
+    )
     parser.add_argument("--budget-s", type=float, default=600, help="bound on the whole run")
     args = parser.parse_args()
     note("%s", machine())
@@ -136,6 +155,7 @@ def main() -> None:
                 rounds=args.rounds,
                 workers=args.workers,
                 zk_fsync=args.zk_fsync,
+                get_s=args.get_s,
                 budget=Budget(args.budget_s),
                 workdir=work,
             )
