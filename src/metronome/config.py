@@ -459,7 +459,8 @@ class Settings:
         parse=_event_loop,
         help_text="the event loop: asyncio (the standard library's) or uvloop",
     )
-    """uvloop made POST /v1/jobs no faster in the same run (docs/benchmarks.md, sixth round)."""
+    """asyncio by default: uvloop made POST /v1/jobs faster in one of four same-run A/Bs, GETs
+    5-22 % faster (docs/benchmarks.md, sixth round)."""
 
     @property
     def advertised_address(self) -> str:
