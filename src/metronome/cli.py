@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import logging
@@ -129,10 +128,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
-    from metronome.server import serve
+    from metronome.server import run
 
     try:
-        asyncio.run(serve(settings))
+        run(settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

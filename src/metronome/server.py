@@ -87,6 +87,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def run(settings: Settings) -> None:
+    """`serve` on the event loop that `settings.event_loop` names."""
+    factory = None
+    if settings.event_loop == "uvloop":
+        import uvloop  # only when asked for
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(settings))
+
+
 async def serve(settings: Settings) -> None:
     """Run the server until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()

@@ -22,8 +22,8 @@ from metronome.storage import (
     ZkStore,
 )
 from metronome.storage import _zookeeper as zookeeper_store
+from metronome.storage._zk_commits import MAX_REQUEST_BYTES
 from metronome.storage._zk_reads import get_children_many, get_data_many
-from metronome.storage._zookeeper import MAX_REQUEST_BYTES
 from tests.support.server import free_port, wait
 
 if TYPE_CHECKING:

@@ -74,6 +74,8 @@ class ZkServer:
     peers: str = ""
     """The `server.N=...` lines of an ensemble's config; empty for a standalone server."""
     process: subprocess.Popen[bytes] | None = None
+    force_sync: bool = False
+    """fsync each transaction log write, as production servers do (benchmarks); tests need not."""
 
     @property
     def hosts(self) -> str:
@@ -94,7 +96,7 @@ class ZkServer:
             f"tickTime={TICK_MS}\ninitLimit=20\nsyncLimit=4\n"
             f"dataDir={data_dir}\nclientPort={self.client_port}\nclientPortAddress=127.0.0.1\n"
             "admin.enableServer=false\n4lw.commands.whitelist=srvr,ruok\n"
-            "maxClientCnxns=0\nforceSync=no\n"  # tests need no fsync per transaction
+            f"maxClientCnxns=0\nforceSync={'yes' if self.force_sync else 'no'}\n"
             f"{self.peers}"
         )
         with self.log_file.open("ab") as log:

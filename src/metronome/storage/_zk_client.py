@@ -29,6 +29,9 @@ class Pending(Protocol[_T_co]):
 
     def get(self, block: bool = True, timeout: float | None = None) -> _T_co: ...
 
+    def rawlink(self, callback: Callable[[Pending[_T_co]], object]) -> None:
+        """Call `callback(self)` once the answer is in, in kazoo's callback thread."""
+
 
 TransactionResult = str | Stat | bool | Exception
 """Per operation of a committed transaction: a create's path, a set's new stat, True for a

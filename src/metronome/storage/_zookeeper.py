@@ -1,8 +1,9 @@
 """The replicated store: the `Store` nodes live in ZooKeeper, under one root node.
 
-Every write is one ZooKeeper transaction (multi-op), so `create(makepath=True)`, recursive
-deletes and `commit` are all or nothing, and a fence `Check` can guard each of them: a writer
-that lost leadership cannot land a write, because the leader node's version has moved on.
+Every write is one ZooKeeper transaction (multi-op), or part of one shared with concurrent writes
+on other nodes (group commit, `_zk_commits`), so `create(makepath=True)`, recursive deletes and
+`commit` are all or nothing, and a fence `Check` guards each of them: a writer that lost
+leadership cannot land a write, because the leader node's version has moved on.
 
 Calls block for at most the retry deadline. Reads are retried through kazoo's retry policy
 until then; a write is retried only when ZooKeeper answered that nothing was applied (or the
@@ -27,7 +28,6 @@ from metronome.storage._store import (
     Check,
     Create,
     Delete,
-    FencedOut,
     NodeExistsError,
     NoNodeError,
     NotEmptyError,
@@ -41,6 +41,7 @@ from metronome.storage._store import (
     join_path,
     split_path,
 )
+from metronome.storage._zk_commits import GroupCommits, OpFailed, OutcomeUnknown
 from metronome.storage._zk_reads import get_children_many, get_data_many
 
 if TYPE_CHECKING:
@@ -53,10 +54,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 0xFFFFF
-"""ZooKeeper's default `jute.maxbuffer`: a server drops the connection of a larger request."""
-_OP_OVERHEAD_BYTES = 64
-"""A generous bound on one operation's framing (type, lengths, ACL, flags) in a request."""
 READ_BATCH = 256
 """Reads per multiRead request: few requests, and replies of a few MB at most in practice."""
 
@@ -75,20 +72,6 @@ _RETRY_POLICY = _Backoff(delay=0.05, backoff=2, max_delay=0.5, max_jitter=0.2)
 
 _T = TypeVar("_T")
 _K = TypeVar("_K")
-
-
-class _OutcomeUnknown(Exception):
-    """A write was sent but its answer was lost; not retried (kazoo's policy passes it on)."""
-
-
-class _OpFailed(Exception):
-    """Operation `op` (number `index`) of a transaction failed; nothing was applied."""
-
-    def __init__(self, index: int, op: Op, error: kz.ZookeeperError) -> None:
-        super().__init__(index, op, error)
-        self.index = index
-        self.op = op
-        self.error = error
 
 
 class ZkStore(Store):
@@ -122,7 +105,6 @@ class ZkStore(Store):
         self._hosts = hosts
         self._root = root
         self._deadline_s = retry_deadline_s
-        self._fence = fence
         self._closed = False
         self._multi_read = True
         """Whether ZooKeeper takes multiReads; cleared on the first refusal (before 3.6)."""
@@ -132,6 +114,7 @@ class ZkStore(Store):
             connection_retry=KazooRetry(max_tries=-1, **_RETRY_POLICY),
             command_retry=KazooRetry(max_tries=-1, deadline=retry_deadline_s, **_RETRY_POLICY),
         )
+        self._commits = GroupCommits(self._client, self._abs, fence)
         self._client.add_listener(self._log_state)
         try:
             self._client.start(timeout=retry_deadline_s)
@@ -220,7 +203,7 @@ class ZkStore(Store):
             ancestors = self._missing_ancestors(path, deadline) if makepath else []
             try:
                 self._transact([*(Create(a) for a in ancestors), Create(path, data)], deadline)
-            except _OpFailed as exc:
+            except OpFailed as exc:
                 if exc.index < len(ancestors):  # created meanwhile by another writer
                     raise ForceRetryError from exc
                 raise
@@ -243,7 +226,7 @@ class ZkStore(Store):
             descendants = self._descendants(path, deadline) if recursive else []
             try:
                 self._transact([*map(Delete, descendants), Delete(path, version)], deadline)
-            except _OpFailed as exc:
+            except OpFailed as exc:
                 if exc.index < len(descendants):  # the subtree changed since the listing
                     raise ForceRetryError from exc
                 raise
@@ -328,65 +311,21 @@ class ZkStore(Store):
         return found
 
     def _transact(self, ops: Sequence[Op], deadline: float) -> list[TransactionResult]:
-        """Apply `ops` (after the fence's check) as one transaction; return their results.
+        """Apply `ops` (after the fence's check) in the next transaction; return their results.
 
         Raises:
-            _OpFailed: ZooKeeper refused operation `index` of `ops`; nothing was applied.
-            _OutcomeUnknown: the answer was lost; the transaction may have been applied.
+            OpFailed: ZooKeeper refused operation `index` of `ops`; nothing was applied.
+            OutcomeUnknown: the answer was lost; the transaction may have been applied.
         """
-        fence = self._fence() if self._fence is not None else None
-        sent = [fence, *ops] if fence is not None else list(ops)
-        self._check_size(sent)
-        transaction = self._client.transaction()
-        for op in sent:
-            match op:
-                case Create(path, data):
-                    transaction.create(self._abs(path), data)
-                case SetData(path, data, version):
-                    transaction.set_data(self._abs(path), data, version)
-                case Delete(path, version):
-                    transaction.delete(self._abs(path), version)
-                case Check(path, version):
-                    transaction.check(self._abs(path), version)
-        try:
-            results = self._wait(transaction.commit_async(), deadline)
-        except (kz.ConnectionLoss, kz.OperationTimeoutError, kz.SessionExpiredError) as exc:
-            raise _OutcomeUnknown from exc
-        for index, result in enumerate(results):
-            if isinstance(result, kz.ZookeeperError) and not isinstance(
-                result, (kz.RolledBackError, kz.RuntimeInconsistency)
-            ):
-                if fence is not None and index == 0:
-                    msg = (
-                        f"{fence.path}: fence check failed (version {fence.version} expected):"
-                        " this server may no longer write"
-                    )
-                    raise FencedOut(msg) from result
-                own = index - (fence is not None)
-                raise _OpFailed(own, ops[own], result)
-        return results[len(sent) - len(ops) :]
-
-    def _check_size(self, ops: Sequence[Op]) -> None:
-        sizes = [
-            len(getattr(op, "data", b"")) + len(self._abs(op.path).encode()) + _OP_OVERHEAD_BYTES
-            for op in ops
-        ]
-        total = sum(sizes) + _OP_OVERHEAD_BYTES  # and the request's own header
-        if total > MAX_REQUEST_BYTES:
-            largest = ops[sizes.index(max(sizes))].path
-            msg = (
-                f"{largest}: a write of about {total} bytes exceeds ZooKeeper's limit of"
-                f" {MAX_REQUEST_BYTES} bytes per request (jute.maxbuffer)"
-            )
-            raise StorageError(msg)
+        return self._commits.transact(ops, deadline)
 
     def _write(self, attempt: Callable[[float], _T], path: str) -> _T:
         """Run a write attempt under the retry policy, mapping ZooKeeper's refusal to ours."""
         try:
             return self._call(attempt)
-        except _OpFailed as exc:
+        except OpFailed as exc:
             raise _refusal(exc.op, exc.error) from exc.error
-        except _OutcomeUnknown as exc:
+        except OutcomeUnknown as exc:
             msg = (
                 f"ZooKeeper is unreachable at {self._hosts}: the connection was lost during a"
                 f" write to {path}, which may or may not have been applied"
