@@ -175,11 +175,12 @@ class PooledActor(pykka.Actor):
     def _start_actor_loop(self) -> None:
         # The ref in pykka's registry holds the mailbox and the mailbox's wake-up closure holds
         # the actor: that chain keeps an idle actor alive, as its thread does for ThreadingActor.
+        # pykka types actor_inbox as its Queue; _create_actor_inbox above made it a _Mailbox.
         mailbox: _Mailbox = self.actor_inbox  # type: ignore[assignment]
         mailbox.bind(lambda: self._pool.submit(self))
 
     def _run_slice(self) -> None:
-        mailbox: _Mailbox = self.actor_inbox  # type: ignore[assignment]
+        mailbox: _Mailbox = self.actor_inbox  # type: ignore[assignment]  # a _Mailbox, as above
         if not self._started:
             self._started = True
             self._actor_loop_setup()
