@@ -4,7 +4,7 @@ a job that keeps failing is withdrawn with its cause, and nothing is left a zomb
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pykka
 import pytest
@@ -23,10 +23,9 @@ from metronome.storage import (
 )
 from tests.faults.test_run_steps import START, active, end_kind, history, job
 from tests.support.faulty_store import FaultyStore, stored_run
-from tests.support.system import FakeClock, create_job, entry, finished, running, until
+from tests.support.system import FakeClock, advancing, create_job, entry, finished, running, until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -42,8 +41,8 @@ async def test_a_job_actor_killed_by_a_bug_is_restarted_from_the_store(tmp_path:
         with pytest.raises(Unavailable, match="Job 'a' is unavailable: its actor failed"):
             await services.ask_job("a", lambda actor: actor.trigger())
         store.heal()
-        clock.advance(seconds=2)  # the supervisor's restart back-off
-        await until(lambda: finished(services, "a") == 1)  # the task's real outcome, reconciled
+        # the supervisor's restart back-off, then the task's real outcome, reconciled
+        await advancing(clock, lambda: finished(services, "a") == 1)
         assert [info.id for info in history(services).successful_runs] == [run.id]
         assert services.view.failure("a") is None
         assert services.metrics.counter("jobs.restarts").count == 1
@@ -79,16 +78,6 @@ async def test_a_job_that_keeps_failing_is_withdrawn_with_its_cause_and_comes_ba
         await until(lambda: finished(services, "a") == 1)
         assert services.view.failure("a") is None
         assert services.view.failure("b") is None
-
-
-async def advancing(clock: FakeClock, condition: Callable[[], Any], steps: int = 60) -> Any:
-    """Move the clock a second at a time until `condition` holds (back-offs wait on it)."""
-    for _ in range(steps):
-        with contextlib.suppress(AssertionError):
-            return await until(condition, timeout_s=0.5)
-        clock.advance(seconds=1)
-    msg = f"condition not met within {steps} s of the test's clock"
-    raise AssertionError(msg)
 
 
 async def test_a_failed_run_actor_is_restarted_by_its_job(tmp_path: Path) -> None:

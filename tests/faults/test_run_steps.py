@@ -15,7 +15,7 @@ from metronome.errors import Unavailable
 from metronome.model import EndKind, RunStatus
 from metronome.storage import JOB_HISTORIES, JOB_RUNS, SqliteStore, StorageError
 from tests.support.faulty_store import FaultyStore, stored_history, stored_run
-from tests.support.system import FakeClock, create_job, entry, finished, running, until
+from tests.support.system import FakeClock, advancing, create_job, entry, finished, running, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,8 +68,7 @@ async def test_a_run_that_ends_while_writes_fail_is_recorded_when_the_store_heal
             await services.ask_job("a", lambda actor: actor.trigger())
         assert [r.id for r in entry(services, "a").runs] == [run.id]  # as the store says
         store.heal()
-        clock.advance(seconds=60)  # past the retry's back-off
-        await until(lambda: finished(services, "a") == 1)
+        await advancing(clock, lambda: finished(services, "a") == 1)  # the retry's back-off
         assert [info.id for info in history(services).successful_runs] == [run.id]
         assert not entry(services, "a").runs
         assert stored_run(store, "a", run.id) is None
@@ -180,8 +179,7 @@ async def test_a_finish_whose_answer_was_lost_is_recorded_once(tmp_path: Path) -
         await until(lambda: store.refused)
         assert stored_run(store, "a", run.id) is None  # it landed
         store.heal()
-        clock.advance(seconds=60)
-        await until(lambda: finished(services, "a") == 1)
+        await advancing(clock, lambda: finished(services, "a") == 1)
         assert [info.id for info in history(services).successful_runs] == [run.id]
         stored = stored_history(store, "a")
         assert stored is not None

@@ -106,3 +106,13 @@ async def settled(services: Services, *job_ids: str) -> None:
     for job_id in job_ids:
         with contextlib.suppress(RunNotFound):
             await services.ask(entry(services, job_id).actor.stop_run("settle"))
+
+
+async def advancing(clock: FakeClock, condition: Callable[[], Any], steps: int = 60) -> Any:
+    """Move the clock a second at a time until `condition` holds (back-offs wait on it)."""
+    for _ in range(steps):
+        with contextlib.suppress(AssertionError):
+            return await until(condition, timeout_s=0.5)
+        clock.advance(seconds=1)
+    msg = f"condition not met within {steps} s of the test's clock"
+    raise AssertionError(msg)
