@@ -112,8 +112,9 @@ async def test_a_refused_status_write_is_retried_until_it_lands(tmp_path: Path) 
         assert stored is not None
         assert stored.status is RunStatus.STARTING
         store.heal()
-        clock.advance(seconds=1)
-        await until(lambda: (r := stored_run(store, "a", run.id)) and r.status is RunStatus.ACTIVE)
+        await advancing(
+            clock, lambda: (r := stored_run(store, "a", run.id)) and r.status is RunStatus.ACTIVE
+        )
         assert services.metrics.counter("jobs.write.failures").count >= 1
         await services.ask_job("a", lambda actor: actor.stop_run(run.id))
 
@@ -135,8 +136,7 @@ async def test_a_relaunch_starts_only_once_its_task_is_written(tmp_path: Path) -
             await until(lambda: store.refused > refused)  # noqa: B023 - read at once
         assert marker.read_text() == "x\n"  # nothing starts unrecorded
         store.heal()
-        clock.advance(seconds=30)
-        await until(lambda: marker.read_text() == "x\nx\n")
+        await advancing(clock, lambda: marker.read_text() == "x\nx\n")
         stored = stored_run(store, "a", run.id)
         assert stored is not None
         assert len(stored.tasks) == 2  # the relaunched task was written before it started
@@ -200,7 +200,6 @@ async def test_a_dependency_run_the_store_refuses_starts_when_it_heals(tmp_path:
         await until(lambda: store.refused)  # the child's run, owed by its parent's success
         assert not entry(services, "c").runs
         store.heal()
-        clock.advance(seconds=5)
-        await until(lambda: finished(services, "c") == 1)
+        await advancing(clock, lambda: finished(services, "c") == 1)
         assert history(services, "c").success_count == 1
         assert services.view.failure("c") is None  # retried, not restarted
