@@ -263,7 +263,7 @@ async def start_services(
     )
     supervisor = await start_supervisor(context)
     stack.push_async_callback(stop_supervisor, supervisor)
-    launcher_problem = watch_launcher(launcher, metrics)
+    watch_launcher(launcher, metrics)
     lateness = await start_watch(settings, stack, view, metrics, clock)
     metrics.gauge("jobs.count", lambda: len(view))
     metrics.gauge("jobs.active", lambda: sum(len(entry.runs) for entry in view.entries()))
@@ -284,22 +284,17 @@ async def start_services(
         metrics=metrics,
         clock=clock,
         queued_runs=queued_runs,
-        launcher_problem=launcher_problem,
         launcher=launcher,
         lateness=lateness,
     )
 
 
-def watch_launcher(
-    launcher: Launcher, metrics: MetricsRegistry
-) -> Callable[[], dict[str, str] | None]:
-    """Mesos's verdicts on this framework as metrics; returns what `/info` reports of them."""
-    if not isinstance(launcher, MesosLauncher):
-        return lambda: None
-    mesos = launcher
-    metrics.gauge("mesos.framework.refused", lambda: 0 if mesos.refusal is None else 1)
-    metrics.gauge("mesos.framework.step-downs", lambda: mesos.step_downs)
-    return mesos.problem
+def watch_launcher(launcher: Launcher, metrics: MetricsRegistry) -> None:
+    """Mesos's verdicts on this framework as metrics (`/info` asks `launcher.problem()`)."""
+    if isinstance(launcher, MesosLauncher):
+        mesos = launcher
+        metrics.gauge("mesos.framework.refused", lambda: 0 if mesos.refusal is None else 1)
+        metrics.gauge("mesos.framework.step-downs", lambda: mesos.step_downs)
 
 
 async def start_watch(

@@ -36,8 +36,6 @@ class Services:
     queued_runs: Callable[[], Iterable[tuple[JobId, RunId]]]
     launcher: Launcher
     lateness: TriggerLateness
-    launcher_problem: Callable[[], dict[str, str] | None] = lambda: None
-    """What keeps the launcher from launching (a Mesos refusal, a step-down), for `/info`."""
 
     def entry(self, job_id: str) -> JobEntry:
         """The job's published entry.

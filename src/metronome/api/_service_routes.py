@@ -27,7 +27,7 @@ async def info(request: web.Request) -> web.Response:
     settings = request.app[INSTANCE].settings
     body = {"version": __version__, "libVersion": __version__, "config": settings.public()}
     services = request.app[SERVICE_SLOT].current
-    problem = None if services is None else services.launcher_problem()
+    problem = None if services is None else services.launcher.problem()
     if problem is not None:  # only then: a default response never gains a key
         body["mesos"] = problem
     return json_response(body)

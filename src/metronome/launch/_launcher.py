@@ -102,6 +102,11 @@ class Launcher(abc.ABC):
         does not fit); None if it is not queued here. Call on the event loop."""
         return None
 
+    def problem(self) -> dict[str, str] | None:
+        """What keeps this launcher from launching (a cluster manager's refusal), for `/info`;
+        None while all is well."""
+        return None
+
     @abc.abstractmethod
     async def stop(self) -> None:
         """Stop watching. Running tasks MUST NOT be killed: they outlive the server."""
