@@ -347,7 +347,6 @@ def _overrides_to_pb(overrides: RunOverrides) -> pb.OverrideSet:
         env=_pairs(overrides.env),
         cmd=overrides.cmd,
         args=None if overrides.args is None else pb.StringList(values=overrides.args),
-        requested_by=overrides.requested_by,
     )
 
 
@@ -475,7 +474,6 @@ def _overrides_from_pb(m: pb.OverrideSet) -> RunOverrides:
         env={kv.key: kv.value for kv in m.env},
         cmd=m.cmd if m.HasField("cmd") else None,
         args=tuple(m.args.values) if m.HasField("args") else None,
-        requested_by=m.requested_by if m.HasField("requested_by") else None,
     )
 
 

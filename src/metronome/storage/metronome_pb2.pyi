@@ -278,16 +278,14 @@ class JobRun(_message.Message):
     def __init__(self, id: _Optional[str] = ..., job_id: _Optional[str] = ..., status: _Optional[_Union[JobRun.Status, str]] = ..., created_at_ms: _Optional[int] = ..., run_spec: _Optional[_Union[RunSpec, _Mapping]] = ..., completed_at_ms: _Optional[int] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., schedule_id: _Optional[str] = ..., scheduled_at_ms: _Optional[int] = ..., starting_deadline_s: _Optional[int] = ..., overrides: _Optional[_Union[OverrideSet, _Mapping]] = ..., triggered_by: _Optional[str] = ..., end: _Optional[_Union[DetailEnd, _Mapping]] = ..., by_dependencies: _Optional[bool] = ...) -> None: ...
 
 class OverrideSet(_message.Message):
-    __slots__ = ("env", "cmd", "args", "requested_by")
+    __slots__ = ("env", "cmd", "args")
     ENV_FIELD_NUMBER: _ClassVar[int]
     CMD_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
-    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
     env: _containers.RepeatedCompositeFieldContainer[KeyValue]
     cmd: str
     args: StringList
-    requested_by: str
-    def __init__(self, env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ..., requested_by: _Optional[str] = ...) -> None: ...
+    def __init__(self, env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ...) -> None: ...
 
 class DetailEnd(_message.Message):
     __slots__ = ("kind", "exit_code", "signal", "message", "by")
