@@ -36,8 +36,6 @@ from metronome.model import (
     JobRun,
     RunEnd,
     RunStatus,
-    Task,
-    TaskStatus,
     new_run_id,
     new_task_id,
 )
@@ -367,7 +365,7 @@ class JobActor(PooledActor, ScheduleFiring):
         run_id = new_run_id(now)
         # The first task's id is persisted with the run, so the run actor can launch it without
         # another write and a restart still finds (and adopts) it.
-        task = Task(new_task_id(self._spec.id, run_id), TaskStatus.TASK_CREATED, now)
+        task = self._context.new_task(new_task_id(self._spec.id, run_id), now)
         run = JobRun(
             id=run_id,
             job_id=self._spec.id,
