@@ -127,6 +127,7 @@ class LocalLauncher(LoopCalls, Launcher):
         self._on_update: UpdateCallback | None = None
         self._tasks: dict[str, _Task] = {}  # queued, preparing or running
         self._queue: dict[str, _Task] = {}  # the queued ones, oldest first
+        self._retiring: set[asyncio.Task[None]] = set()  # cgroups of ended tasks being removed
         self._identity = ""
 
     @property
@@ -216,6 +217,8 @@ class LocalLauncher(LoopCalls, Launcher):
             for job in (task.prepare, task.killing):
                 if job is not None and job.cancel():
                     pending.append(job)
+        # A cgroup left behind is the sandbox sweep's (`_sandbox_gc`).
+        pending += [job for job in self._retiring if job.cancel()]
         await asyncio.gather(*pending, return_exceptions=True)
         await self._starter.close()
         running = sum(task.phase is _Phase.RUNNING for task in self._tasks.values())
@@ -325,8 +328,8 @@ class LocalLauncher(LoopCalls, Launcher):
     def _on_exit(self, task: _Task) -> None:
         # Stragglers of the group go too, as when Mesos tears down a container. The kernel does not
         # reuse the wrapper's pid while any member lives (or while it is unreaped), so this hits
-        # no unrelated group.
-        self._signal(task, signal.SIGKILL)
+        # no unrelated group. Those that left the group go with the cgroup (`_retire`).
+        _process.signal_group(task.pid, signal.SIGKILL)
         status = _process.reap(task.pid)
         task.exited.set()
         if task.killing is not None:
@@ -440,7 +443,7 @@ class LocalLauncher(LoopCalls, Launcher):
         if task.phase is not _Phase.QUEUED:
             self._pool.release(task.resources)
         if task.cgroup is not None:
-            self._remove_cgroup(task.cgroup, _CGROUP_REMOVE_TRIES)
+            self._retire(task.cgroup)
         elapsed_s = time.time() - task.started_at if task.started_at else 0.0
         # A success is logged by its run's own end line: two lines per run instead of four.
         logger.log(
@@ -457,15 +460,24 @@ class LocalLauncher(LoopCalls, Launcher):
         if self._loop is not None:
             self._place()
 
-    def _remove_cgroup(self, cgroup: TaskCgroup, tries: int) -> None:
-        """Remove a task's cgroup once the kernel has let its last member go."""
-        if not cgroup.pids():
-            cgroup.remove()
-        elif tries > 1 and self._loop is not None:
-            retry = self._remove_cgroup
-            self._loop.call_later(_CGROUP_REMOVE_RETRY_S, retry, cgroup, tries - 1)
-        else:
-            logger.warning("cgroup %s still has processes: left in place", cgroup.paths[0])
+    def _retire(self, cgroup: TaskCgroup) -> None:
+        """Kill what is left in an ended task's cgroup and remove it once the kernel has let its
+        last member go, off the loop: there, reading `cgroup.procs` and removing the v1 groups
+        took 15-20 % of the loop's time under runs (docs/benchmarks.md)."""
+        if self._loop is None:  # stopped: one try, as the sweep would
+            _emptied(cgroup)
+            return
+        job = self._loop.create_task(self._remove_cgroup(cgroup))
+        self._retiring.add(job)
+        job.add_done_callback(self._retiring.discard)
+
+    async def _remove_cgroup(self, cgroup: TaskCgroup) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(_CGROUP_REMOVE_TRIES):
+            if await loop.run_in_executor(None, _emptied, cgroup):
+                return
+            await asyncio.sleep(_CGROUP_REMOVE_RETRY_S)
+        logger.warning("cgroup %s still has processes: left in place", cgroup.paths[0])
 
     def _emit(
         self,
@@ -494,6 +506,16 @@ def _memory_verdict(
         f"the kernel killed it ({outcome.message})"
     )
     return Outcome(outcome.status, outcome.at, message, outcome.exit_code)
+
+
+def _emptied(cgroup: TaskCgroup) -> bool:
+    """SIGKILL the members left in an ended task's `cgroup` and remove it if none is left;
+    whether it is gone. Blocks."""
+    if cgroup.pids():
+        cgroup.signal(signal.SIGKILL)
+        return False
+    cgroup.remove()
+    return True
 
 
 def _killed() -> Outcome:
