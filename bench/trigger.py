@@ -108,9 +108,12 @@ async def measure(
     workdir: Path,
     create_per_s: float = ASSUMED_CREATE_PER_S,
     serve_args: Sequence[str] = (),
+    src: Path | None = None,
 ) -> TriggerFigures:
-    """`create_per_s` is a creation rate safely below the real one: it places the instant."""
-    server = metronome(workdir / "data", "--cpus", str(cpus), "--mem", str(64 * due), *serve_args)
+    """`create_per_s` is a creation rate safely below the real one: it places the instant; `src`
+    runs the server from another source tree (see `harness.metronome`)."""
+    extra = ("--cpus", str(cpus), "--mem", str(64 * due), *serve_args)
+    server = metronome(workdir / "data", *extra, src=src)
     try:
         async with session(workers) as client:
             server.spawn()
@@ -267,6 +270,7 @@ def main() -> None:
     parser.add_argument("--lead-s", type=float, default=20, help="least time before the instant")
     parser.add_argument("--workers", type=int, default=32, help="concurrent client connections")
     parser.add_argument("--actor-threads", type=int, help="the server's --actor-threads")
+    parser.add_argument("--src", type=Path, help="run the server from this source tree")
     parser.add_argument(
         "--budget-s", type=float, help="bound on the whole run (default 300 s + 12 ms per job)"
     )
@@ -287,6 +291,7 @@ def main() -> None:
                 budget=Budget(budget_s),
                 workdir=work,
                 serve_args=serve_args,
+                src=args.src,
             )
         )
     summary("trigger", **figures.fields())

@@ -86,11 +86,11 @@ STARTUP_TIMEOUT_S = 300.0
 
 COLLECTOR_THRESHOLDS = (10_000, 10, 10)
 """The cyclic garbage collector's thresholds: a young collection per 10,000 net allocations of
-tracked objects, not 700. A burst of 10,000 fires allocates about a million objects that live
-a few seconds; with the defaults the collector, which runs with the GIL held, took 44 % of it
-(docs/benchmarks.md), mostly full collections of the whole heap, which come at most once per
-700 x 10 x 10 net allocations (and once the objects promoted since the last one reach a quarter
-of the heap): now at most once per 1,000,000."""
+tracked objects, not 700, so a full collection of the whole heap (at most one per 10,000 x 10 x
+10, and only once the objects promoted since the last reach a quarter of the heap) comes 14
+times less often. A burst of 10,000 fires allocates about a million short-lived objects; the
+collector, which holds the GIL, was 44 % of the server's GIL samples during one, 15 % after
+(docs/benchmarks.md)."""
 
 
 def utc_now() -> datetime:
