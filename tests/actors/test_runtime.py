@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,6 +25,23 @@ class Recorder(PooledActor):
     def on_receive(self, message: Any) -> Any:
         self._seen.append((self._name, message))
         return message * 2
+
+
+class FirstRecorder(Recorder):
+    first_in_pool = True
+
+
+class Blocker(PooledActor):
+    """Holds its worker until `release` is set."""
+
+    def __init__(self, pool: ActorPool, began: threading.Event, release: threading.Event) -> None:
+        super().__init__(pool)
+        self._began = began
+        self._release = release
+
+    def on_receive(self, message: Any) -> None:
+        self._began.set()
+        self._release.wait(5)
 
 
 @pytest.fixture
@@ -53,3 +71,23 @@ def test_stop_handles_the_mail_queued_before_it() -> None:
     pool.stop()
 
     assert sorted(seen) == [(f"a{i}", 1) for i in range(4)]
+
+
+def test_an_actor_first_in_pool_runs_ahead_of_the_others_waiting(pool: ActorPool) -> None:
+    seen: list[tuple[str, Any]] = []
+    began, release = threading.Event(), threading.Event()
+    Blocker.start(pool, began, release).tell("hold")
+    assert began.wait(5)  # the pool's one worker is busy: what follows waits for it
+    rest = [Recorder.start(pool, f"r{i}", seen) for i in range(3)]
+    for actor in rest:
+        actor.tell(1)
+    first = FirstRecorder.start(pool, "f", seen)
+    answer = first.ask(1, block=False)
+
+    release.set()
+
+    assert answer.get(timeout=5) == 2
+    for actor in rest:
+        assert actor.ask(2, block=False).get(timeout=5) == 4
+    assert seen[0] == ("f", 1)
+    assert sorted(seen[1:4]) == [(f"r{i}", 1) for i in range(3)]

@@ -67,6 +67,10 @@ class JobActor(PooledActor, ScheduleFiring):
     """Owns one job. `runs` and `history` are what the store holds for it when loaded; its
     schedules' instants are handled by `ScheduleFiring` (actors/_firing.py)."""
 
+    first_in_pool = True
+    """A fire, a request or a run's end is never queued behind the work of run actors: when
+    10,000 jobs fire together, the last fire waited for the first runs' writes and launches."""
+
     def __init__(
         self,
         context: ActorContext,

