@@ -71,10 +71,16 @@ class CallbackFuture(pykka.ThreadingFuture[Any]):
 
 
 class _Mailbox:
-    """An actor inbox that asks the pool for a worker when mail arrives for an idle actor."""
+    """An actor inbox that asks the pool for a worker when mail arrives for an idle actor.
+
+    Its queue is made on the first message: an empty deque costs 760 bytes, and most of 100,000
+    loaded job actors never receive one until their schedule fires (docs/benchmarks.md).
+    """
+
+    __slots__ = ("_lock", "_messages", "_scheduled", "_wake")
 
     def __init__(self) -> None:
-        self._messages: deque[Envelope[Any]] = deque()
+        self._messages: deque[Envelope[Any]] | None = None
         self._lock = threading.Lock()
         self._scheduled = False
         self._wake: Callable[[], None] | None = None
@@ -87,6 +93,8 @@ class _Mailbox:
 
     def put(self, envelope: Envelope[Any], /) -> None:
         with self._lock:
+            if self._messages is None:
+                self._messages = deque()
             self._messages.append(envelope)
             if self._scheduled or self._wake is None:
                 return
@@ -95,6 +103,7 @@ class _Mailbox:
         wake()
 
     def get(self) -> Envelope[Any]:
+        assert self._messages is not None, "get() only after empty() said there is mail"
         return self._messages.popleft()
 
     def empty(self) -> bool:
@@ -141,6 +150,22 @@ class ActorPool:
                 logger.exception("Actor %s crashed its worker slice", actor)
 
 
+class _StopFlag(threading.Event):
+    """`actor_stopped` without the condition variable: a `threading.Event` costs 1.2 KB, most of
+    it its `Condition`, on each of 100,000 actors. Pykka and this runtime only set and test it
+    (nothing waits on it: a stop is awaited through its reply future), so a flag does."""
+
+    def __init__(self) -> None:  # no super().__init__(): that is the Condition this avoids
+        self._flag = False
+
+    def set(self) -> None:
+        self._flag = True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        msg = "a pooled actor's stop is awaited through ActorRef.stop(), not actor_stopped"
+        raise NotImplementedError(msg)
+
+
 class PooledActor(pykka.Actor):
     """A pykka actor whose messages run on an `ActorPool` worker.
 
@@ -150,6 +175,7 @@ class PooledActor(pykka.Actor):
 
     def __init__(self, pool: ActorPool) -> None:
         super().__init__()
+        self.actor_stopped = self.actor_ref.actor_stopped = _StopFlag()
         self._pool = pool
         self._started = False
 
