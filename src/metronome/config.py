@@ -419,6 +419,15 @@ class Settings:
         shown_default="10s",
         flag="--zk-session-timeout",
     )
+    separate_data_dirs: bool = _setting(
+        False,
+        envs=("METRONOME_SEPARATE_DATA_DIRS",),
+        parse=_switch,
+        help_text="with --zk and the local launcher, let instances have their own data dirs (one"
+        " per host): a fail-over then ends the old leader's running runs FAILED with an unknown"
+        " outcome instead of adopting them; true or false",
+        shown_default="false: every instance must use the cluster's data dir",
+    )
     master: str | None = _setting(
         envs=("METRONOME_MESOS_MASTER_URL",),
         parse=_non_empty,

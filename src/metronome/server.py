@@ -42,7 +42,7 @@ from metronome.api import (
     tls_context,
 )
 from metronome.errors import StartupError
-from metronome.ha import Leadership, SoleLeadership, ZkLeadership
+from metronome.ha import Leadership, SoleLeadership, ZkLeadership, claim_launcher
 from metronome.jobwatch import TriggerLateness, ViewWatcher
 from metronome.launch import (
     HostResources,
@@ -53,6 +53,7 @@ from metronome.launch import (
     TaskPolicy,
     ZkAddress,
     ZkMasterDetector,
+    local_identity,
     parse_master,
 )
 from metronome.metrics import MetricsRegistry
@@ -114,13 +115,26 @@ async def serve(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         metrics = MetricsRegistry()
         slot = ServiceSlot()
+        joining: asyncio.Task[None] | None = None
         if settings.zk is None:
             leadership: Leadership = await lead_alone(settings, metrics, slot, stack)
         else:
-            leadership = join_cluster(settings, settings.zk, metrics, slot, stack)
+            leadership, joining = join_cluster(settings, settings.zk, metrics, slot, stack)
         await start_http(Instance(settings, metrics, leadership), slot, stack, auth=auth, tls=tls)
-        await stopping.wait()
+        await until_stopped(stopping, joining)
         logger.info("Stopping")
+
+
+async def until_stopped(stopping: asyncio.Event, joining: asyncio.Task[None] | None) -> None:
+    """Wait for a stop signal; a cluster that refuses this instance (`joining` fails) stops it
+    with that error."""
+    waiting = asyncio.ensure_future(stopping.wait())
+    if joining is not None:
+        await asyncio.wait({waiting, joining}, return_when=asyncio.FIRST_COMPLETED)
+        if joining.done() and not joining.cancelled() and joining.exception() is not None:
+            waiting.cancel()
+            await joining  # raises its error
+    await waiting
 
 
 async def lead_alone(
@@ -143,9 +157,9 @@ def join_cluster(
     metrics: MetricsRegistry,
     slot: ServiceSlot,
     stack: AsyncExitStack,
-) -> Leadership:
-    """ZooKeeper storage and election. Connecting goes on in the background, so the process
-    serves /ping (and 503s) while ZooKeeper is unreachable."""
+) -> tuple[Leadership, asyncio.Task[None]]:
+    """ZooKeeper storage and election. Connecting goes on in the background (the task), so the
+    process serves /ping (and 503s) while ZooKeeper is unreachable."""
     leadership = ZkLeadership(settings.advertised_address, zk.root)
 
     async def connect() -> None:
@@ -168,20 +182,39 @@ def join_cluster(
 
     connecting = asyncio.create_task(connect())
     stack.push_async_callback(_cancel, connecting)
-    return leadership
+    return leadership, connecting
 
 
 def open_zk_store(settings: Settings, zk: ZkUrl, leadership: ZkLeadership) -> ZkStore:
-    return ZkStore(
+    """The cluster's store, once this instance's launcher is known to be the cluster's."""
+    store = ZkStore(
         zk.hosts,
         zk.root,
         session_timeout_s=settings.zk_session_timeout_s,
         retry_deadline_s=settings.zk_session_timeout_s,
         fence=leadership.fence,
     )
+    if settings.master is not None:
+        return store  # every leader reaches the same Mesos master
+    try:
+        identity = local_identity(settings.data_dir)
+        claim_launcher(
+            store.client,
+            zk.root,
+            identity,
+            settings.data_dir,
+            separate=settings.separate_data_dirs,
+        )
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel and await a task still running (one that failed was awaited by `until_stopped`)."""
+    if task.done():
+        return
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import textwrap
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -13,10 +14,11 @@ from metronome.api import Instance, ServiceSlot, create_app
 from metronome.api._auth_config import load_auth_config
 from metronome.api._passwords import hash_password, hash_token
 from metronome.ha import SoleLeadership
+from tests.support.server import ServerProcess
 from tests.support.system import FakeClock, create_job, running
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
     from pathlib import Path
 
     from aiohttp.test_utils import TestClient
@@ -74,6 +76,17 @@ def write_auth_file(path: Path, extra: str = "") -> Path:
     hashes = {name: hash_password(pw, n=FAST_N) for name, pw in PASSWORDS.items()}
     path.write_text(textwrap.dedent(AUTH_FILE).format(ci=hash_token(CI_TOKEN), **hashes) + extra)
     return path
+
+
+@contextlib.contextmanager
+def secured_server(root: Path, *extra_args: str) -> Iterator[ServerProcess]:
+    """A real `metronome serve` under `root` with the test auth file, stopped on exit."""
+    auth = write_auth_file(root / "auth.toml")
+    process = ServerProcess(root / "data", extra_args=["--auth-config", str(auth), *extra_args])
+    try:
+        yield process.start()
+    finally:
+        process.stop()
 
 
 LENIENT_LOGINS = """

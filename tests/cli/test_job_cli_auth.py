@@ -8,24 +8,20 @@ from typing import TYPE_CHECKING
 import pytest
 
 from metronome.client import Exit
-from tests.auth.conftest import CI_TOKEN, write_auth_file
+from tests.auth.conftest import CI_TOKEN, secured_server
 from tests.cli.conftest import cli
-from tests.support.server import ServerProcess
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from tests.support.server import ServerProcess
+
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    root = tmp_path_factory.mktemp("cli-auth")
-    auth = write_auth_file(root / "auth.toml")
-    process = ServerProcess(root / "data", extra_args=["--auth-config", str(auth)]).start()
-    try:
+    with secured_server(tmp_path_factory.mktemp("cli-auth")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def test_credentials_come_from_flags_or_the_environment(secured: ServerProcess) -> None:

@@ -17,15 +17,16 @@ if TYPE_CHECKING:
 SESSION_TIMEOUT_S = 4.0
 
 
-def instance(data_dir: Path, zk_hosts: str, zk_root: str) -> ServerProcess:
-    """An instance of a cluster; all share `data_dir`, so the task sandboxes are shared and a new
-    leader on this one machine can adopt the tasks of the old one."""
+def instance(data_dir: Path, zk_hosts: str, zk_root: str, *extra_args: str) -> ServerProcess:
+    """An instance of a cluster; when all share `data_dir`, the task sandboxes are shared and a
+    new leader on this one machine can adopt the tasks of the old one."""
     return ServerProcess(
         data_dir,
         extra_args=[
             "--zk", f"zk://{zk_hosts}{zk_root}",
             "--zk-session-timeout", f"{SESSION_TIMEOUT_S}s",
             "--task-user", "root",  # the tests' tasks write into root's temp dirs
+            *extra_args,
         ],
     )  # fmt: skip
 

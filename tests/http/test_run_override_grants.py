@@ -70,10 +70,10 @@ async def test_env_needs_update_and_the_command_its_own_grant(
 
     runs = {run.id: run for run in entry(services, "app").runs}
     by_env = runs[(await env.json())["id"]]
-    assert by_env.overrides == RunOverrides(env={"B": "b"}, requested_by="user:admin")
+    assert (by_env.overrides, by_env.triggered_by) == (RunOverrides(env={"B": "b"}), "admin")
     assert by_env.run_spec.env == {"A": "a", "B": "b"}
     by_cmd = runs[(await allowed.json())["id"]]
-    assert by_cmd.overrides == RunOverrides(cmd="id", requested_by="user:commander")
+    assert (by_cmd.overrides, by_cmd.triggered_by) == (RunOverrides(cmd="id"), "commander")
     assert (by_cmd.run_spec.cmd, by_cmd.run_spec.env) == ("id", {"A": "a"})
     assert entry(services, "app").spec.run.cmd == "true"  # the job itself is unchanged
     assert len(runs) == 2

@@ -36,7 +36,7 @@ def test_the_new_fields_round_trip() -> None:
     job = JobSpec(JobId("c"), SPEC, dependencies=(JobId("a"), JobId("b")))
     assert decode_job(encode_job(job), "/j") == job
     for overrides in (
-        RunOverrides(env={"B": "b"}, args=("x", ""), requested_by="user:alice"),
+        RunOverrides(env={"B": "b"}, args=("x", "")),
         RunOverrides(cmd="echo hi"),
     ):
         task = Task("t", TaskStatus.TASK_RUNNING, AT, running_since=AT)

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.auth.conftest import write_auth_file
-from tests.support.server import ServerProcess
+from tests.auth.conftest import secured_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from selenium.webdriver import Chrome
+
+    from tests.support.server import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -47,14 +48,8 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    root = tmp_path_factory.mktemp("webui")
-    auth = write_auth_file(root / "auth.toml")
-    extra_args = ["--auth-config", str(auth), "--task-users", "root"]
-    process = ServerProcess(root / "data", extra_args=extra_args).start()
-    try:
+    with secured_server(tmp_path_factory.mktemp("webui"), "--task-users", "root") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

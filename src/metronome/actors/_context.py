@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from metronome.actors._dependencies import DependencyGraph
 from metronome.actors._launch_rate import LaunchRate
+from metronome.model import Task, TaskStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,3 +37,15 @@ class ActorContext:
     history_count: int
     dependencies: DependencyGraph = field(default_factory=DependencyGraph)
     launch_rate: LaunchRate = field(default_factory=LaunchRate)
+
+    def new_task(self, task_id: str, at: datetime) -> Task:
+        """A task about to be launched, naming the launcher that will hold it: written before
+        it starts, so that a new leader with another launcher never starts it again."""
+        launcher = self.launcher
+        return Task(
+            task_id,
+            TaskStatus.TASK_CREATED,
+            at,
+            launcher=launcher.identity,
+            launcher_host=launcher.host,
+        )

@@ -7,7 +7,6 @@ its children: they tell it about their runs; it never asks them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from metronome.actors import _dependencies as dependencies
 from metronome.actors import _pause as pausing
 from metronome.actors import _reasons
 from metronome.actors._dependencies import ParentFinished
+from metronome.actors._firing import ScheduleFiring
 from metronome.actors._pause import PauseEnded, PauseTimer
 from metronome.actors._run import RunChanged, RunCrashed, RunFinished
 from metronome.actors._run_children import RestartRun, RunChildren
@@ -36,9 +36,6 @@ from metronome.model import (
     JobRun,
     RunEnd,
     RunStatus,
-    SlotOutcome,
-    Task,
-    TaskStatus,
     new_run_id,
     new_task_id,
 )
@@ -50,9 +47,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from metronome.actors._context import ActorContext
-    from metronome.actors._schedules import CatchUp
     from metronome.actors._supervisor import JobSupervisorProxy
-    from metronome.model import JobSpec, Pause, RunId, RunOverrides, ScheduleId, ScheduleSpec
+    from metronome.model import JobSpec, Pause, RunId, RunOverrides, ScheduleSpec
     from metronome.storage import Op
 
 logger = logging.getLogger(__name__)
@@ -67,8 +63,9 @@ class CreateJob:
     actor, which was the largest single cost of a job creation (docs/benchmarks.md)."""
 
 
-class JobActor(PooledActor):
-    """Owns one job. `runs` and `history` are what the store holds for it when loaded."""
+class JobActor(PooledActor, ScheduleFiring):
+    """Owns one job. `runs` and `history` are what the store holds for it when loaded; its
+    schedules' instants are handled by `ScheduleFiring` (actors/_firing.py)."""
 
     def __init__(
         self,
@@ -117,24 +114,11 @@ class JobActor(PooledActor):
                 del self._runs[run.id]
                 continue
             self._children.spawn(run, restored=True)
-        marks = self._schedules.restore(self._history, tuple(self._runs.values()))
-        catch_up = self._schedules.catch_up(self._spec, marks, self._history.pause)
-        if catch_up.missed:
-            logger.warning(
-                "Job %s: %d scheduled instants were missed", self._spec.id, catch_up.missed
-            )
-            self._context.metrics.counter("jobs.missed").inc(catch_up.missed)
-        if catch_up.applied_to(self._history) != self._history:
-            # The marks hold in memory at once (as a fire's do), so the timers armed below never
-            # replay a missed instant even while the store refuses the write.
-            self._history = dataclasses.replace(self._history, schedule_marks=catch_up.marks)
-            self._pending.run("save the missed instants", lambda: self._record_caught_up(catch_up))
+        catch_up = self._catch_up()
         self._pause_timer.arm(self._history.pause)
         self._rearm()
         self._publish()
-        for schedule, instant in catch_up.late:
-            if not self._schedules.deferred(schedule, instant):
-                self._fire(schedule, instant)
+        self._fire_late(catch_up)
         self._start_backfills()
 
     def create(self) -> JobSpec:
@@ -382,7 +366,7 @@ class JobActor(PooledActor):
         run_id = new_run_id(now)
         # The first task's id is persisted with the run, so the run actor can launch it without
         # another write and a restart still finds (and adopts) it.
-        task = Task(new_task_id(self._spec.id, run_id), TaskStatus.TASK_CREATED, now)
+        task = self._context.new_task(new_task_id(self._spec.id, run_id), now)
         run = JobRun(
             id=run_id,
             job_id=self._spec.id,
@@ -535,65 +519,11 @@ class JobActor(PooledActor):
             logger.info("Job %s: every parent succeeded; starting a run", self._spec.id)
             self._start_run(self._context.clock(), history=due, by_dependencies=True)
 
-    # -- schedules firing --------------------------------------------------------------------
-
-    def _on_fire(self, fire: Fire) -> None:
-        schedule = self._schedules.accept(self._spec, fire)
-        if schedule is not None:
-            self._fire(schedule, fire.instant)
-
-    def _fire(self, schedule: ScheduleSpec, instant: datetime) -> None:
-        """Apply the schedule's concurrency policy to its instant (metronome-behavior.md §3.4)."""
-        now = self._context.clock()
-        self._context.metrics.timer("jobs.trigger.lateness").update(
-            max((now - instant).total_seconds(), 0.0)
-        )
-        if pausing.paused_at(self._history, instant):
-            logger.info("Job %s: %s not run (the job is paused)", self._spec.id, instant)
-            self._context.metrics.counter("jobs.paused").inc()
-            self._pending.run(
-                f"record the paused {instant}",
-                lambda: self._not_run(schedule, instant, SlotOutcome.PAUSED),
-            )
-            return
-        policy = schedule.concurrency_policy
-        if self._runs and policy is ConcurrencyPolicy.FORBID:
-            logger.info("Job %s: skipping %s (a run is active, FORBID)", self._spec.id, instant)
-            self._context.metrics.counter("jobs.skipped").inc()
-            self._pending.run(
-                f"record the skipped {instant}",
-                lambda: self._not_run(schedule, instant, SlotOutcome.SKIPPED),
-            )
-            return
-        if policy is ConcurrencyPolicy.REPLACE:
-            for run_id in list(self._runs):
-                self._abort(run_id, RunEnd(EndKind.REPLACED, by=schedule.id), requested=False)
-        self._history = self._schedules.marked(self._history, schedule.id, instant)
-        self._start_run(now, schedule, instant)
-
     # -- persistence and publication -----------------------------------------------------------
 
     def _remove_record(self, run_id: RunId) -> None:
         with contextlib.suppress(NoNodeError):  # an earlier attempt landed
             self._context.runs.delete(self._spec.id, run_id)
-
-    def _record_caught_up(self, catch_up: CatchUp) -> None:
-        """Record what a restart owed (counts, slot outcomes), keeping the marks as they are
-        now: they were advanced in memory at once, perhaps further by fires since."""
-        marks = self._history.schedule_marks
-        history = catch_up.applied_to(self._history)
-        self._save_history(dataclasses.replace(history, schedule_marks=marks))
-
-    def _not_run(self, schedule: ScheduleSpec, instant: datetime, why: SlotOutcome) -> None:
-        """Record a fired instant that did not run: skipped (FORBID) or paused."""
-        if why is SlotOutcome.PAUSED:
-            history = pausing.with_paused_instants(self._history, 1)
-        else:
-            history = dataclasses.replace(
-                self._history, skipped_count=self._history.skipped_count + 1
-            )
-        self._save_history(self._schedules.not_run(history, schedule.id, instant, why))
-        self._publish()
 
     def _save(self, spec: JobSpec) -> None:
         with self._context.dependencies.claimed(spec):
@@ -604,20 +534,6 @@ class JobActor(PooledActor):
         self._spec = spec
         self._rearm()
         self._publish()
-
-    def _rearm(self) -> None:
-        marks = self._schedules.rearm(self._spec, self._history.schedule_marks)
-        if self._schedules.with_marks(self._history, self._spec, marks) != self._history:
-            self._pending.run("save the schedules' marks", lambda: self._save_marks(marks))
-
-    def _save_marks(self, marks: dict[ScheduleId, datetime]) -> None:
-        """Save the armed schedules' marks (a reset one starts a new slot log), never moving
-        back one that a fire advanced since."""
-        current = self._history.schedule_marks
-        merged = {sid: max(mark, current.get(sid, mark)) for sid, mark in marks.items()}
-        history = self._schedules.with_marks(self._history, self._spec, merged)
-        if history != self._history:
-            self._save_history(history)
 
     def _save_history(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
         self._context.histories.save(history, also=also)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from metronome.model import EndKind, RunEnd, TaskStatus
+from metronome.model import EndKind, RunEnd, RunStatus, TaskStatus
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from metronome.launch import TaskUpdate
-    from metronome.model import JobRun, RunStatus, Task
+    from metronome.model import JobRun, Task
 
 SHELL_SIGNAL_BASE = 128
 """A shell reports a command killed by signal N as exit status 128 + N."""
@@ -69,6 +69,19 @@ def launch_deadline(run: JobRun) -> RunEnd:
     if run.starting_deadline_s is not None and run.starting_deadline_s < limit_s:
         limit_s, which = run.starting_deadline_s, "startingDeadlineSeconds"
     return RunEnd(EndKind.LAUNCH_DEADLINE, message=f"no task ran within {which} ({limit_s} s)")
+
+
+def outcome_unknown(run: JobRun, task: Task, at: datetime) -> JobRun:
+    """The run, FAILED, whose live `task` another launcher holds: never started again here, and
+    neither killed nor reported lost (it may well be running), so its outcome is unknown."""
+    message = (
+        f"task {task.id} was started by launcher {task.launcher} on host {task.launcher_host},"
+        " which this instance cannot reach; its outcome is unknown"
+    )
+    unknown = dataclasses.replace(task, status=TaskStatus.TASK_LOST, message=message, ended_at=at)
+    tasks = tuple(unknown if t.id == task.id else t for t in run.tasks)
+    end = RunEnd(EndKind.OUTCOME_UNKNOWN, message=message)
+    return ended(dataclasses.replace(run, tasks=tasks), RunStatus.FAILED, at, end)
 
 
 def ended(run: JobRun, status: RunStatus, at: datetime, end: RunEnd) -> JobRun:

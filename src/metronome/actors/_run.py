@@ -121,6 +121,11 @@ class RunActor(PooledActor):
         run = self._run
         if not self._persisted and not self._create():
             return
+        held = self._context.launcher.identity
+        foreign = [t for t in run.tasks if not t.status.is_final and t.launcher not in (None, held)]
+        if foreign:
+            self._out_of_reach(foreign[0])
+            return
         created = [t.id for t in run.tasks if t.status is TaskStatus.TASK_CREATED]
         live = [t.id for t in run.tasks if t.status.is_active]
         for task_id in (*created, *live):
@@ -137,6 +142,16 @@ class RunActor(PooledActor):
             self._context.launcher.reconcile(live)
         if not created and not live:
             self._launch()
+
+    def _out_of_reach(self, task: Task) -> None:
+        """End a restored run whose live task another launcher holds (another instance's data
+        dir): launching it here would run it twice, and this launcher cannot reconcile it."""
+        logger.warning(
+            "Run %s.%s: task %s is held by launcher %s on host %s, out of this instance's reach;"
+            " not started again, the run's outcome is unknown",
+            self._run.job_id, self._run.id, task.id, task.launcher, task.launcher_host,
+        )  # fmt: skip
+        self._finish(_reasons.outcome_unknown(self._run, task, self._context.clock()))
 
     def _create(self) -> bool:
         """Persist a scheduled run before anything launches; False (and the run ends) if the
@@ -198,7 +213,7 @@ class RunActor(PooledActor):
         task_id = new_task_id(self._run.job_id, self._run.id)
         if not self._context.router.add_task(self._key, task_id):
             return  # the run was stopped meanwhile
-        task = Task(task_id, TaskStatus.TASK_CREATED, self._context.clock())
+        task = self._context.new_task(task_id, self._context.clock())
         # A task starts only once its record is written: a launch the store refuses (a full
         # disk, or a deposed leader's fenced write) is tried again later, never run unrecorded.
         if not self._save(

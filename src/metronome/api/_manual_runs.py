@@ -3,7 +3,6 @@ against the caller's grants, and whether the job's concurrency policy applies.""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from metronome.api._auth import IDENTITY, Forbidden
@@ -35,12 +34,14 @@ async def read_overrides(request: web.Request, job_id: str) -> RunOverrides | No
     if not overrides.env and not overrides.changes_command:
         return None
     identity = request.get(IDENTITY)
-    if identity is None:
-        return overrides
-    if overrides.changes_command and not identity.may(Action.OVERRIDE_COMMAND, job_id):
+    if (
+        identity is not None
+        and overrides.changes_command
+        and not identity.may(Action.OVERRIDE_COMMAND, job_id)
+    ):
         # The route's own grant (update) let the caller this far: the job is one it may view.
         raise Forbidden(f"{identity} may not {Action.OVERRIDE_COMMAND} job '{job_id}'.")
-    return dataclasses.replace(overrides, requested_by=str(identity))
+    return overrides
 
 
 def respects_concurrency(request: web.Request) -> bool:

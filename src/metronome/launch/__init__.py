@@ -1,5 +1,6 @@
 """Launchers: run job tasks and report their status (local processes, Mesos)."""
 
+from metronome.launch._identity import local_identity
 from metronome.launch._launcher import (
     HostResources,
     Launcher,
@@ -44,6 +45,7 @@ __all__ = [
     "TaskUpdate",
     "ZkAddress",
     "ZkMasterDetector",
+    "local_identity",
     "master_address",
     "parse_master",
     "zk_leader",

@@ -58,6 +58,19 @@ class Launcher(abc.ABC):
     exactly one final status (TASK_FINISHED, TASK_FAILED or TASK_KILLED).
     """
 
+    @property
+    @abc.abstractmethod
+    def identity(self) -> str:
+        """Who holds the tasks this launcher starts, recorded with each task before it starts.
+        Launchers of one identity reach the same tasks (adopt, reconcile, kill them); a task of
+        another identity is out of reach, so it is never launched or reconciled here. Valid
+        once `start` has returned."""
+
+    @property
+    @abc.abstractmethod
+    def host(self) -> str:
+        """The host this instance launches from, recorded beside `identity` for operators."""
+
     @abc.abstractmethod
     async def start(self, on_update: UpdateCallback) -> None:
         """Begin; from now on updates are delivered by calling `on_update` on the loop thread."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from metronome.launch import _cgroups, _process, _sandbox_gc
 from metronome.launch._cgroups import TaskCgroup
+from metronome.launch._identity import local_identity
 from metronome.launch._launcher import (
     HostResources,
     Launcher,
@@ -126,9 +127,20 @@ class LocalLauncher(LoopCalls, Launcher):
         self._on_update: UpdateCallback | None = None
         self._tasks: dict[str, _Task] = {}  # queued, preparing or running
         self._queue: dict[str, _Task] = {}  # the queued ones, oldest first
+        self._identity = ""
+
+    @property
+    def identity(self) -> str:
+        """The data dir's (launch/_identity.py): its task records are what adoption needs."""
+        return self._identity
+
+    @property
+    def host(self) -> str:
+        return self._hostname
 
     async def start(self, on_update: UpdateCallback) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
+        self._identity = local_identity(self._root.parent)
         self._records.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._records.chmod(0o700)  # whatever made it: tasks must not even list it
         self._loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import enum
 import logging
+import socket
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,6 +74,9 @@ class _Task:
         self.mesos_id = self.mesos_id or self.id
 
 
+MESOS_IDENTITY = "mesos"
+
+
 class MesosLauncher(LoopCalls, Launcher):
     """Launches tasks on Mesos offers and follows their status updates.
 
@@ -120,6 +124,15 @@ class MesosLauncher(LoopCalls, Launcher):
         self._stepped_down_until = 0.0  # loop time
         self._files = AgentFiles()
         self._last_offers: list[dict[str, Any]] = []  # to say why a queued task waits
+
+    @property
+    def identity(self) -> str:
+        """One for every instance: any leader reaches the same master and reconciles there."""
+        return MESOS_IDENTITY
+
+    @property
+    def host(self) -> str:
+        return self._settings.hostname or socket.gethostname()
 
     @property
     def framework_id(self) -> str | None:

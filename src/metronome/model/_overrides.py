@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunOverrides:
-    """A manual run's changes to its job's run spec, and who asked (None: auth is off).
+    """A manual run's changes to its job's run spec (who asked is the run's `triggered_by`).
 
     `env` entries are merged over the job's environment; `cmd` or `args` replaces the job's
     command (at most one of the two is set).
@@ -21,7 +21,6 @@ class RunOverrides:
     env: dict[str, str] = field(default_factory=dict)
     cmd: str | None = None
     args: tuple[str, ...] | None = None
-    requested_by: str | None = None
 
     @property
     def changes_command(self) -> bool:

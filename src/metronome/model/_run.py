@@ -70,6 +70,11 @@ class Task:
     ended_at: datetime | None = None
     running_since: datetime | None = None
     """When the run's actor first saw the task active (its `timeoutSeconds` counts from then)."""
+    launcher: str | None = None
+    """Identity of the launcher that holds the task (`Launcher.identity`), written before the
+    task starts; None in records written before it was kept: then this instance's launcher."""
+    launcher_host: str | None = None
+    """The host of the instance that launched it (what an operator looks at for its outcome)."""
 
 
 @dataclass(frozen=True, slots=True)

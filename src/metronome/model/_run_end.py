@@ -36,6 +36,10 @@ class EndKind(StrEnum):
     """The run's record could not be written, so it never launched."""
     TIMED_OUT = "TIMED_OUT"
     """Its running task outran `run.timeoutSeconds` and was killed (`message` says so)."""
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    """Its task belongs to a launcher this instance cannot reach (another instance's own data
+    dir): never started twice, so its outcome is not known here (`message` names the task, the
+    launcher and its host)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -347,7 +347,6 @@ def _overrides_to_pb(overrides: RunOverrides) -> pb.OverrideSet:
         env=_pairs(overrides.env),
         cmd=overrides.cmd,
         args=None if overrides.args is None else pb.StringList(values=overrides.args),
-        requested_by=overrides.requested_by,
     )
 
 
@@ -370,6 +369,8 @@ def _task_to_pb(task: Task) -> pb.Task:
         running_since_ms=_optional_ms(task.running_since),
         exit_code=task.exit_code,
         ended_at_ms=_optional_ms(task.ended_at),
+        launcher=task.launcher,
+        launcher_host=task.launcher_host,
     )
 
 
@@ -475,7 +476,6 @@ def _overrides_from_pb(m: pb.OverrideSet) -> RunOverrides:
         env={kv.key: kv.value for kv in m.env},
         cmd=m.cmd if m.HasField("cmd") else None,
         args=tuple(m.args.values) if m.HasField("args") else None,
-        requested_by=m.requested_by if m.HasField("requested_by") else None,
     )
 
 
@@ -498,6 +498,8 @@ def _task_from_pb(m: pb.Task) -> Task:
         running_since=(_time(m.running_since_ms) if m.HasField("running_since_ms") else None),
         exit_code=m.exit_code if m.HasField("exit_code") else None,
         ended_at=_time(m.ended_at_ms) if m.HasField("ended_at_ms") else None,
+        launcher=m.launcher if m.HasField("launcher") else None,
+        launcher_host=m.launcher_host if m.HasField("launcher_host") else None,
     )
 
 

@@ -190,7 +190,7 @@ class JobSpec(_message.Message):
     def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ScheduleSpec, _Mapping]]] = ..., run: _Optional[_Union[RunSpec, _Mapping]] = ..., dependencies: _Optional[_Iterable[str]] = ..., pause_after_failures: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "status", "started_at_ms", "completed_at_ms", "message", "running_since_ms", "exit_code", "ended_at_ms")
+    __slots__ = ("id", "status", "started_at_ms", "completed_at_ms", "message", "running_since_ms", "exit_code", "ended_at_ms", "launcher", "launcher_host")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Task.Status]
@@ -223,6 +223,8 @@ class Task(_message.Message):
     RUNNING_SINCE_MS_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     ENDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    LAUNCHER_FIELD_NUMBER: _ClassVar[int]
+    LAUNCHER_HOST_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: Task.Status
     started_at_ms: int
@@ -231,7 +233,9 @@ class Task(_message.Message):
     running_since_ms: int
     exit_code: int
     ended_at_ms: int
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[Task.Status, str]] = ..., started_at_ms: _Optional[int] = ..., completed_at_ms: _Optional[int] = ..., message: _Optional[str] = ..., running_since_ms: _Optional[int] = ..., exit_code: _Optional[int] = ..., ended_at_ms: _Optional[int] = ...) -> None: ...
+    launcher: str
+    launcher_host: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[Task.Status, str]] = ..., started_at_ms: _Optional[int] = ..., completed_at_ms: _Optional[int] = ..., message: _Optional[str] = ..., running_since_ms: _Optional[int] = ..., exit_code: _Optional[int] = ..., ended_at_ms: _Optional[int] = ..., launcher: _Optional[str] = ..., launcher_host: _Optional[str] = ...) -> None: ...
 
 class JobRun(_message.Message):
     __slots__ = ("id", "job_id", "status", "created_at_ms", "run_spec", "completed_at_ms", "tasks", "schedule_id", "scheduled_at_ms", "starting_deadline_s", "overrides", "triggered_by", "end", "by_dependencies")
@@ -278,16 +282,14 @@ class JobRun(_message.Message):
     def __init__(self, id: _Optional[str] = ..., job_id: _Optional[str] = ..., status: _Optional[_Union[JobRun.Status, str]] = ..., created_at_ms: _Optional[int] = ..., run_spec: _Optional[_Union[RunSpec, _Mapping]] = ..., completed_at_ms: _Optional[int] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., schedule_id: _Optional[str] = ..., scheduled_at_ms: _Optional[int] = ..., starting_deadline_s: _Optional[int] = ..., overrides: _Optional[_Union[OverrideSet, _Mapping]] = ..., triggered_by: _Optional[str] = ..., end: _Optional[_Union[DetailEnd, _Mapping]] = ..., by_dependencies: _Optional[bool] = ...) -> None: ...
 
 class OverrideSet(_message.Message):
-    __slots__ = ("env", "cmd", "args", "requested_by")
+    __slots__ = ("env", "cmd", "args")
     ENV_FIELD_NUMBER: _ClassVar[int]
     CMD_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
-    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
     env: _containers.RepeatedCompositeFieldContainer[KeyValue]
     cmd: str
     args: StringList
-    requested_by: str
-    def __init__(self, env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ..., requested_by: _Optional[str] = ...) -> None: ...
+    def __init__(self, env: _Optional[_Iterable[_Union[KeyValue, _Mapping]]] = ..., cmd: _Optional[str] = ..., args: _Optional[_Union[StringList, _Mapping]] = ...) -> None: ...
 
 class DetailEnd(_message.Message):
     __slots__ = ("kind", "exit_code", "signal", "message", "by")
@@ -306,6 +308,7 @@ class DetailEnd(_message.Message):
         RESTART_DEADLINE: _ClassVar[DetailEnd.Kind]
         NOT_STORED: _ClassVar[DetailEnd.Kind]
         TIMED_OUT: _ClassVar[DetailEnd.Kind]
+        OUTCOME_UNKNOWN: _ClassVar[DetailEnd.Kind]
     KIND_UNSPECIFIED: DetailEnd.Kind
     SUCCEEDED: DetailEnd.Kind
     EXITED: DetailEnd.Kind
@@ -319,6 +322,7 @@ class DetailEnd(_message.Message):
     RESTART_DEADLINE: DetailEnd.Kind
     NOT_STORED: DetailEnd.Kind
     TIMED_OUT: DetailEnd.Kind
+    OUTCOME_UNKNOWN: DetailEnd.Kind
     KIND_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
