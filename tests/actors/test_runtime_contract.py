@@ -31,6 +31,7 @@ PRIVATE_SIGNATURES = {
         "'BaseException | None', traceback: 'TracebackType | None') -> 'None'"
     ),
     "_stop": "(self) -> 'None'",
+    "_create_actor_inbox": "() -> 'ActorInbox'",
     "_create_future": "() -> 'Future[Any]'",
     "_start_actor_loop": "(self) -> 'None'",
 }

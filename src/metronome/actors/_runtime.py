@@ -180,7 +180,7 @@ class PooledActor(pykka.Actor):
         # os.urandom system call per actor, which on a loaded machine waits for the GIL again
         # (~0.2 ms each when 100,000 jobs load), and its threading.Event is what _StopFlag saves.
         self.actor_urn = uuid.UUID(int=random.getrandbits(128), version=4).urn
-        self.actor_inbox = _Mailbox()
+        self.actor_inbox = self._create_actor_inbox()
         self.actor_stopped = _StopFlag()
         self._actor_ref = pykka.ActorRef(self)
         self._pool = pool
@@ -196,6 +196,10 @@ class PooledActor(pykka.Actor):
         actor = cls(*args, **kwargs)
         actor._start_actor_loop()
         return actor.actor_ref
+
+    @staticmethod
+    def _create_actor_inbox() -> _Mailbox:
+        return _Mailbox()
 
     @staticmethod
     def _create_future() -> CallbackFuture:
