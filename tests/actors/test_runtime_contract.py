@@ -19,6 +19,9 @@ PINNED = "4.5.0"
 
 LOOP_BODY_SHA256 = "226670085f0c989497b438b01649c9646e99685e524121f5bef4d1af6358a8ae"
 
+INIT_SHA256 = "55a62439fa4ea1f5427e9305caebb07ffd5f3f808095afc12ec6420e57278528"
+"""`pykka.Actor.__init__`, whose fields `PooledActor.__init__` sets itself instead of calling it."""
+
 PRIVATE_SIGNATURES = {
     "_actor_loop_setup": "(self) -> 'None'",
     "_actor_loop_teardown": "(self) -> 'None'",
@@ -48,6 +51,11 @@ def test_the_private_methods_the_runtime_overrides_keep_their_signatures() -> No
 def test_the_loop_body_that_handle_envelope_follows_is_unchanged() -> None:
     source = textwrap.dedent(inspect.getsource(pykka.Actor._actor_loop_running))
     assert hashlib.sha256(source.encode()).hexdigest() == LOOP_BODY_SHA256
+
+
+def test_the_init_whose_fields_pooled_actors_set_is_unchanged() -> None:
+    source = textwrap.dedent(inspect.getsource(pykka.Actor.__init__))
+    assert hashlib.sha256(source.encode()).hexdigest() == INIT_SHA256
 
 
 def test_envelopes_carry_a_message_and_a_reply_future() -> None:

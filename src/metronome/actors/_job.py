@@ -86,8 +86,9 @@ class JobActor(PooledActor, ScheduleFiring):
         self._spec = spec
         self._supervisor = supervisor
         self._runs: dict[RunId, JobRun] = {run.id: run for run in runs}
-        self._unconfirmed: set[RunId] = set()
-        """Scheduled runs whose actor has not yet written their record."""
+        self._unconfirmed: dict[RunId, None] = {}
+        """Scheduled runs whose actor has not yet written their record (a dict as a set: an
+        empty set costs 216 bytes on each idle job, an empty dict 64)."""
         self._history = history or JobHistory(job_id=spec.id)
         self._schedules = ScheduleTimers(context, self.actor_ref)
         self._pause_timer = PauseTimer(context, self.actor_ref)
@@ -394,7 +395,7 @@ class JobActor(PooledActor, ScheduleFiring):
             # queue behind each other's writes. Lost before it is written, the instant is simply
             # replayed.
             self._children.spawn(run, persisted=False)
-            self._unconfirmed.add(run.id)
+            self._unconfirmed[run.id] = None
         self._runs[run.id] = run
         self._context.metrics.counter("jobs.started").inc()
         self._publish()
@@ -448,7 +449,7 @@ class JobActor(PooledActor, ScheduleFiring):
         stopped = _reasons.ended(self._runs[run_id], RunStatus.FAILED, self._context.clock(), end)
         # A record still being written is cleaned up at the next start (it is in the history).
         stored = run_id not in self._unconfirmed
-        self._unconfirmed.discard(run_id)
+        self._unconfirmed.pop(run_id, None)
         if requested:
             self._record_finished(stopped, aborted=True, stored=stored)
             self._children.kill(run_id)
@@ -458,7 +459,7 @@ class JobActor(PooledActor, ScheduleFiring):
         return stopped
 
     def _on_run_changed(self, run: JobRun) -> None:
-        self._unconfirmed.discard(run.id)
+        self._unconfirmed.pop(run.id, None)
         if run.id in self._runs:
             self._runs[run.id] = run
             self._publish()
@@ -466,7 +467,7 @@ class JobActor(PooledActor, ScheduleFiring):
     def _on_run_finished(self, run: JobRun, *, aborted: bool, stored: bool = True) -> None:
         """Record the run's end; a refused write is retried until the store takes it, and the
         run stays active (as the store says) meanwhile."""
-        self._unconfirmed.discard(run.id)
+        self._unconfirmed.pop(run.id, None)
         self._pending.run(
             f"record the end of run {run.id} ({run.status})",
             lambda: self._record_finished(run, aborted=aborted, stored=stored),

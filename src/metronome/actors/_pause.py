@@ -38,6 +38,8 @@ class PauseEnded:
 class PauseTimer:
     """The one armed end of a job's pause."""
 
+    __slots__ = ("_context", "_handle", "_job")  # one per job
+
     def __init__(self, context: ActorContext, job: pykka.ActorRef[Any]) -> None:
         self._context = context
         self._job = job

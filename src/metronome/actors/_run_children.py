@@ -30,6 +30,8 @@ class RestartRun:
 class RunChildren:
     """The run actors of one job; used only from its job actor's thread."""
 
+    __slots__ = ("_actors", "_context", "_job", "_job_id", "_restarts")  # one per job
+
     def __init__(self, context: ActorContext, job_id: JobId, job: pykka.ActorRef[Any]) -> None:
         self._context = context
         self._job_id = job_id

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import sys
 import threading
+import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -71,10 +73,16 @@ class CallbackFuture(pykka.ThreadingFuture[Any]):
 
 
 class _Mailbox:
-    """An actor inbox that asks the pool for a worker when mail arrives for an idle actor."""
+    """An actor inbox that asks the pool for a worker when mail arrives for an idle actor.
+
+    Its queue is made on the first message: an empty deque costs 760 bytes, and most of 100,000
+    loaded job actors never receive one until their schedule fires (docs/benchmarks.md).
+    """
+
+    __slots__ = ("_lock", "_messages", "_scheduled", "_wake")
 
     def __init__(self) -> None:
-        self._messages: deque[Envelope[Any]] = deque()
+        self._messages: deque[Envelope[Any]] | None = None
         self._lock = threading.Lock()
         self._scheduled = False
         self._wake: Callable[[], None] | None = None
@@ -87,6 +95,8 @@ class _Mailbox:
 
     def put(self, envelope: Envelope[Any], /) -> None:
         with self._lock:
+            if self._messages is None:
+                self._messages = deque()
             self._messages.append(envelope)
             if self._scheduled or self._wake is None:
                 return
@@ -95,6 +105,7 @@ class _Mailbox:
         wake()
 
     def get(self) -> Envelope[Any]:
+        assert self._messages is not None, "get() only after empty() said there is mail"
         return self._messages.popleft()
 
     def empty(self) -> bool:
@@ -153,6 +164,22 @@ class ActorPool:
                 logger.exception("Actor %s crashed its worker slice", actor)
 
 
+class _StopFlag(threading.Event):
+    """`actor_stopped` without the condition variable: a `threading.Event` costs 1.2 KB, most of
+    it its `Condition`, on each of 100,000 actors. Pykka and this runtime only set and test it
+    (nothing waits on it: a stop is awaited through its reply future), so a flag does."""
+
+    def __init__(self) -> None:  # no super().__init__(): that is the Condition this avoids
+        self._flag = False
+
+    def set(self) -> None:
+        self._flag = True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        msg = "a pooled actor's stop is awaited through ActorRef.stop(), not actor_stopped"
+        raise NotImplementedError(msg)
+
+
 class PooledActor(pykka.Actor):
     """A pykka actor whose messages run on an `ActorPool` worker.
 
@@ -164,7 +191,13 @@ class PooledActor(pykka.Actor):
     """Run ahead of the other actors waiting for a worker (see `ActorPool`)."""
 
     def __init__(self, pool: ActorPool) -> None:
-        super().__init__()
+        # The fields of pykka.Actor.__init__, set here instead of calling it: its uuid4() is an
+        # os.urandom system call per actor, which on a loaded machine waits for the GIL again
+        # (~0.2 ms each when 100,000 jobs load), and its threading.Event is what _StopFlag saves.
+        self.actor_urn = uuid.UUID(int=random.getrandbits(128), version=4).urn
+        self.actor_inbox = self._create_actor_inbox()
+        self.actor_stopped = _StopFlag()
+        self._actor_ref = pykka.ActorRef(self)
         self._pool = pool
         self._started = False
 
@@ -190,7 +223,7 @@ class PooledActor(pykka.Actor):
     def _start_actor_loop(self) -> None:
         # The ref in pykka's registry holds the mailbox and the mailbox's wake-up closure holds
         # the actor: that chain keeps an idle actor alive, as its thread does for ThreadingActor.
-        # pykka types actor_inbox as its Queue; _create_actor_inbox above made it a _Mailbox.
+        # pykka types actor_inbox as its Queue; __init__ above made it a _Mailbox.
         mailbox: _Mailbox = self.actor_inbox  # type: ignore[assignment]
         mailbox.bind(lambda: self._pool.submit(self))
 

@@ -77,6 +77,8 @@ class CatchUp:
 class ScheduleTimers:
     """A job's armed timers, one per enabled schedule: each tells the job actor when it is due."""
 
+    __slots__ = ("_armed", "_context", "_generation", "_handles", "_job")  # one per job
+
     def __init__(self, context: ActorContext, job: pykka.ActorRef[Any]) -> None:
         self._context = context
         self._job = job
