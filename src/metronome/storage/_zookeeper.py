@@ -255,6 +255,27 @@ class ZkStore(Store):
         if self._closed:
             msg = f"ZooKeeper store {self._root} is closed"
             raise StorageError(msg)
+        if not ops:
+            done(None)
+            return
+
+        def answered(_: list[TransactionResult], error: BaseException | None) -> None:
+            if isinstance(error, kz.ConnectionLoss | kz.OperationTimeoutError):
+                self._commit_later(ops, done)  # nothing was sent: `commit` retries it
+            elif error is None:
+                done(None)
+            else:
+                done(self._refused(error, ops[0].path))
+
+        if self._client.connected:
+            self._commits.submit(ops, answered)
+        else:
+            self._commit_later(ops, done)
+
+    def _commit_later(
+        self, ops: tuple[Op, ...], done: Callable[[BaseException | None], None]
+    ) -> None:
+        """`commit` (under the retry policy) on a writer thread, then `done`."""
         self._writers.submit(Store.commit_then, self, ops, done).add_done_callback(_log_bug)
 
     def close(self) -> None:
@@ -341,14 +362,21 @@ class ZkStore(Store):
         """Run a write attempt under the retry policy, mapping ZooKeeper's refusal to ours."""
         try:
             return self._call(attempt)
-        except OpFailed as exc:
-            raise _refusal(exc.op, exc.error) from exc.error
-        except OutcomeUnknown as exc:
+        except (OpFailed, OutcomeUnknown) as exc:
+            error = self._refused(exc, path)
+            raise error from error.__cause__
+
+    def _refused(self, error: BaseException, path: str) -> BaseException:
+        """What a write to `path` raises for the error of its transaction."""
+        if isinstance(error, OpFailed):
+            return _caused_by(_refusal(error.op, error.error), error.error)
+        if isinstance(error, OutcomeUnknown):
             msg = (
                 f"ZooKeeper is unreachable at {self._hosts}: the connection was lost during a"
                 f" write to {path}, which may or may not have been applied"
             )
-            raise StoreUnavailable(msg) from exc.__cause__
+            return _caused_by(StoreUnavailable(msg), error.__cause__)
+        return error
 
     def _call(self, attempt: Callable[[float], _T]) -> _T:
         """Call `attempt(deadline)` under the retry policy until it completes or time runs out."""
@@ -424,3 +452,8 @@ def _log_bug(written: Future[None]) -> None:
     error = written.exception()
     if error is not None:
         logger.error("A write handed to the store failed", exc_info=error)
+
+
+def _caused_by(error: BaseException, cause: BaseException | None) -> BaseException:
+    error.__cause__ = cause
+    return error
