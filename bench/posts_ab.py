@@ -2,9 +2,11 @@
 
 Each CONFIG is extra `metronome serve` flags ('' for the defaults), optionally led by `zk` (the
 server stores in ZooKeeper, a server this benchmark starts, under a root of its own) and by
-`src=DIR` (the code of another source tree, e.g. a `git worktree` of the commit before a change).
+`src=DIR` (the code of another source tree, e.g. a `git worktree` of the commit before a change);
+`bare` is the bare aiohttp baseline of harness.py instead (it parses and echoes the same JSON).
 `scripts/bench posts_ab '' zk` measures target 2 of the sixth round (ZooKeeper against the
-embedded store); `posts_ab '' '--event-loop uvloop'` an event loop; `posts_ab 'src=/tmp/b/src' ''`
+embedded store), `posts_ab '' bare` target 1 (each line then also gives `of_bare`, its rate over
+the baseline's); `posts_ab '' '--event-loop uvloop'` an event loop; `posts_ab 'src=/tmp/b/src' ''`
 a change. All servers run at once and every round gives each the same burst of creations in turn
 (the order rotating each round), so the slow phases of a noisy machine hit every configuration
 alike. It reports each one's median rate and its ratio to the first CONFIG's, round by round;
@@ -23,6 +25,7 @@ from pathlib import Path
 from harness import (
     Budget,
     Served,
+    baseline,
     bench_dir,
     job_body,
     machine,
@@ -55,7 +58,7 @@ async def compare(
     if any(_uses_zk(c) for c in configs):
         zk = ZkServer(workdir / "zookeeper", force_sync=zk_fsync).start()
     hosts = zk.hosts if zk is not None else ""
-    servers = [configured(workdir / f"data-{i}", c, hosts) for i, c in enumerate(configs)]
+    servers = [configured(workdir, i, c, hosts) for i, c in enumerate(configs)]
     rates: list[list[float]] = [[] for _ in configs]
     cpu_ms: list[list[float]] = [[] for _ in configs]
     gets: list[list[float]] = [[] for _ in configs]
@@ -91,12 +94,14 @@ async def compare(
         if zk is not None:
             zk.stop()
     first = median(rates[0])
+    bare = [median(rate) for config, rate in zip(configs, rates, strict=True) if config == "bare"]
     for config, rate, cpu, get in zip(configs, rates, cpu_ms, gets, strict=True):
         summary(
             "posts_ab",
             config=repr(config),
             rate=f"{median(rate):.0f}/s",
             ratio=f"{median(rate) / first:.2f}",
+            **({"of_bare": f"{median(rate) / bare[0]:.2f}"} if bare else {}),
             round_ratios=" ".join(f"{x / y:.2f}" for x, y in zip(rate, rates[0], strict=True)),
             cpu_per_post=f"{median(cpu):.2f}ms",
             rounds=" ".join(f"{x:.0f}" for x in rate),
@@ -116,8 +121,10 @@ def _uses_zk(config: str) -> bool:
     return "zk" in shlex.split(config)
 
 
-def configured(data_dir: Path, config: str, zk_hosts: str) -> Served:
-    """The server of one CONFIG: `[zk] [src=DIR] [serve flags]`."""
+def configured(workdir: Path, index: int, config: str, zk_hosts: str) -> Served:
+    """The server of one CONFIG: `bare`, or `[zk] [src=DIR] [serve flags]`."""
+    if config == "bare":
+        return baseline(workdir)
     flags = shlex.split(config)
     src = None
     extra = []
@@ -127,12 +134,14 @@ def configured(data_dir: Path, config: str, zk_hosts: str) -> Served:
             extra = ["--zk", f"zk://{zk_hosts}/bench-{uuid.uuid4().hex[:8]}"]
         else:
             src = Path(word.removeprefix("src="))
-    return metronome(data_dir, *extra, *flags, src=src)
+    return metronome(workdir / f"data-{index}", *extra, *flags, src=src)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("configs", nargs="+", metavar="CONFIG", help="[zk] [src=DIR] serve flags")
+    parser.add_argument(
+        "configs", nargs="+", metavar="CONFIG", help="bare, or [zk] [src=DIR] serve flags"
+    )
     parser.add_argument("--count", type=int, default=1000, help="creations per round and server")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--workers", type=int, default=32, help="concurrent client connections")

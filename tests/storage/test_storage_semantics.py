@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import queue
+from typing import TYPE_CHECKING
+
 import pytest
 
 from metronome.storage import (
@@ -16,6 +19,9 @@ from metronome.storage import (
     StorageError,
     Store,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def test_create_then_get_returns_data_at_version_zero(store: Store) -> None:
@@ -209,3 +215,23 @@ def test_data_that_is_not_bytes_is_refused_before_the_write(store: Store) -> Non
 
     store.create("/c")
     assert store.children("/") == ["c"]
+
+
+def test_commit_then_answers_once_written_and_with_each_refusal(store: Store) -> None:
+    answers: queue.SimpleQueue[tuple[str, BaseException | None, bool]] = queue.SimpleQueue()
+    store.create("/taken")
+
+    def answered(name: str) -> Callable[[BaseException | None], None]:
+        # Whether what the answer says is already true for a reader when it comes.
+        return lambda error: answers.put((name, error, store.get(f"/{name}") is not None))
+
+    store.commit_then([Create("/new", b"x"), Create("/new/child")], answered("new"))
+    store.commit_then([Create("/other"), Create("/taken")], answered("other"))
+    got = {name: (error, readable) for name, error, readable in (answers.get(timeout=15),
+           answers.get(timeout=15))}  # fmt: skip
+
+    assert got["new"] == (None, True)
+    error, readable = got["other"]
+    assert isinstance(error, NodeExistsError)
+    assert not readable  # nothing of a refused commit is applied
+    assert store.get("/new/child") == (b"", 0)

@@ -8,6 +8,7 @@ asyncio future through `loop.call_soon_threadsafe` instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any, cast
 
 import pykka
@@ -21,33 +22,30 @@ if TYPE_CHECKING:
 async def reply(future: pykka.Future[Any], timeout_s: float) -> Any:
     """The value of an actor's reply, or its exception, awaited on the running loop.
 
-    A reply that is itself a future (an actor handing the work to a child) is awaited in turn.
+    A reply that is itself a future (an actor handing the work to a child, or to the store) is
+    followed on the thread that completes it, so the loop wakes once, for the last one.
 
     Raises:
         Unavailable: no reply within `timeout_s`.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    value: Any = future
-    try:
-        while isinstance(value, pykka.Future):
-            value = await _settled(loop, cast("CallbackFuture", value), deadline - loop.time())
-    except TimeoutError as exc:
-        msg = f"No answer from the job service within {timeout_s:g} s"
-        raise Unavailable(msg) from exc
-    return value
-
-
-async def _settled(
-    loop: asyncio.AbstractEventLoop, future: CallbackFuture, timeout_s: float
-) -> Any:
     settled: asyncio.Future[Any] = loop.create_future()
 
     def transfer(done: CallbackFuture) -> None:
+        value = None
+        with contextlib.suppress(Exception):  # an exception is the loop's to re-raise
+            value = done.get(timeout=0)
+        if isinstance(value, pykka.Future):
+            cast("CallbackFuture", value).add_done_callback(transfer)
+            return
         loop.call_soon_threadsafe(_copy, done, settled)
 
-    future.add_done_callback(transfer)
-    return await asyncio.wait_for(settled, max(timeout_s, 0.0))
+    cast("CallbackFuture", future).add_done_callback(transfer)
+    try:
+        return await asyncio.wait_for(settled, timeout_s)
+    except TimeoutError as exc:
+        msg = f"No answer from the job service within {timeout_s:g} s"
+        raise Unavailable(msg) from exc
 
 
 def _copy(done: CallbackFuture, settled: asyncio.Future[Any]) -> None:

@@ -24,7 +24,7 @@ from metronome.errors import Conflict, ServiceError
 from metronome.model import DEPENDENCIES_AND_SCHEDULES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
 
     from metronome.actors._context import ActorContext
@@ -69,16 +69,26 @@ class DependencyGraph:
         Raises:
             InvalidDependencies: an unknown parent, a cycle, or dependencies beside schedules.
         """
+        undo = self.claim(spec, new=new)
+        try:
+            yield
+        except BaseException:
+            undo()
+            raise
+
+    def claim(self, spec: JobSpec, *, new: bool = False) -> Callable[[], None]:
+        """Record `spec`'s edges now, for a write whose outcome comes later; the call returned
+        undoes it (the write failed). Raises as `claimed` does."""
         with self._lock:
             self._validate(spec, new=new)
             previous = self._parents.get(spec.id)
             self._set(spec.id, spec.dependencies)
-        try:
-            yield
-        except BaseException:
+
+        def undo() -> None:
             with self._lock:
                 self._restore(spec.id, previous)
-            raise
+
+        return undo
 
     @contextmanager
     def released(self, job_id: JobId) -> Iterator[None]:

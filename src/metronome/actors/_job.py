@@ -42,11 +42,12 @@ from metronome.model import (
 from metronome.storage import NoNodeError, StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import datetime
     from types import TracebackType
 
     from metronome.actors._context import ActorContext
+    from metronome.actors._runtime import CallbackFuture
     from metronome.actors._supervisor import JobSupervisorProxy
     from metronome.model import JobSpec, Pause, RunId, RunOverrides, ScheduleSpec
     from metronome.storage import Op
@@ -61,6 +62,25 @@ class CreateJob:
 
     A message rather than a proxy call: building a proxy introspects every attribute of the
     actor, which was the largest single cost of a job creation (docs/benchmarks.md)."""
+
+
+@dataclass(frozen=True)
+class _Created:
+    """The outcome of a new job's write (`error` None: committed), for the job actor."""
+
+    error: BaseException | None
+    reply: pykka.Future[JobSpec]
+    undo: Callable[[], None]
+    """Forgets the job's dependency edges, claimed for the write."""
+
+    def settle(self, spec: JobSpec) -> None:
+        """Answer the request: the job, or the write's refusal (its claim then undone)."""
+        if self.error is None:
+            self.reply.set(spec)
+            return
+        self.undo()
+        error = self.error
+        self.reply.set_exception((type(error), error, error.__traceback__))
 
 
 class JobActor(PooledActor, ScheduleFiring):
@@ -98,6 +118,8 @@ class JobActor(PooledActor, ScheduleFiring):
         """Writes the store refused, retried with back-off (actors/_supervision.py)."""
         self._children = RunChildren(context, spec.id, self.actor_ref)
         self._deleted = False
+        self._held: list[Any] | None = None
+        """Messages that arrived while the creation's write was on its way."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -125,34 +147,75 @@ class JobActor(PooledActor, ScheduleFiring):
         self._fire_late(catch_up)
         self._start_backfills()
 
-    def create(self) -> JobSpec:
-        """Persist the new job. On failure the actor stops and the supervisor forgets it.
+    def create(self) -> pykka.Future[JobSpec]:
+        """Hand the new job's write to the store; the future returned answers once it is
+        committed and the job published, or with the store's refusal (the actor then stops and
+        the supervisor forgets it). The actor's thread is not held while the write waits: what
+        arrives meanwhile (a schedule firing) waits in `_held` for the outcome.
 
         A job with schedules or dependencies is written with its first history (the schedules'
         and the parents' marks) in one commit: one round trip, and never a job without them.
         """
+        reply: pykka.Future[JobSpec] = self._create_future()
         try:
-            with self._context.dependencies.claimed(self._spec, new=True):
-                self._persist_creation()
+            undo = self._context.dependencies.claim(self._spec, new=True)
         except Exception:
-            self._schedules.disarm()
-            self._supervisor.forget(self._spec.id)
-            self.stop()
+            self._abandon()
             raise
-        logger.info("Created job %s", self._spec.id)
-        self._publish()
-        return self._spec
+        try:
+            self._held = []
+            self._persist_creation(lambda error: self._committed(_Created(error, reply, undo)))
+        except Exception:
+            undo()
+            self._abandon()
+            raise
+        return reply
 
-    def _persist_creation(self) -> None:
+    def _persist_creation(self, done: Callable[[BaseException | None], None]) -> None:
         marks = self._schedules.rearm(self._spec, {})
         create = self._context.specs.create_ops(self._spec)
         history = dependencies.with_baseline(self._context.view, self._spec, self._history)
         if marks or history is not self._history:
             history = self._schedules.with_marks(history, self._spec, marks)
-            self._context.histories.create(history, also=create)
             self._history = history
+            self._context.histories.create_then(history, done, also=create)
         else:
-            self._context.specs.create(self._spec)
+            self._context.specs.create_then(self._spec, done)
+
+    def _committed(self, created: _Created) -> None:
+        """On the store's thread: the outcome goes to the actor, or, if it stopped meanwhile
+        (its leadership ended), straight to the waiting request."""
+
+        def handled(told: pykka.Future[Any]) -> None:
+            try:
+                told.get(timeout=0)
+            except pykka.ActorDeadError:  # it stopped before it read the outcome
+                created.settle(self._spec)
+
+        try:
+            told = self.actor_ref.ask(created, block=False)
+        except pykka.ActorDeadError:
+            created.settle(self._spec)
+            return
+        cast("CallbackFuture", told).add_done_callback(handled)
+
+    def _on_created(self, created: _Created) -> None:
+        held, self._held = self._held or [], None
+        if created.error is not None:
+            self._abandon()
+            created.settle(self._spec)
+            return
+        logger.info("Created job %s", self._spec.id)
+        self._publish()
+        created.settle(self._spec)
+        for message in held:  # timer fires and the like, for which a later turn is as good
+            self.actor_ref.tell(message)
+
+    def _abandon(self) -> None:
+        """The creation failed: the job never existed."""
+        self._schedules.disarm()
+        self._supervisor.forget(self._spec.id)
+        self.stop()
 
     def on_stop(self) -> None:
         self._schedules.disarm()
@@ -179,6 +242,12 @@ class JobActor(PooledActor, ScheduleFiring):
             return None  # told before the deletion, read after it: nothing left to do or publish
         if isinstance(message, CreateJob):
             return self.create()
+        if isinstance(message, _Created):
+            self._on_created(message)
+            return None
+        if self._held is not None:  # the creation's write is on its way
+            self._held.append(message)
+            return None
         if isinstance(message, RunChanged):
             self._on_run_changed(message.run)
         elif isinstance(message, RunFinished):

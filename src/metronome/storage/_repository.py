@@ -43,7 +43,7 @@ from metronome.storage._store import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from metronome.model import JobHistory, JobRun, JobSpec, RunId, RunInfo
     from metronome.storage._store import Store
@@ -90,6 +90,10 @@ class JobSpecRepository:
     def create(self, spec: JobSpec) -> None:
         """Raises NodeExistsError when the job exists."""
         self._store.commit(self.create_ops(spec))
+
+    def create_then(self, spec: JobSpec, done: Callable[[BaseException | None], None]) -> None:
+        """`create` without waiting for the commit (`Store.commit_then`)."""
+        self._store.commit_then(self.create_ops(spec), done)
 
     @staticmethod
     def create_ops(spec: JobSpec) -> list[Op]:
@@ -239,6 +243,25 @@ class JobHistoryRepository:
         path = join_path(JOB_HISTORIES, history.job_id)
         self._stored[history.job_id] = self._write(path, history, _ABSENT, also)
 
+    def create_then(
+        self,
+        history: JobHistory,
+        done: Callable[[BaseException | None], None],
+        *,
+        also: Sequence[Op] = (),
+    ) -> None:
+        """`create` without waiting for the commit (`Store.commit_then`); `done` gets the
+        outcome, on the store's thread."""
+        job_id = history.job_id
+        ops, stored = self._layout(join_path(JOB_HISTORIES, job_id), history, _ABSENT)
+
+        def committed(error: BaseException | None) -> None:
+            if error is None:
+                self._stored[job_id] = stored
+            done(error)
+
+        self._store.commit_then([*ops, *also], committed)
+
     def save(self, history: JobHistory, *, also: Sequence[Op] = ()) -> None:
         """Save the history; `also` joins the same commit (a finished run's deletion).
 
@@ -270,6 +293,13 @@ class JobHistoryRepository:
         self, path: str, history: JobHistory, stored: _Stored, also: Sequence[Op]
     ) -> _Stored:
         """Commit `history` over what `stored` says the store holds; return what it then holds."""
+        ops, written = self._layout(path, history, stored)
+        self._store.commit([*ops, *also])
+        return written
+
+    @staticmethod
+    def _layout(path: str, history: JobHistory, stored: _Stored) -> tuple[list[Op], _Stored]:
+        """The operations that write `history` over `stored`, and what the store then holds."""
         successful, next_page = _layout(
             stored.successful, history.successful_runs[::-1], stored.next_page
         )
@@ -281,8 +311,7 @@ class JobHistoryRepository:
         ]
         old = {page.name: page for page in stored.successful + stored.failed}
         ops += _page_ops(path, old, successful + failed)
-        self._store.commit([*ops, *also])
-        return _Stored(stored.version + 1, successful, failed, next_page)
+        return ops, _Stored(stored.version + 1, successful, failed, next_page)
 
     def _read(self, path: str, data: bytes, version: int) -> tuple[JobHistory, _Stored]:
         names = decode_history_pages(data, path)

@@ -69,8 +69,18 @@ class _Request:
 
     apply: Callable[[sqlite3.Connection], None]
     """Runs the write's statements; it keeps their result for the caller itself."""
+    then: Callable[[BaseException | None], None] | None = None
+    """Called by the writer thread with the outcome once committed (`commit_then`)."""
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+
+    def finish(self) -> None:
+        self.done.set()
+        if self.then is not None:
+            try:
+                self.then(self.error)
+            except Exception:
+                logger.exception("Handing over the outcome of a write failed")
 
 
 class SqliteStore(Store):
@@ -130,6 +140,13 @@ class SqliteStore(Store):
         for op in ops:
             check_write(op.path, getattr(op, "data", b""))
         self._write(lambda conn: _apply_ops(conn, ops))
+
+    def commit_then(self, ops: Sequence[Op], done: Callable[[BaseException | None], None]) -> None:
+        """Queued for the writer thread's next transaction; `done` runs on that thread."""
+        ops = tuple(ops)
+        for op in ops:
+            check_write(op.path, getattr(op, "data", b""))
+        self._enqueue(_Request(lambda conn: _apply_ops(conn, ops), then=done))
 
     def close(self) -> None:
         with self._close_lock:
@@ -236,15 +253,18 @@ class SqliteStore(Store):
         """`apply(conn)` in the writer thread's next transaction; its result once committed."""
         results: list[_T] = []  # the writer thread appends it; read after `done` only
         request = _Request(lambda conn: results.append(apply(conn)))
+        self._enqueue(request)
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        return results[0]
+
+    def _enqueue(self, request: _Request) -> None:
         with self._close_lock:
             if self._closed:
                 msg = f"{self._file}: store is closed"
                 raise StorageError(msg)
             self._queue.put(request)
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return results[0]
 
     def _write_loop(self) -> None:
         while True:
@@ -285,7 +305,7 @@ class SqliteStore(Store):
                 request.error = error
         finally:
             for request in batch:
-                request.done.set()
+                request.finish()
 
     def _failed(self, exc: sqlite3.Error) -> StorageError:
         return StorageError(f"{self._file}: write failed: {exc}")

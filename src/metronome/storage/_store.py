@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from metronome.errors import MetronomeError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 ANY_VERSION = -1
 """Pass as `version` to skip the version check."""
@@ -207,6 +207,19 @@ class Store(abc.ABC):
         Raises:
             StorageError: the subclass the first failing operation raises on its own.
         """
+
+    def commit_then(self, ops: Sequence[Op], done: Callable[[BaseException | None], None]) -> None:
+        """`commit(ops)`, then `done(None)` once it is durable, or `done(error)` with the
+        `StorageError` that `commit` raises. A store that queues its writes (SQLite) returns at
+        once and calls `done` from its own thread, so the caller holds no thread while the write
+        waits; `done` must only hand the outcome over, never block. This default commits in
+        place (so other errors, bugs, raise here as from `commit`)."""
+        try:
+            self.commit(ops)
+        except StorageError as exc:
+            done(exc)
+            return
+        done(None)
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from metronome.storage._zk_client import Pending, TransactionResult, ZkClient
 
     Fence = Callable[[], Check | None]
+    Answer = Callable[[list[TransactionResult], BaseException | None], None]
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +87,15 @@ class _Write:
     done: threading.Event = field(default_factory=threading.Event)
     results: list[TransactionResult] = field(default_factory=list)
     error: BaseException | None = None
+    then: Answer | None = None
+    """Called with the answer, for a caller that does not wait (`GroupCommits.submit`)."""
 
     def finish(self, results: list[TransactionResult], error: BaseException | None) -> None:
         self.results = results
         self.error = error
         self.done.set()
+        if self.then is not None:
+            self.then(results, error)
 
 
 @dataclass(slots=True)
@@ -149,6 +154,19 @@ class GroupCommits:
         if write.error is not None:
             raise write.error
         return write.results
+
+    def submit(self, ops: Sequence[Op], then: Answer) -> None:
+        """`transact` without waiting (and without a deadline): `then(results, None)`, or
+        `then([], error)` with what `transact` would raise, on kazoo's callback thread.
+
+        Raises:
+            StorageError: the write is larger than ZooKeeper takes in one request.
+        """
+        write = self._write(tuple(ops))
+        write.then = then
+        with self._lock:
+            self._queue.append(write)
+        self._pump()
 
     def _write(self, ops: tuple[Op, ...]) -> _Write:
         sizes = [self._size(op) for op in ops]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from kazoo import exceptions as kz
@@ -46,6 +47,7 @@ from metronome.storage._zk_reads import get_children_many, get_data_many
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from concurrent.futures import Future
 
     from metronome.storage._zk_client import Pending, Stat, TransactionResult, ZkClient
 
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+WRITER_THREADS = 32
+"""Writes handed over by `commit_then` that may wait for ZooKeeper at once (more queue)."""
 READ_BATCH = 256
 """Reads per multiRead request: few requests, and replies of a few MB at most in practice."""
 
@@ -115,6 +119,8 @@ class ZkStore(Store):
             command_retry=KazooRetry(max_tries=-1, deadline=retry_deadline_s, **_RETRY_POLICY),
         )
         self._commits = GroupCommits(self._client, self._abs, fence)
+        self._writers = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="zk-writer")
+        """Where `commit_then` waits for ZooKeeper, instead of its caller."""
         self._client.add_listener(self._log_state)
         try:
             self._client.start(timeout=retry_deadline_s)
@@ -240,10 +246,43 @@ class ZkStore(Store):
         if ops:
             self._write(lambda deadline: self._transact(ops, deadline), ops[0].path)
 
+    def commit_then(self, ops: Sequence[Op], done: Callable[[BaseException | None], None]) -> None:
+        """`commit` on one of the store's writer threads: the caller's thread goes on while
+        ZooKeeper answers, and the writes waiting meanwhile share the next transaction."""
+        ops = tuple(ops)
+        for op in ops:
+            check_write(op.path, getattr(op, "data", b""))
+        if self._closed:
+            msg = f"ZooKeeper store {self._root} is closed"
+            raise StorageError(msg)
+        if not ops:
+            done(None)
+            return
+
+        def answered(_: list[TransactionResult], error: BaseException | None) -> None:
+            if isinstance(error, kz.ConnectionLoss | kz.OperationTimeoutError):
+                self._commit_later(ops, done)  # nothing was sent: `commit` retries it
+            elif error is None:
+                done(None)
+            else:
+                done(self._refused(error, ops[0].path))
+
+        if self._client.connected:
+            self._commits.submit(ops, answered)
+        else:
+            self._commit_later(ops, done)
+
+    def _commit_later(
+        self, ops: tuple[Op, ...], done: Callable[[BaseException | None], None]
+    ) -> None:
+        """`commit` (under the retry policy) on a writer thread, then `done`."""
+        self._writers.submit(Store.commit_then, self, ops, done).add_done_callback(_log_bug)
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._writers.shutdown(wait=True)  # the writes handed over are answered first
         self._client.remove_listener(self._log_state)
         self._client.stop()
         self._client.close()
@@ -323,14 +362,21 @@ class ZkStore(Store):
         """Run a write attempt under the retry policy, mapping ZooKeeper's refusal to ours."""
         try:
             return self._call(attempt)
-        except OpFailed as exc:
-            raise _refusal(exc.op, exc.error) from exc.error
-        except OutcomeUnknown as exc:
+        except (OpFailed, OutcomeUnknown) as exc:
+            error = self._refused(exc, path)
+            raise error from error.__cause__
+
+    def _refused(self, error: BaseException, path: str) -> BaseException:
+        """What a write to `path` raises for the error of its transaction."""
+        if isinstance(error, OpFailed):
+            return _caused_by(_refusal(error.op, error.error), error.error)
+        if isinstance(error, OutcomeUnknown):
             msg = (
                 f"ZooKeeper is unreachable at {self._hosts}: the connection was lost during a"
                 f" write to {path}, which may or may not have been applied"
             )
-            raise StoreUnavailable(msg) from exc.__cause__
+            return _caused_by(StoreUnavailable(msg), error.__cause__)
+        return error
 
     def _call(self, attempt: Callable[[float], _T]) -> _T:
         """Call `attempt(deadline)` under the retry policy until it completes or time runs out."""
@@ -399,3 +445,15 @@ def _refusal(op: Op, error: kz.ZookeeperError) -> StorageError:
         case kz.NotEmptyError():
             return NotEmptyError(f"{path}: node has children")
     return StorageError(f"{path}: ZooKeeper refused the write: {type(error).__name__}")
+
+
+def _log_bug(written: Future[None]) -> None:
+    """A write handed over failed with an error that is not the store's (a bug): say so."""
+    error = written.exception()
+    if error is not None:
+        logger.error("A write handed to the store failed", exc_info=error)
+
+
+def _caused_by(error: BaseException, cause: BaseException | None) -> BaseException:
+    error.__cause__ = cause
+    return error
