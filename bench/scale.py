@@ -72,9 +72,17 @@ class ScaleFigures:
 
 
 async def measure(
-    jobs: int, *, rounds: int, restarts: int, workers: int, budget: Budget, workdir: Path
+    jobs: int,
+    *,
+    rounds: int,
+    restarts: int,
+    workers: int,
+    budget: Budget,
+    workdir: Path,
+    src: Path | None = None,
 ) -> ScaleFigures:
-    server = metronome(workdir / "data")
+    """`src` runs the server from another source tree (an A/B of two commits)."""
+    server = metronome(workdir / "data", src=src)
     bare = baseline(workdir)
     try:
         async with session(workers) as client:
@@ -159,6 +167,7 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--workers", type=int, default=32, help="concurrent client connections")
     parser.add_argument("--budget-s", type=float, default=600, help="bound on the whole run")
+    parser.add_argument("--src", type=Path, help="run the server from this source tree")
     args = parser.parse_args()
     note("%s", machine())
     with bench_dir("bench-scale-") as work:
@@ -170,6 +179,7 @@ def main() -> None:
                 workers=args.workers,
                 budget=Budget(args.budget_s),
                 workdir=work,
+                src=args.src,
             )
         )
     summary("scale", **figures.fields())
