@@ -50,7 +50,7 @@ class JobSupervisor(PooledActor):
             job_runs = tuple(runs.pop(spec.id, ()))
             history = histories.get(spec.id)
             ref = self._spawn(spec, runs=job_runs, history=history, loaded=True)
-            context.view.publish(JobEntry(spec, ref, job_runs, history))
+            context.view.publish_loaded(JobEntry(spec, ref, job_runs, history))
         for spec in specs:  # now that every parent's history is published
             if spec.dependencies:
                 self._jobs[spec.id].tell(ParentFinished())
