@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import zoneinfo
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -16,9 +17,20 @@ logger = logging.getLogger(__name__)
 _NOT_ZONES = frozenset({"localtime", "Factory"})
 
 
+_zone_names_lock = threading.Lock()
+
+
 @functools.cache
 def _zone_names() -> frozenset[str]:
     # Checking the name against the known ids first means user input never reaches a file path.
+    # The lock makes the pool threads that load jobs together wait for one walk of the zoneinfo
+    # directory instead of each walking it (the cache does not stop concurrent first calls).
+    with _zone_names_lock:
+        return _walked_zone_names()
+
+
+@functools.cache
+def _walked_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
 
 
